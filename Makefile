@@ -1,0 +1,51 @@
+# ReturnPath — the two commands of the README, and a few helpers.
+#   make run    a fresh clone → the demo at http://127.0.0.1:8000 (SQLite, filesystem broker)
+#   make test   the whole suite; uses PostgreSQL and Redis when they answer on their local ports
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PG_URL ?= postgres://postgres@127.0.0.1:5432/returnpath
+REDIS_LOCAL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install lint check messages schema docs bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
+
+run: install messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) bin/run_demo.py
+
+# Services are used when they answer; REQUIRE_SERVICES=1 (CI) makes a missing one a failure.
+test: install messages
+	@DATABASE_URL=$${DATABASE_URL:-$$($(PY) bin/service_url.py postgres $(PG_URL))} \
+	 REDIS_URL=$${REDIS_URL:-$$($(PY) bin/service_url.py redis $(REDIS_LOCAL))} \
+	 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+check: lint
+	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	 DJANGO_ALLOWED_HOSTS=returnpath.example $(PY) manage.py check --deploy --fail-level WARNING
+
+docs: install
+	$(PY) manage.py trajectory_diagram --write docs/trajectory.md
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .celery-broker staticfiles

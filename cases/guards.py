@@ -1,0 +1,117 @@
+"""Guards of the case trajectory.
+
+Each guard is a small named function that reads the case (and what is loaded with it) and
+answers True when the step is allowed. Its ``refusal`` is the sentence a counsellor reads when it
+is not. django-fsm runs them as transition conditions; :func:`cases.services.require_transition`
+runs *all* of them to report every reason at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from cases.models import Case
+
+
+def guard(refusal):
+    def decorate(fn: Callable[[Case], bool]):
+        fn.refusal = refusal
+        return fn
+
+    return decorate
+
+
+@guard(_("An office and a counsellor must be assigned first."))
+def has_office_and_counsellor(case: Case) -> bool:
+    return bool(case.office_id and case.counsellor_id)
+
+
+@guard(_("The intake conversation has not been held yet."))
+def intake_held(case: Case) -> bool:
+    return case.held_conversations >= 1
+
+
+@guard(_("No pending legal procedure is on record."))
+def has_pending_procedure(case: Case) -> bool:
+    return case.pending_procedures > 0
+
+
+@guard(_("A suspensive legal procedure is still pending: the person may not be removed while it runs."))
+def has_no_pending_suspensive_procedure(case: Case) -> bool:
+    return case.pending_suspensive_procedures == 0
+
+
+@guard(_("No legal procedure has been granted."))
+def has_granted_procedure(case: Case) -> bool:
+    return case.granted_procedures > 0
+
+
+@guard(_("The person's agreement to return voluntarily has not been recorded in a held conversation."))
+def voluntary_return_agreed(case: Case) -> bool:
+    return case.voluntary_return_agreed_at is not None
+
+
+@guard(_("The departure deadline has not passed yet (only a public-order flag allows escalating earlier)."))
+def departure_deadline_passed_unless_public_order(case: Case) -> bool:
+    if case.public_order:
+        return True
+    return case.departure_deadline is not None and case.departure_deadline < timezone.localdate()
+
+
+@guard(
+    _(
+        "Voluntary return has not yet been offered and refused in enough held conversations "
+        "(see the target group's playbook), and no public-order or nuisance flag waives this."
+    )
+)
+def enough_refusals_unless_flagged(case: Case) -> bool:
+    if case.public_order or case.nuisance:
+        return True
+    minimum = case.playbook.min_conversations_before_escalation if case.playbook_id else 2
+    if minimum is None:  # the playbook blocks escalation altogether (unaccompanied minors)
+        return case.unaccompanied_minor and case.best_interest_outcome == case.BestInterest.RETURN
+    return case.voluntary_return_refusals >= minimum
+
+
+@guard(_("An unaccompanied minor may only be escalated after a best-interest decision for return."))
+def best_interest_decided_for_return(case: Case) -> bool:
+    if not case.unaccompanied_minor:
+        return True
+    return case.best_interest_outcome == case.BestInterest.RETURN
+
+
+@guard(_("Contact is not lost yet: not enough consecutive no-shows (see the playbook) and the address is not confirmed invalid."))
+def contact_lost(case: Case) -> bool:
+    limit = case.playbook.no_shows_before_lose_contact if case.playbook_id else 2
+    return case.consecutive_no_shows >= limit or case.person.address_invalid
+
+
+@guard(_("Contact has not been re-established: record a held conversation or a new address first."))
+def contact_re_established(case: Case) -> bool:
+    since = case.state_entered_at
+    return bool(
+        (case.last_contact_at and case.last_contact_at > since)
+        or (case.person.address_updated_at and case.person.address_updated_at > since and not case.person.address_invalid)
+    )
+
+
+def permission(perm: str, refusal):
+    """A transition permission tied to a role's permission (assigned to groups, not in code)."""
+
+    def check(instance, user) -> bool:
+        return bool(user and user.is_active and user.has_perm(perm))
+
+    check.refusal = refusal
+    check.perm = perm
+    return check
+
+
+may_counsel = permission("cases.counsel_case", _("Only a counsellor or office manager may take this step."))
+may_escalate = permission("cases.escalate_case", _("Only an office manager may decide an escalation to forced return."))
+may_decide = permission("cases.decide_case", _("Only an office manager may decide this step."))
+may_record_legal = permission("cases.record_legal_event", _("You may not record legal events or outcomes."))

@@ -1,0 +1,650 @@
+"""Person, order to leave, case and its trajectory, legal procedures, placements, events.
+
+Transitions change fields in memory only; every save, event and side effect happens in
+``cases.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from cases import guards as g
+from cases.identity import validate_national_number
+
+
+class TargetGroup(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual at a known address")
+    FAMILY = "family", _("Family with minor children")
+    UNACCOMPANIED_MINOR = "unaccompanied_minor", _("Unaccompanied minor")
+    OPEN_RETURN_PLACE = "open_return_place", _("Resident of an open return place")
+    PUBLIC_ORDER = "public_order", _("Released from prison / public-order profile")
+    DUBLIN = "dublin", _("Dublin transfer")
+    NO_ADDRESS = "no_address", _("No known address")
+
+
+class State(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    ORIENTATION = "orientation", _("Orientation")
+    LEGAL_STAY_REVIEW = "legal_stay_review", _("Legal stay review")
+    VOLUNTARY_RETURN = "voluntary_return", _("Voluntary return")
+    FORCED_RETURN = "forced_return", _("Forced return")
+    UNTRACEABLE = "untraceable", _("Untraceable")
+    DEPARTED = "departed", _("Departed")
+    REMOVED = "removed", _("Removed")
+    LEGAL_STAY_GRANTED = "legal_stay_granted", _("Legal stay granted")
+    CLOSED = "closed", _("Closed")
+
+
+TERMINAL_STATES = (State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.CLOSED)
+OPEN_STATES = tuple(s for s in State if s not in TERMINAL_STATES)
+# Open cases the counselling service follows with conversations (untraceable ones are sought, not met).
+COUNSELLED_STATES = (
+    State.REGISTERED,
+    State.ORIENTATION,
+    State.LEGAL_STAY_REVIEW,
+    State.VOLUNTARY_RETURN,
+    State.FORCED_RETURN,
+)
+
+
+class Playbook(models.Model):
+    """Policy per target group (DESIGN §8); editable in the admin."""
+
+    target_group = models.CharField(_("target group"), max_length=32, choices=TargetGroup.choices, unique=True)
+    intake_within_working_days = models.PositiveSmallIntegerField(_("intake within (working days)"), default=5)
+    cadence_days = models.PositiveSmallIntegerField(_("follow-up every (days)"), default=14)
+    cadence_by_state = models.JSONField(
+        _("cadence per state (days)"), default=dict, blank=True, help_text=_('e.g. {"voluntary_return": 7}')
+    )
+    final_week_cadence_days = models.PositiveSmallIntegerField(
+        _("cadence in the last 7 days before the deadline (days)"), default=3
+    )
+    min_conversations_before_escalation = models.PositiveSmallIntegerField(
+        _("conversations with refused voluntary return before escalation"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: escalation blocked until a best-interest decision for return."),
+    )
+    no_shows_before_lose_contact = models.PositiveSmallIntegerField(_("no-shows before losing contact is proposed"), default=2)
+    reminder_lead_hours = models.PositiveSmallIntegerField(_("reminder lead time (hours)"), default=48)
+    home_visit_preferred = models.BooleanField(_("home visit preferred"), default=False)
+    conversation_minutes = models.PositiveSmallIntegerField(_("conversation length (minutes)"), default=60)
+
+    class Meta:
+        ordering = ["target_group"]
+        verbose_name = _("playbook")
+        verbose_name_plural = _("playbooks")
+
+    def __str__(self) -> str:
+        return str(self.get_target_group_display())
+
+    def cadence_for(self, state: str) -> int:
+        return int(self.cadence_by_state.get(state, self.cadence_days))
+
+
+class Person(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+        OTHER = "X", _("Other / unknown")
+
+    family_name = models.CharField(_("family name"), max_length=150)
+    given_names = models.CharField(_("given names"), max_length=150, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.OTHER)
+    nationality = CountryField(_("nationality"), blank=True)
+    national_number = models.CharField(
+        _("national register or bis number"),
+        max_length=11,
+        blank=True,
+        validators=[validate_national_number],
+        db_index=True,
+    )
+    dossier_number = models.CharField(_("dossier number"), max_length=32, blank=True, db_index=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True, help_text=_("ISO 639-1 codes"))
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=4, blank=True)
+    municipality = models.CharField(_("municipality"), max_length=100, blank=True)
+    address_invalid = models.BooleanField(_("address confirmed invalid"), default=False)
+    address_updated_at = models.DateTimeField(_("address updated"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    pseudonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        indexes = [
+            models.Index(fields=["family_name", "given_names"]),
+            models.Index(fields=["family_name", "birth_date", "nationality"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_names}".strip(", ")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+    @property
+    def has_known_address(self) -> bool:
+        return bool(self.postcode) and not self.address_invalid
+
+
+class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """One person's trajectory after an order to leave."""
+
+    class BestInterest(models.TextChoices):
+        NONE = "", _("No decision yet")
+        RETURN = "return", _("Return with reception guarantees")
+        FAMILY_REUNIFICATION = "family_reunification", _("Family reunification")
+        STAY = "stay", _("Stay in Belgium")
+
+    class CloseReason(models.TextChoices):
+        ORDER_WITHDRAWN = "order_withdrawn", _("Order withdrawn")
+        OTHER_EU_STATE = "other_eu_state", _("Left to another EU state")
+        DECEASED = "deceased", _("Deceased")
+        DUPLICATE = "duplicate", _("Duplicate case")
+        OTHER = "other", _("Other")
+
+    class DepartureEvidence(models.TextChoices):
+        BOARDING_PASS = "boarding_pass", _("Boarding pass")
+        BORDER_STAMP = "border_stamp", _("Border stamp")
+        PARTNER_CONFIRMATION = "partner_confirmation", _("Partner confirmation")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    target_group = models.CharField(_("target group"), max_length=32, choices=TargetGroup.choices, default=TargetGroup.INDIVIDUAL)
+    playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    office = models.ForeignKey(
+        "offices.Office", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("office")
+    )
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        verbose_name=_("counsellor"),
+    )
+    state = FSMField(_("state"), max_length=32, choices=State.choices, default=State.REGISTERED, protected=True, db_index=True)
+    state_entered_at = models.DateTimeField(_("in this state since"), default=timezone.now)
+
+    # Flags and household
+    public_order = models.BooleanField(_("public order"), default=False)
+    nuisance = models.BooleanField(_("nuisance"), default=False)
+    vulnerable = models.BooleanField(_("vulnerable"), default=False)
+    minor_children = models.PositiveSmallIntegerField(_("minor children"), default=0)
+    unaccompanied_minor = models.BooleanField(_("unaccompanied minor"), default=False)
+    best_interest_outcome = models.CharField(
+        _("best-interest decision"), max_length=32, choices=BestInterest.choices, default=BestInterest.NONE, blank=True
+    )
+
+    # The legal clock, kept current by the services from the orders and procedures.
+    departure_deadline = models.DateField(_("departure deadline"), null=True, blank=True, db_index=True)
+    pending_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
+    pending_suspensive_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
+    granted_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    # Derived from conversations, written by counselling's services in the same transaction.
+    held_conversations = models.PositiveIntegerField(_("held conversations"), default=0, editable=False)
+    voluntary_return_refusals = models.PositiveIntegerField(_("refusals of voluntary return"), default=0, editable=False)
+    consecutive_no_shows = models.PositiveSmallIntegerField(_("consecutive no-shows"), default=0, editable=False)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
+    next_conversation_at = models.DateTimeField(_("next planned conversation"), null=True, blank=True, editable=False, db_index=True)
+    voluntary_return_agreed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Proposals awaiting a manager's decision.
+    escalation_proposed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_motivation = models.TextField(blank=True, editable=False)
+    lose_contact_proposed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Outcomes
+    departed_on = models.DateField(_("departed on"), null=True, blank=True)
+    departure_evidence = models.CharField(max_length=32, choices=DepartureEvidence.choices, blank=True)
+    destination_country = CountryField(_("destination"), blank=True)
+    removal_planned_on = models.DateField(_("removal planned on"), null=True, blank=True)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    close_reason = models.CharField(_("close reason"), max_length=32, choices=CloseReason.choices, blank=True)
+    close_note = models.TextField(_("close note"), blank=True)
+    outcome_at = models.DateTimeField(_("outcome"), null=True, blank=True, editable=False)
+
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_at", "-id"]
+        permissions = [
+            ("counsel_case", "Can counsel a case (conversations, orientation steps)"),
+            ("escalate_case", "Can decide an escalation to forced return"),
+            ("decide_case", "Can decide losing contact and closing a case"),
+            ("record_legal_event", "Can record legal procedures and outcomes"),
+            ("place_case", "Can decide placements in facilities"),
+            ("reassign_case", "Can reassign a case to another office or counsellor"),
+            ("view_all_cases", "Can see the cases of every office"),
+        ]
+        constraints = [
+            # A repeat order attaches to the open case: a person never has two open cases.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(state__in=[s.value for s in OPEN_STATES]),
+                name="one_open_case_per_person",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["office", "state"]),
+            models.Index(fields=["counsellor", "state"]),
+            models.Index(fields=["state", "outcome_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in TERMINAL_STATES
+
+    @property
+    def days_to_deadline(self) -> int | None:
+        if self.departure_deadline is None:
+            return None
+        return (self.departure_deadline - timezone.localdate()).days
+
+    # --- the trajectory (memory only) ------------------------------------------------
+    def _enter(self) -> None:
+        self.state_entered_at = timezone.now()
+
+    @transition(
+        field=state, source=State.REGISTERED, target=State.ORIENTATION,
+        conditions=[g.has_office_and_counsellor, g.intake_held], permission=g.may_counsel,
+    )
+    def start_orientation(self) -> None:
+        self._enter()
+
+    @transition(
+        field=state,
+        source=[State.ORIENTATION, State.VOLUNTARY_RETURN, State.FORCED_RETURN, State.UNTRACEABLE],
+        target=State.LEGAL_STAY_REVIEW,
+        conditions=[g.has_pending_procedure],
+        permission=g.may_counsel,
+    )
+    def open_legal_stay_review(self) -> None:
+        self._enter()
+        # The law wins over the workflow: no removal while a route to stay is examined.
+        self.removal_planned_on = None
+
+    @transition(
+        field=state, source=State.LEGAL_STAY_REVIEW, target=State.ORIENTATION,
+        conditions=[g.has_no_pending_suspensive_procedure], permission=g.may_counsel,
+    )
+    def resume_orientation(self, *, new_departure_deadline: dt.date) -> None:
+        self._enter()
+        self.departure_deadline = new_departure_deadline
+
+    @transition(
+        field=state, source=State.LEGAL_STAY_REVIEW, target=State.LEGAL_STAY_GRANTED,
+        conditions=[g.has_granted_procedure], permission=g.may_record_legal,
+    )
+    def grant_legal_stay(self) -> None:
+        self._enter()
+        self.outcome_at = timezone.now()
+
+    @transition(
+        field=state, source=[State.ORIENTATION, State.FORCED_RETURN], target=State.VOLUNTARY_RETURN,
+        conditions=[g.voluntary_return_agreed], permission=g.may_counsel,
+    )
+    def agree_voluntary_return(self) -> None:
+        self._enter()
+        self.removal_planned_on = None
+        self.escalation_proposed_at = None
+
+    @transition(field=state, source=State.VOLUNTARY_RETURN, target=State.ORIENTATION, permission=g.may_counsel)
+    def withdraw_voluntary_return(self) -> None:
+        self._enter()
+        self.voluntary_return_agreed_at = None
+
+    @transition(
+        field=state, source=[State.VOLUNTARY_RETURN, State.ORIENTATION], target=State.DEPARTED,
+        permission=g.may_record_legal,
+    )
+    def confirm_departure(self, *, departed_on: dt.date, evidence: str, destination_country: str = "") -> None:
+        self._enter()
+        self.departed_on = departed_on
+        self.departure_evidence = evidence
+        self.destination_country = destination_country
+        self.outcome_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[State.ORIENTATION, State.VOLUNTARY_RETURN],
+        target=State.FORCED_RETURN,
+        conditions=[
+            g.has_no_pending_suspensive_procedure,
+            g.departure_deadline_passed_unless_public_order,
+            g.enough_refusals_unless_flagged,
+            g.best_interest_decided_for_return,
+        ],
+        permission=g.may_escalate,
+    )
+    def escalate_to_forced_return(self, *, motivation: str) -> None:
+        self._enter()
+        self.escalation_motivation = motivation
+        self.escalation_proposed_at = None
+
+    @transition(field=state, source=State.FORCED_RETURN, target=State.REMOVED, permission=g.may_record_legal,
+                conditions=[g.has_no_pending_suspensive_procedure])
+    def confirm_removal(self, *, removed_on: dt.date) -> None:
+        self._enter()
+        self.removed_on = removed_on
+        self.outcome_at = timezone.now()
+
+    @transition(
+        field=state, source=[State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN], target=State.UNTRACEABLE,
+        conditions=[g.contact_lost], permission=g.may_decide,
+    )
+    def lose_contact(self) -> None:
+        self._enter()
+        self.lose_contact_proposed_at = None
+
+    @transition(
+        field=state, source=State.UNTRACEABLE, target=State.ORIENTATION,
+        conditions=[g.contact_re_established], permission=g.may_counsel,
+    )
+    def re_establish_contact(self) -> None:
+        self._enter()
+        self.consecutive_no_shows = 0
+
+    @transition(field=state, source=[s.value for s in OPEN_STATES], target=State.CLOSED, permission=g.may_decide)
+    def close(self, *, reason: str, close_note: str) -> None:
+        self._enter()
+        self.close_reason = reason
+        self.close_note = close_note
+        self.outcome_at = timezone.now()
+
+
+# Transitions that need words from the person taking them (the browser asks; the API requires).
+TRANSITION_INPUTS: dict[str, tuple[str, ...]] = {
+    "resume_orientation": ("new_departure_deadline",),
+    "withdraw_voluntary_return": ("reason",),
+    "confirm_departure": ("departed_on", "evidence", "destination_country"),
+    "escalate_to_forced_return": ("motivation",),
+    "confirm_removal": ("removed_on",),
+    "close": ("reason", "note"),
+}
+TRANSITION_NAMES = (
+    "start_orientation",
+    "open_legal_stay_review",
+    "resume_orientation",
+    "grant_legal_stay",
+    "agree_voluntary_return",
+    "withdraw_voluntary_return",
+    "confirm_departure",
+    "escalate_to_forced_return",
+    "confirm_removal",
+    "lose_contact",
+    "re_establish_contact",
+    "close",
+)
+TRANSITION_LABELS = {
+    "start_orientation": _("Start orientation"),
+    "open_legal_stay_review": _("Open legal stay review"),
+    "resume_orientation": _("Resume orientation"),
+    "grant_legal_stay": _("Grant legal stay"),
+    "agree_voluntary_return": _("Agree voluntary return"),
+    "withdraw_voluntary_return": _("Withdraw voluntary return"),
+    "confirm_departure": _("Confirm departure"),
+    "escalate_to_forced_return": _("Escalate to forced return"),
+    "confirm_removal": _("Confirm removal"),
+    "lose_contact": _("Mark untraceable"),
+    "re_establish_contact": _("Re-establish contact"),
+    "close": _("Close case"),
+}
+
+
+class ApiClient(models.Model):
+    """An external system (order register, partner) that talks to the API with knox tokens.
+
+    Its tokens belong to a service user created with it; scopes say what it may do.
+    """
+
+    class Scope(models.TextChoices):
+        ORDERS_WRITE = "orders:write", "orders:write"
+        CASES_READ = "cases:read", "cases:read"
+        CASES_READ_ALL = "cases:read_all", "cases:read_all"
+        PROCEDURES_WRITE = "procedures:write", "procedures:write"
+        DEPARTURES_WRITE = "departures:write", "departures:write"
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    issuing_region = models.CharField(_("issuing region"), max_length=32, blank=True)
+    throttle_rate = models.CharField(_("throttle rate"), max_length=20, default="600/min")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_scope(self, scope: str) -> bool:
+        return self.is_active and scope in self.scopes
+
+
+class OrderToLeave(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="orders")
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    external_reference = models.CharField(_("external reference"), max_length=64)
+    issued_on = models.DateField(_("issued on"))
+    notified_on = models.DateField(_("notified on"))
+    departure_term_days = models.PositiveSmallIntegerField(_("departure term (days)"), validators=[MaxValueValidator(30)])
+    term_reason = models.CharField(_("reason for a shorter term"), max_length=300, blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+    entry_ban_years = models.PositiveSmallIntegerField(_("entry ban (years)"), default=0, validators=[MaxValueValidator(20)])
+    departure_deadline = models.DateField(_("departure deadline"))
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-notified_on", "-id"]
+        verbose_name = _("order to leave")
+        verbose_name_plural = _("orders to leave")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "external_reference"], name="order_reference_unique_per_client"),
+            models.UniqueConstraint(
+                fields=["external_reference"], condition=Q(client__isnull=True), name="order_reference_unique_manual"
+            ),
+            models.CheckConstraint(name="order_notified_not_before_issue", condition=Q(notified_on__gte=models.F("issued_on"))),
+            models.CheckConstraint(name="order_term_at_most_30", condition=Q(departure_term_days__lte=30)),
+            models.CheckConstraint(
+                name="order_short_term_reasoned", condition=Q(departure_term_days__gte=30) | ~Q(term_reason="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_reference
+
+    def clean(self) -> None:
+        errors = {}
+        if self.issued_on and self.notified_on and self.notified_on < self.issued_on:
+            errors["notified_on"] = _("The notification cannot be before the order was issued.")
+        if self.departure_term_days is not None and self.departure_term_days < 30 and not self.term_reason.strip():
+            errors["term_reason"] = _("A departure term under 30 days must be reasoned.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class LegalProcedure(models.Model):
+    class Kind(models.TextChoices):
+        ASYLUM_APPLICATION = "asylum_application", _("Asylum application")
+        ASYLUM_APPEAL = "asylum_appeal", _("Full-jurisdiction asylum appeal")
+        ANNULMENT_SUSPENSION_APPEAL = "annulment_suspension_appeal", _("Annulment/suspension appeal against the order")
+        EXTREME_URGENCY_REQUEST = "extreme_urgency_request", _("Extreme-urgency request")
+        CASSATION_APPEAL = "cassation_appeal", _("Cassation appeal (Council of State)")
+        REGULARISATION_9BIS = "regularisation_9bis", _("Humanitarian regularisation (9bis)")
+        REGULARISATION_9TER = "regularisation_9ter", _("Medical regularisation (9ter)")
+        FAMILY_REUNIFICATION = "family_reunification", _("Family reunification")
+        BEST_INTEREST_PROCEDURE = "best_interest_procedure", _("Best-interest procedure (unaccompanied minor)")
+        DUBLIN_TRANSFER = "dublin_transfer", _("Dublin transfer")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        GRANTED = "granted", _("Granted")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="procedures")
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    lodged_on = models.DateField(_("lodged on"))
+    suspensive = models.BooleanField(_("suspensive"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-lodged_on", "-id"]
+        verbose_name = _("legal procedure")
+        verbose_name_plural = _("legal procedures")
+        constraints = [
+            models.CheckConstraint(
+                name="procedure_decided_has_date",
+                condition=Q(status="pending", decided_on__isnull=True) | (~Q(status="pending") & Q(decided_on__isnull=False)),
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}".strip()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class Placement(models.Model):
+    class Extension(models.TextChoices):
+        NONE = "none", _("Initial (2 months)")
+        EXTENDED = "extended", _("Extended (5 months)")
+        PUBLIC_ORDER = "public_order", _("Public order (8 months)")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="placements")
+    facility = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="placements")
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+    extension = models.CharField(_("detention limit"), max_length=16, choices=Extension.choices, default=Extension.NONE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        verbose_name = _("placement")
+        verbose_name_plural = _("placements")
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(ended_on__isnull=True), name="one_current_placement_per_case"),
+            models.CheckConstraint(
+                name="placement_ends_after_start", condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on"))
+            ),
+        ]
+        indexes = [models.Index(fields=["facility", "ended_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.facility} {self.started_on}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # pragma: no cover - a guard rail, not a feature
+        raise TypeError("Case events are append-only.")
+
+    def delete(self):  # pragma: no cover
+        raise TypeError("Case events are append-only.")
+
+
+class CaseEvent(models.Model):
+    """The timeline and the audit trail: appended, never edited or deleted."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Case opened")
+        ORDER_ATTACHED = "order_attached", _("Repeat order attached")
+        ASSIGNED = "assigned", _("Assigned")
+        TRANSITION = "transition", _("Trajectory step")
+        PROCEDURE_LODGED = "procedure_lodged", _("Legal procedure lodged")
+        PROCEDURE_DECIDED = "procedure_decided", _("Legal procedure decided")
+        BEST_INTEREST_DECIDED = "best_interest_decided", _("Best-interest decision")
+        PLACEMENT_STARTED = "placement_started", _("Placement started")
+        PLACEMENT_ENDED = "placement_ended", _("Placement ended")
+        ESCALATION_PROPOSED = "escalation_proposed", _("Escalation proposed")
+        LOSE_CONTACT_PROPOSED = "lose_contact_proposed", _("Losing contact proposed")
+        CONVERSATION_PLANNED = "conversation_planned", _("Conversation planned")
+        CONVERSATION_HELD = "conversation_held", _("Conversation held")
+        CONVERSATION_NO_SHOW = "conversation_no_show", _("No-show")
+        CONVERSATION_CANCELLED = "conversation_cancelled", _("Conversation cancelled")
+        CONVERSATION_RESCHEDULED = "conversation_rescheduled", _("Conversation rescheduled")
+        ADDRESS_CHANGED = "address_changed", _("Address changed")
+        DEADLINE_WARNING = "deadline_warning", _("Deadline warning")
+        DETENTION_WARNING = "detention_warning", _("Detention limit warning")
+        PSEUDONYMISED = "pseudonymised", _("Personal data pseudonymised")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    transition = models.CharField(max_length=40, blank=True)
+    from_state = models.CharField(max_length=32, choices=State.choices, blank=True)
+    to_state = models.CharField(max_length=32, choices=State.choices, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        indexes = [models.Index(fields=["case", "-at"]), models.Index(fields=["kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("Case events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Case events are append-only.")
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.Kind.TRANSITION and self.transition:
+            return str(TRANSITION_LABELS.get(self.transition, self.transition))
+        return str(self.get_kind_display())
+
+
+class CaseAccess(models.Model):
+    """Who read which case, when, and through which door (data protection, DESIGN §7)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    via = models.CharField(max_length=16)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "at"])]
+        verbose_name = _("case access")
+        verbose_name_plural = _("case accesses")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from cases.models import Case, CaseEvent
+
+
+def actor_label(actor) -> str:
+    if actor is None:
+        return "ReturnPath"
+    api_client = getattr(actor, "api_client", None) if hasattr(actor, "api_client") else None
+    if api_client is not None:
+        return f"API: {api_client.name}"
+    return actor.get_full_name() or actor.get_username()
+
+
+def record_event(
+    *,
+    case: Case,
+    actor,
+    kind: str,
+    transition: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Append one event to the case's timeline (the audit trail; never edited)."""
+    return CaseEvent.objects.create(
+        case=case,
+        actor=actor if (actor is not None and actor.is_authenticated) else None,
+        actor_label=actor_label(actor),
+        kind=kind,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+    )

@@ -1,0 +1,236 @@
+"""Opening a case from an order to leave (browser, API and batch load share this)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+
+from cases import legal
+from cases.identity import normalise_national_number
+from cases.models import OPEN_STATES, ApiClient, Case, CaseEvent, OrderToLeave, Person, Playbook, TargetGroup
+from cases.selectors import find_person_for_order
+from cases.services.events import record_event
+from cases.services.staffing import assign_case
+from cases.signals import case_opened
+from returnpath.errors import Conflict, DomainError
+
+
+@dataclass(frozen=True)
+class PersonData:
+    family_name: str
+    given_names: str = ""
+    birth_date: dt.date | None = None
+    sex: str = "X"
+    nationality: str = ""
+    national_number: str = ""
+    dossier_number: str = ""
+    languages: tuple[str, ...] = ()
+    street: str = ""
+    postcode: str = ""
+    municipality: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class OrderData:
+    external_reference: str
+    issued_on: dt.date
+    notified_on: dt.date
+    departure_term_days: int
+    person: PersonData
+    term_reason: str = ""
+    legal_basis: str = ""
+    entry_ban_years: int = 0
+    minor_children: int = 0
+    unaccompanied_minor: bool = False
+    public_order: bool = False
+    nuisance: bool = False
+    vulnerable: bool = False
+    target_group: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def content_hash(self) -> str:
+        """What "the same order" means for idempotency: every field the sender gave."""
+        payload = asdict(self)
+        payload.pop("extra", None)
+        blob = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class OrderResult:
+    case: Case
+    order: OrderToLeave
+    created: bool  # a new order was recorded (False: the same order was sent again)
+    case_created: bool
+
+
+def derive_target_group(data: OrderData) -> str:
+    """The target group from the order's facts; the sender's hint wins when it is a valid group."""
+    if data.target_group in TargetGroup.values:
+        return data.target_group
+    if data.unaccompanied_minor:
+        return TargetGroup.UNACCOMPANIED_MINOR
+    if data.minor_children:
+        return TargetGroup.FAMILY
+    if data.public_order:
+        return TargetGroup.PUBLIC_ORDER
+    if not data.person.postcode:
+        return TargetGroup.NO_ADDRESS
+    return TargetGroup.INDIVIDUAL
+
+
+def validate_order(data: OrderData) -> list[tuple[str, str, str]]:
+    """Domain checks on an order: (field path, code, message) for every problem at once."""
+    problems = []
+    if data.notified_on < data.issued_on:
+        problems.append(("notified_on", "notified_before_issued", _("The notification cannot be before the order was issued.")))
+    if not 0 <= data.departure_term_days <= legal.MAX_TERM_DAYS:
+        problems.append(("departure_term_days", "term_out_of_range", _("The departure term is 0 to 30 days.")))
+    elif data.departure_term_days < legal.FULL_TERM_DAYS and not data.term_reason.strip():
+        problems.append(("term_reason", "term_reason_required", _("A departure term under 30 days must be reasoned.")))
+    if data.person.national_number:
+        try:
+            normalise_national_number(data.person.national_number)
+        except Exception:
+            problems.append(
+                ("person.national_number", "invalid_national_number",
+                 _("This is not a valid Belgian national register or bis number."))
+            )
+    if data.unaccompanied_minor and data.person.birth_date and data.person.birth_date < data.notified_on.replace(
+        year=data.notified_on.year - 18
+    ) - dt.timedelta(days=1):
+        problems.append(("household.unaccompanied_minor", "not_a_minor", _("The person is 18 or older on notification.")))
+    return problems
+
+
+def _advisory_lock(*keys: str) -> None:
+    """Serialise concurrent requests about the same reference or person (PostgreSQL only;
+    SQLite serialises writers anyway). Released at the end of the transaction."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [digest])
+
+
+def _identity_key(person: PersonData, national_number: str) -> str:
+    if national_number:
+        return f"nn:{national_number}"
+    if person.dossier_number:
+        return f"dossier:{person.dossier_number}"
+    return f"name:{person.family_name.casefold()}:{person.birth_date}:{person.nationality}"
+
+
+@transaction.atomic
+def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = None) -> OrderResult:
+    """Record an order to leave: a new case, or the person's open case for a repeat order.
+
+    Idempotent on (client, external_reference): the same content returns what exists; other
+    content under the same reference is a :class:`Conflict` and changes nothing.
+    """
+    problems = validate_order(data)
+    if problems:
+        raise DomainError(_("The order is not valid."), code="invalid_order", details=[f"{p}: {m}" for p, _c, m in problems])
+    national_number = normalise_national_number(data.person.national_number) if data.person.national_number else ""
+    content_hash = data.content_hash()
+    _advisory_lock(f"order:{client.pk if client else '-'}:{data.external_reference}", _identity_key(data.person, national_number))
+
+    existing = OrderToLeave.objects.select_related("case").filter(client=client, external_reference=data.external_reference).first()
+    if existing is not None:
+        if existing.content_hash != content_hash:
+            raise Conflict(
+                _("An order with reference %(ref)s was already received with different content.") % {"ref": data.external_reference},
+                code="reference_conflict",
+            )
+        return OrderResult(case=existing.case, order=existing, created=False, case_created=False)
+
+    deadline = legal.departure_deadline(
+        notified_on=data.notified_on, term_days=data.departure_term_days, term_reason=data.term_reason
+    )
+    person = find_person_for_order(
+        national_number=national_number,
+        dossier_number=data.person.dossier_number,
+        family_name=data.person.family_name,
+        birth_date=data.person.birth_date,
+        nationality=data.person.nationality,
+    )
+    case = None
+    if person is not None:
+        case = Case.objects.select_for_update(of=("self",)).filter(person=person, state__in=OPEN_STATES).first()
+    else:
+        person = Person.objects.create(
+            family_name=data.person.family_name,
+            given_names=data.person.given_names,
+            birth_date=data.person.birth_date,
+            sex=data.person.sex or Person.Sex.OTHER,
+            nationality=data.person.nationality,
+            national_number=national_number,
+            dossier_number=data.person.dossier_number,
+            languages=list(data.person.languages),
+            street=data.person.street,
+            postcode=data.person.postcode,
+            municipality=data.person.municipality,
+            phone=data.person.phone,
+            email=data.person.email,
+        )
+
+    case_created = case is None
+    if case_created:
+        target_group = derive_target_group(data)
+        case = Case.objects.create(
+            person=person,
+            target_group=target_group,
+            playbook=Playbook.objects.filter(target_group=target_group).first(),
+            public_order=data.public_order,
+            nuisance=data.nuisance,
+            vulnerable=data.vulnerable,
+            minor_children=data.minor_children,
+            unaccompanied_minor=data.unaccompanied_minor,
+            departure_deadline=deadline,
+        )
+    else:
+        # A repeat order: the newest order sets the deadline; flags only ever get added.
+        case.departure_deadline = max(filter(None, [case.departure_deadline, deadline]))
+        case.public_order |= data.public_order
+        case.nuisance |= data.nuisance
+        case.vulnerable |= data.vulnerable
+        case.minor_children = max(case.minor_children, data.minor_children)
+        case.save(update_fields=["departure_deadline", "public_order", "nuisance", "vulnerable", "minor_children", "updated_at"])
+
+    try:
+        with transaction.atomic():
+            order = OrderToLeave.objects.create(
+                case=case,
+                client=client,
+                external_reference=data.external_reference,
+                issued_on=data.issued_on,
+                notified_on=data.notified_on,
+                departure_term_days=data.departure_term_days,
+                term_reason=data.term_reason,
+                legal_basis=data.legal_basis,
+                entry_ban_years=data.entry_ban_years,
+                departure_deadline=deadline,
+                content_hash=content_hash,
+            )
+    except IntegrityError:
+        # Only without the advisory lock (another database) can two requests race here.
+        raise Conflict(_("The same order is being recorded by another request; retry."), code="retry") from None
+
+    if case_created:
+        record_event(case=case, actor=actor, kind=CaseEvent.Kind.OPENED, to_state=case.state,
+                     data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
+        assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
+        case_opened.send(sender=Case, case=case, actor=actor)
+    else:
+        record_event(case=case, actor=actor, kind=CaseEvent.Kind.ORDER_ATTACHED,
+                     data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
+    return OrderResult(case=case, order=order, created=True, case_created=case_created)
+

@@ -1,0 +1,158 @@
+"""Legal procedures: lodged, decided; and the best-interest decision for unaccompanied minors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import legal
+from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, State
+from cases.selectors import access_case
+from cases.services.events import record_event
+from cases.services.transitions import _take
+from returnpath.errors import Conflict, DomainError
+
+
+def _require_legal_permission(actor) -> None:
+    if not actor.has_perm("cases.record_legal_event"):
+        raise DomainError(_("You may not record legal events or outcomes."), code="forbidden")
+
+
+def refresh_procedure_counts(case: Case) -> None:
+    """Recount the case's procedure fields the guards read (same transaction, case locked)."""
+    counts = case.procedures.aggregate(
+        pending=Count("id", filter=Q(status=LegalProcedure.Status.PENDING)),
+        pending_suspensive=Count("id", filter=Q(status=LegalProcedure.Status.PENDING, suspensive=True)),
+        granted=Count("id", filter=Q(status=LegalProcedure.Status.GRANTED)),
+    )
+    case.pending_procedures = counts["pending"]
+    case.pending_suspensive_procedures = counts["pending_suspensive"]
+    case.granted_procedures = counts["granted"]
+    case.save(update_fields=["pending_procedures", "pending_suspensive_procedures", "granted_procedures", "updated_at"])
+
+
+def _apply_the_law(case: Case, actor) -> None:
+    """A pending suspensive procedure while in forced return moves the case to legal stay
+    review and cancels any planned removal: the law wins over the workflow (DESIGN §3)."""
+    if case.state == State.FORCED_RETURN and case.pending_suspensive_procedures > 0:
+        _take(
+            actor=actor, case_id=case.pk, name="open_legal_stay_review", system=True,
+            note=_("A suspensive legal procedure was lodged: removal is suspended."),
+        )
+        case.refresh_from_db()
+
+
+@transaction.atomic
+def record_procedure(
+    *,
+    actor,
+    case_id: int,
+    kind: str,
+    lodged_on: dt.date,
+    suspensive: bool | None = None,
+    reference: str = "",
+    decision: str = "",
+    decided_on: dt.date | None = None,
+    client: ApiClient | None = None,
+) -> tuple[LegalProcedure, bool]:
+    """Record a procedure lodged (or already decided). Returns (procedure, created).
+
+    Reporting the same procedure again (same kind and reference) decides it when a decision is
+    given, and otherwise changes nothing: integrators may retry safely.
+    """
+    _require_legal_permission(actor)
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    errors = []
+    if kind not in LegalProcedure.Kind.values:
+        errors.append(_("Unknown kind of procedure."))
+    if lodged_on and lodged_on > timezone.localdate():
+        errors.append(_("The lodging date cannot be in the future."))
+    if decision and decision not in (LegalProcedure.Status.GRANTED, LegalProcedure.Status.REJECTED, LegalProcedure.Status.WITHDRAWN):
+        errors.append(_("A decision is granted, rejected or withdrawn."))
+    if decision and not decided_on:
+        errors.append(_("Give the date of the decision."))
+    if decided_on and not decision:
+        errors.append(_("A decision date needs a decision."))
+    if decided_on and lodged_on and decided_on < lodged_on:
+        errors.append(_("A procedure cannot be decided before it was lodged."))
+    if decided_on and decided_on > timezone.localdate():
+        errors.append(_("The decision date cannot be in the future."))
+    if errors:
+        raise DomainError(_("The legal procedure is not valid."), code="invalid_procedure", details=errors)
+    if not case.is_open:
+        raise Conflict(_("The case is closed; legal procedures can no longer be recorded."), code="case_closed")
+
+    procedure = None
+    if reference:
+        procedure = case.procedures.filter(kind=kind, reference=reference).first()
+    created = procedure is None
+    if created:
+        procedure = LegalProcedure.objects.create(
+            case=case, client=client, kind=kind, reference=reference, lodged_on=lodged_on,
+            suspensive=legal.is_suspensive_by_default(kind) if suspensive is None else suspensive,
+        )
+        record_event(
+            case=case, actor=actor, kind=CaseEvent.Kind.PROCEDURE_LODGED,
+            data={"procedure": procedure.pk, "kind": kind, "suspensive": procedure.suspensive, "reference": reference},
+        )
+    elif suspensive is not None and suspensive != procedure.suspensive and procedure.is_pending:
+        # e.g. a 9ter request declared admissible becomes suspensive.
+        procedure.suspensive = suspensive
+        procedure.save(update_fields=["suspensive"])
+        record_event(case=case, actor=actor, kind=CaseEvent.Kind.PROCEDURE_LODGED,
+                     data={"procedure": procedure.pk, "kind": kind, "suspensive": suspensive, "reference": reference})
+    if decision:
+        if procedure.is_pending:
+            procedure.status, procedure.decided_on = decision, decided_on
+            procedure.save(update_fields=["status", "decided_on"])
+            record_event(case=case, actor=actor, kind=CaseEvent.Kind.PROCEDURE_DECIDED,
+                         data={"procedure": procedure.pk, "kind": kind, "decision": decision})
+        elif procedure.status != decision:
+            raise Conflict(_("This procedure was already decided differently."), code="already_decided")
+    refresh_procedure_counts(case)
+    _apply_the_law(case, actor)
+    return procedure, created
+
+
+@transaction.atomic
+def decide_procedure(*, actor, case_id: int, procedure_id: int, decision: str, decided_on: dt.date | None) -> LegalProcedure:
+    """The decision on a pending procedure (browser: the procedure's row on the case page)."""
+    _require_legal_permission(actor)
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    procedure = case.procedures.filter(pk=procedure_id).first()
+    if procedure is None:
+        raise DomainError(_("No such procedure on this case."), code="not_found")
+    if not procedure.is_pending:
+        raise Conflict(_("This procedure was already decided."), code="already_decided")
+    errors = []
+    if decision not in (LegalProcedure.Status.GRANTED, LegalProcedure.Status.REJECTED, LegalProcedure.Status.WITHDRAWN):
+        errors.append(_("A decision is granted, rejected or withdrawn."))
+    if decided_on is None or decided_on < procedure.lodged_on or decided_on > timezone.localdate():
+        errors.append(_("The decision date must be between the lodging date and today."))
+    if errors:
+        raise DomainError(_("The decision is not valid."), code="invalid_decision", details=errors)
+    procedure.status, procedure.decided_on = decision, decided_on
+    procedure.save(update_fields=["status", "decided_on"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.PROCEDURE_DECIDED,
+                 data={"procedure": procedure.pk, "kind": procedure.kind, "decision": decision})
+    refresh_procedure_counts(case)
+    return procedure
+
+
+@transaction.atomic
+def record_best_interest_decision(*, actor, case_id: int, outcome: str, note: str = "") -> Case:
+    """The durable solution found for an unaccompanied minor (the escalation guard reads it)."""
+    _require_legal_permission(actor)
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    if not case.unaccompanied_minor:
+        raise DomainError(_("A best-interest decision only applies to an unaccompanied minor."), code="not_applicable")
+    if outcome not in Case.BestInterest.values or not outcome:
+        raise DomainError(_("Choose the outcome of the best-interest procedure."), code="invalid_outcome")
+    case.best_interest_outcome = outcome
+    case.save(update_fields=["best_interest_outcome", "updated_at"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.BEST_INTEREST_DECIDED, note=note, data={"outcome": outcome})
+    return case

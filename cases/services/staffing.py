@@ -1,0 +1,122 @@
+"""Which office and counsellor follow a case, and the person's address."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import OPEN_STATES, Case, CaseEvent
+from cases.selectors import access_case
+from cases.services.events import record_event
+from cases.signals import case_assigned
+from offices.models import Membership, Office
+from offices.selectors import office_for_postcode, regional_office_for_province
+from returnpath.errors import DomainError
+
+User = get_user_model()
+
+
+def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()):
+    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language."""
+    counsellors = list(
+        User.objects.filter(
+            is_active=True,
+            memberships__office=office,
+            memberships__role=Membership.Role.COUNSELLOR,
+            memberships__is_active=True,
+        )
+        .select_related("staff_profile")
+        .annotate(open_cases=Count("cases", filter=Q(cases__state__in=OPEN_STATES)))
+        .order_by("open_cases", "id")
+    )
+    if not counsellors:
+        return None
+    wanted = set(languages)
+
+    def speaks(user) -> bool:
+        profile = getattr(user, "staff_profile", None)
+        return bool(profile and wanted & set(profile.languages))
+
+    return min(counsellors, key=lambda u: (not speaks(u), u.open_cases, u.id))
+
+
+def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
+    office = office_for_postcode(postcode) if postcode else None
+    if office is None and issuing_region:
+        office = regional_office_for_province(issuing_region)
+    if office is None:
+        office = Office.objects.filter(code=settings.RETURNPATH_DEFAULT_OFFICE_CODE, is_active=True).first()
+    return office
+
+
+def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
+    """First assignment of a new case (inside the caller's transaction)."""
+    person = case.person
+    postcode = person.postcode if person.has_known_address else ""
+    office = choose_office(postcode=postcode, issuing_region=issuing_region)
+    counsellor = lightest_counsellor(office=office, languages=person.languages) if office else None
+    case.office = office
+    case.counsellor = counsellor
+    case.save(update_fields=["office", "counsellor", "updated_at"])
+    if office is not None:
+        record_event(
+            case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
+            data={"office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None},
+        )
+    case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor)
+    return case
+
+
+@transaction.atomic
+def reassign_case(*, actor, case_id: int, office_id: int, counsellor_id: int | None, note: str = "") -> Case:
+    """A manager moves a case; the history keeps who followed it before."""
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    if not actor.has_perm("cases.reassign_case"):
+        raise DomainError(_("Only an office manager may reassign a case."), code="forbidden")
+    office = Office.objects.filter(pk=office_id, kind__in=Office.COUNSELLING_KINDS, is_active=True).first()
+    if office is None:
+        raise DomainError(_("Choose an active counselling office."), code="invalid_office")
+    counsellor = None
+    if counsellor_id is not None:
+        counsellor = User.objects.filter(
+            pk=counsellor_id, is_active=True, memberships__office=office, memberships__is_active=True
+        ).first()
+        if counsellor is None:
+            raise DomainError(_("The counsellor does not work at that office."), code="invalid_counsellor")
+    else:
+        counsellor = lightest_counsellor(office=office, languages=case.person.languages)
+    before = {"office": case.office.name if case.office else None,
+              "counsellor": case.counsellor.get_full_name() if case.counsellor else None}
+    case.office, case.counsellor = office, counsellor
+    case.save(update_fields=["office", "counsellor", "updated_at"])
+    record_event(
+        case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED, note=note,
+        data={"before": before, "office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None},
+    )
+    case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor)
+    return case
+
+
+@transaction.atomic
+def update_address(
+    *, actor, case_id: int, street: str, postcode: str, municipality: str, invalid: bool = False
+) -> Case:
+    """A new address, or the confirmation that the known one is invalid (a `lose_contact` reason)."""
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    if postcode and not (postcode.isdigit() and len(postcode) == 4 and 1000 <= int(postcode) <= 9999):
+        raise DomainError(_("A Belgian postcode has four digits, 1000 to 9999."), code="invalid_postcode")
+    person = case.person
+    person.street, person.postcode, person.municipality = street, postcode, municipality
+    person.address_invalid = invalid
+    person.address_updated_at = timezone.now()
+    person.save(update_fields=["street", "postcode", "municipality", "address_invalid", "address_updated_at"])
+    record_event(
+        case=case, actor=actor, kind=CaseEvent.Kind.ADDRESS_CHANGED,
+        note=_("Address confirmed invalid.") if invalid else "",
+        data={"postcode": postcode, "invalid": invalid},
+    )
+    return case

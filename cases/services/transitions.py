@@ -1,0 +1,300 @@
+"""The services around each trajectory step: lock, permission, guards, transition, save, event.
+
+``transition_refusals`` runs *every* guard (django-fsm stops at the first) plus the checks on
+what the person taking the step must provide, so a refusal lists all reasons at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from cases.models import TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, State
+from cases.selectors import access_case
+from cases.services.events import record_event
+from cases.signals import case_state_changed
+from returnpath.errors import Conflict, DomainError, TransitionRefused
+
+
+@dataclass
+class TransitionCheck:
+    """One step as a user sees it on the case page: allowed, or why not."""
+
+    name: str
+    label: str
+    target: str
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+    inputs: tuple[str, ...] = ()
+    permitted: bool = True
+
+
+def _meta(name: str):
+    return getattr(Case, name)._django_fsm
+
+
+def transition_refusals(case: Case, name: str, actor, *, system: bool = False) -> list[str]:
+    """Every reason why ``actor`` may not take step ``name`` on ``case`` now (empty: allowed)."""
+    if name not in TRANSITION_NAMES:
+        return [_("Unknown step.")]
+    meta = _meta(name)
+    spec = meta.get_transition(case.state)
+    if spec is None:
+        return [
+            _("“%(step)s” is not possible while the case is in “%(state)s”.")
+            % {"step": TRANSITION_LABELS[name], "state": case.get_state_display()}
+        ]
+    reasons = []
+    if not system and spec.permission and not spec.permission(case, actor):
+        reasons.append(str(spec.permission.refusal))
+    for condition in spec.conditions:
+        if not condition(case):
+            reasons.append(str(condition.refusal))
+    return reasons
+
+
+def check_transitions(case: Case, actor) -> list[TransitionCheck]:
+    """The steps possible from the case's state, each with whether this actor may take it now."""
+    checks = []
+    for name in TRANSITION_NAMES:
+        spec = _meta(name).get_transition(case.state)
+        if spec is None:
+            continue
+        permitted = not spec.permission or spec.permission(case, actor)
+        reasons = transition_refusals(case, name, actor)
+        checks.append(
+            TransitionCheck(
+                name=name,
+                label=str(TRANSITION_LABELS[name]),
+                target=str(spec.target),
+                allowed=not reasons,
+                reasons=reasons,
+                inputs=TRANSITION_INPUTS.get(name, ()),
+                permitted=permitted,
+            )
+        )
+    return checks
+
+
+def require_transition(case: Case, name: str, actor, *, input_errors: list[str] = (), system: bool = False) -> None:
+    reasons = transition_refusals(case, name, actor, system=system) + list(input_errors)
+    if reasons:
+        raise TransitionRefused(_("This step cannot be taken now."), details=reasons)
+
+
+def _take(
+    *,
+    actor,
+    case_id: int,
+    name: str,
+    expected_state: str | None = None,
+    note: str = "",
+    input_errors: list[str] = (),
+    system: bool = False,
+    data: dict | None = None,
+    **kwargs,
+) -> Case:
+    case = access_case(actor=actor, case_id=case_id, for_update=True) if not system else _lock_for_system(case_id)
+    if expected_state and case.state != expected_state:
+        raise Conflict(
+            _("Someone else changed this case meanwhile: it is now “%(state)s”. Check the case and try again.")
+            % {"state": case.get_state_display()}
+        )
+    require_transition(case, name, actor, input_errors=input_errors, system=system)
+    from_state = case.state
+    getattr(case, name)(**kwargs)
+    try:
+        case.save()
+    except ConcurrentTransition:
+        # Only reachable without a row lock (SQLite): the UPDATE ... WHERE state=<loaded> hit nothing.
+        raise Conflict(_("Someone else changed this case meanwhile. Reload the case and try again.")) from None
+    record_event(
+        case=case, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
+        from_state=from_state, to_state=case.state, note=note, data=data,
+    )
+    case_state_changed.send(sender=Case, case=case, actor=actor, from_state=from_state, to_state=case.state)
+    return case
+
+
+def _lock_for_system(case_id: int) -> Case:
+    return Case.objects.select_related("person", "playbook").select_for_update(of=("self",)).get(pk=case_id)
+
+
+def _required(value, message) -> list[str]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return [message]
+    return []
+
+
+def _not_in_future(day: dt.date | None, message) -> list[str]:
+    if day is not None and day > timezone.localdate():
+        return [message]
+    return []
+
+
+@transaction.atomic
+def start_orientation(*, actor, case_id: int, expected_state: str | None = None) -> Case:
+    return _take(actor=actor, case_id=case_id, name="start_orientation", expected_state=expected_state)
+
+
+@transaction.atomic
+def open_legal_stay_review(*, actor, case_id: int, expected_state: str | None = None, system: bool = False, note: str = "") -> Case:
+    return _take(actor=actor, case_id=case_id, name="open_legal_stay_review", expected_state=expected_state, system=system, note=note)
+
+
+@transaction.atomic
+def resume_orientation(
+    *, actor, case_id: int, new_departure_deadline: dt.date | None, expected_state: str | None = None
+) -> Case:
+    errors = _required(new_departure_deadline, _("Set the new departure deadline."))
+    if new_departure_deadline and new_departure_deadline <= timezone.localdate():
+        errors.append(_("The new departure deadline must be in the future."))
+    return _take(
+        actor=actor, case_id=case_id, name="resume_orientation", expected_state=expected_state, input_errors=errors,
+        new_departure_deadline=new_departure_deadline,
+        data={"new_departure_deadline": new_departure_deadline.isoformat() if new_departure_deadline else None},
+    )
+
+
+@transaction.atomic
+def grant_legal_stay(*, actor, case_id: int, expected_state: str | None = None, system: bool = False) -> Case:
+    return _take(actor=actor, case_id=case_id, name="grant_legal_stay", expected_state=expected_state, system=system)
+
+
+@transaction.atomic
+def agree_voluntary_return(*, actor, case_id: int, expected_state: str | None = None) -> Case:
+    return _take(actor=actor, case_id=case_id, name="agree_voluntary_return", expected_state=expected_state)
+
+
+@transaction.atomic
+def withdraw_voluntary_return(*, actor, case_id: int, reason: str, expected_state: str | None = None) -> Case:
+    errors = _required(reason, _("Give the reason why voluntary return is withdrawn."))
+    return _take(
+        actor=actor, case_id=case_id, name="withdraw_voluntary_return", expected_state=expected_state,
+        input_errors=errors, note=reason,
+    )
+
+
+@transaction.atomic
+def confirm_departure(
+    *,
+    actor,
+    case_id: int,
+    departed_on: dt.date | None,
+    evidence: str,
+    destination_country: str = "",
+    expected_state: str | None = None,
+) -> Case:
+    errors = _required(departed_on, _("Give the departure date."))
+    errors += _not_in_future(departed_on, _("The departure date cannot be in the future."))
+    if evidence not in Case.DepartureEvidence.values:
+        errors.append(_("Choose the evidence of departure (boarding pass, border stamp or partner confirmation)."))
+    return _take(
+        actor=actor, case_id=case_id, name="confirm_departure", expected_state=expected_state, input_errors=errors,
+        departed_on=departed_on, evidence=evidence, destination_country=destination_country,
+        data={"departed_on": departed_on.isoformat() if departed_on else None, "evidence": evidence,
+              "destination_country": str(destination_country)},
+    )
+
+
+@transaction.atomic
+def escalate_to_forced_return(*, actor, case_id: int, motivation: str, expected_state: str | None = None) -> Case:
+    errors = _required(motivation, _("A written motivation is required to escalate to forced return."))
+    return _take(
+        actor=actor, case_id=case_id, name="escalate_to_forced_return", expected_state=expected_state,
+        input_errors=errors, note=motivation, motivation=motivation,
+    )
+
+
+@transaction.atomic
+def confirm_removal(*, actor, case_id: int, removed_on: dt.date | None, expected_state: str | None = None) -> Case:
+    errors = _required(removed_on, _("Give the removal date."))
+    errors += _not_in_future(removed_on, _("The removal date cannot be in the future."))
+    return _take(
+        actor=actor, case_id=case_id, name="confirm_removal", expected_state=expected_state, input_errors=errors,
+        removed_on=removed_on, data={"removed_on": removed_on.isoformat() if removed_on else None},
+    )
+
+
+@transaction.atomic
+def lose_contact(*, actor, case_id: int, expected_state: str | None = None, note: str = "") -> Case:
+    return _take(actor=actor, case_id=case_id, name="lose_contact", expected_state=expected_state, note=note)
+
+
+@transaction.atomic
+def re_establish_contact(*, actor, case_id: int, expected_state: str | None = None, note: str = "") -> Case:
+    return _take(actor=actor, case_id=case_id, name="re_establish_contact", expected_state=expected_state, note=note)
+
+
+@transaction.atomic
+def close_case(*, actor, case_id: int, reason: str, note: str, expected_state: str | None = None) -> Case:
+    errors = []
+    if reason not in Case.CloseReason.values:
+        errors.append(_("Choose a reason for closing from the list."))
+    errors += _required(note, _("Explain in a few words why the case is closed."))
+    return _take(
+        actor=actor, case_id=case_id, name="close", expected_state=expected_state, input_errors=errors,
+        note=note, data={"reason": reason}, reason=reason, close_note=note,
+    )
+
+
+_SERVICES = {
+    "start_orientation": start_orientation,
+    "open_legal_stay_review": open_legal_stay_review,
+    "resume_orientation": resume_orientation,
+    "grant_legal_stay": grant_legal_stay,
+    "agree_voluntary_return": agree_voluntary_return,
+    "withdraw_voluntary_return": withdraw_voluntary_return,
+    "confirm_departure": confirm_departure,
+    "escalate_to_forced_return": escalate_to_forced_return,
+    "confirm_removal": confirm_removal,
+    "lose_contact": lose_contact,
+    "re_establish_contact": re_establish_contact,
+    "close": close_case,
+}
+
+
+def take_transition(*, actor, case_id: int, name: str, **inputs) -> Case:
+    """Dispatch a step chosen by name (the browser's generic transition form)."""
+    try:
+        service = _SERVICES[name]
+    except KeyError:
+        raise DomainError(_("Unknown step."), code="unknown_transition") from None
+    return service(actor=actor, case_id=case_id, **inputs)
+
+
+@transaction.atomic
+def propose_escalation(*, actor, case_id: int, motivation: str) -> Case:
+    """A counsellor proposes forced return; an office manager decides (DESIGN §1)."""
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    if not actor.has_perm("cases.counsel_case"):
+        raise TransitionRefused(_("This step cannot be taken now."), details=[_("Only a counsellor or office manager may take this step.")])
+    if case.state not in (State.ORIENTATION, State.VOLUNTARY_RETURN):
+        raise TransitionRefused(_("This step cannot be taken now."), details=[_("Escalation can only be proposed during orientation or voluntary return.")])
+    if not motivation.strip():
+        raise TransitionRefused(_("This step cannot be taken now."), details=[_("A written motivation is required to escalate to forced return.")])
+    case.escalation_proposed_at = timezone.now()
+    case.escalation_motivation = motivation
+    case.save(update_fields=["escalation_proposed_at", "escalation_motivation", "updated_at"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.ESCALATION_PROPOSED, note=motivation)
+    return case
+
+
+def propose_lose_contact(*, case: Case, actor=None, note: str = "") -> bool:
+    """Mark the case for a manager's decision on losing contact (the no-show rule). Idempotent.
+
+    Called inside the caller's transaction with the case row locked.
+    """
+    if case.lose_contact_proposed_at is not None or case.state not in (
+        State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN
+    ):
+        return False
+    case.lose_contact_proposed_at = timezone.now()
+    case.save(update_fields=["lose_contact_proposed_at", "updated_at"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.LOSE_CONTACT_PROPOSED, note=note)
+    return True

@@ -1,0 +1,310 @@
+"""Conversations: plan, record as held or no-show, reschedule, cancel.
+
+These keep the case's derived fields (held count, refusals of voluntary return, consecutive
+no-shows, last contact, next planned) correct in the same transaction, because the escalation
+and untraceable guards read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import COUNSELLED_STATES, Case, CaseEvent
+from cases.selectors import access_case
+from cases.services import propose_lose_contact, record_event
+from counselling.models import Conversation
+from counselling.signals import conversation_planned
+from offices.models import Office
+from returnpath.errors import Conflict, DomainError
+
+User = get_user_model()
+
+
+def _require_counsel(actor) -> None:
+    if actor is not None and not actor.has_perm("cases.counsel_case"):
+        raise DomainError(_("Only a counsellor or office manager may take this step."), code="forbidden")
+
+
+def _lock_case(*, actor, case_id: int) -> Case:
+    if actor is None:  # the planner (Celery) acts for the service itself
+        return Case.objects.select_related("person", "playbook", "office").select_for_update(of=("self",)).get(pk=case_id)
+    return access_case(actor=actor, case_id=case_id, for_update=True)
+
+
+def _lock_conversation(case: Case, conversation_id: int) -> Conversation:
+    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id, case=case).first()
+    if conversation is None:
+        raise DomainError(_("No such conversation on this case."), code="not_found")
+    return conversation
+
+
+def refresh_next_conversation(case: Case) -> None:
+    case.next_conversation_at = (
+        case.conversations.filter(status=Conversation.Status.PLANNED).values_list("planned_at", flat=True).first()
+    )
+
+
+def interpreter_needed(person_languages, counsellor) -> str:
+    """The person's first language when the counsellor speaks none of theirs, else ''."""
+    languages = list(person_languages or [])
+    if not languages or counsellor is None:
+        return ""
+    profile = getattr(counsellor, "staff_profile", None)
+    spoken = set(profile.languages) if profile else set()
+    return "" if spoken & set(languages) else languages[0]
+
+
+def counsellor_is_free(*, counsellor, start: dt.datetime, minutes: int, exclude_id: int | None = None) -> bool:
+    end = start + dt.timedelta(minutes=minutes)
+    overlapping = Conversation.objects.filter(
+        counsellor=counsellor, status=Conversation.Status.PLANNED,
+        planned_at__lt=end, planned_at__gt=start - dt.timedelta(hours=4),
+    )
+    if exclude_id:
+        overlapping = overlapping.exclude(pk=exclude_id)
+    return not any(c.planned_at + dt.timedelta(minutes=c.duration_minutes) > start for c in overlapping)
+
+
+@transaction.atomic
+def plan_conversation(
+    *,
+    actor,
+    case_id: int,
+    planned_at: dt.datetime,
+    counsellor_id: int | None = None,
+    office_id: int | None = None,
+    mode: str = Conversation.Mode.OFFICE,
+    duration_minutes: int | None = None,
+    interpreter_language: str | None = None,
+    is_intake: bool | None = None,
+) -> Conversation:
+    """Plan the case's next conversation. A case has at most one planned conversation."""
+    _require_counsel(actor)
+    case = _lock_case(actor=actor, case_id=case_id)
+    counsellor = User.objects.select_related("staff_profile").filter(pk=counsellor_id or case.counsellor_id, is_active=True).first()
+    office = Office.objects.filter(pk=office_id).first() if office_id else case.office
+    errors = []
+    if case.state not in COUNSELLED_STATES:
+        errors.append(_("Conversations are only planned for open cases that are being counselled."))
+    if counsellor is None:
+        errors.append(_("Choose the counsellor for this conversation."))
+    if planned_at is None or planned_at <= timezone.now():
+        errors.append(_("A conversation is planned in the future."))
+    if mode not in Conversation.Mode.values:
+        errors.append(_("Choose how the conversation takes place."))
+    if mode == Conversation.Mode.OFFICE and office is None:
+        errors.append(_("Choose the office where the conversation takes place."))
+    minutes = duration_minutes or (case.playbook.conversation_minutes if case.playbook_id else 60)
+    if counsellor is not None and planned_at is not None and not counsellor_is_free(counsellor=counsellor, start=planned_at, minutes=minutes):
+        errors.append(_("The counsellor already has a conversation at that time."))
+    if case.conversations.filter(status=Conversation.Status.PLANNED).exists():
+        errors.append(_("A conversation is already planned for this case: reschedule or cancel it instead."))
+    if errors:
+        raise DomainError(_("The conversation cannot be planned."), code="invalid_conversation", details=errors)
+    if interpreter_language is None:
+        interpreter_language = interpreter_needed(case.person.languages, counsellor)
+    if is_intake is None:
+        is_intake = case.held_conversations == 0
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                case=case, counsellor=counsellor, office=office if mode == Conversation.Mode.OFFICE else (office or case.office),
+                mode=mode, planned_at=planned_at, duration_minutes=minutes,
+                interpreter_language=interpreter_language, is_intake=is_intake,
+            )
+    except IntegrityError:
+        raise Conflict(_("Someone else planned a conversation meanwhile. Reload the case."), code="conflict") from None
+    case.next_conversation_at = planned_at
+    case.save(update_fields=["next_conversation_at", "updated_at"])
+    record_event(
+        case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_PLANNED,
+        data={"conversation": conversation.pk, "planned_at": planned_at.isoformat(), "mode": mode,
+              "office": office.name if office else None, "intake": is_intake},
+    )
+    conversation_planned.send(sender=Conversation, conversation=conversation)
+    return conversation
+
+
+@transaction.atomic
+def record_held_conversation(
+    *,
+    actor,
+    case_id: int,
+    conversation_id: int | None,
+    stance: str,
+    mode: str | None = None,
+    held_at: dt.datetime | None = None,
+    interpreter_used: bool = False,
+    discussed_legal_stay: bool = False,
+    discussed_voluntary_return: bool = False,
+    discussed_forced_return_risk: bool = False,
+    notes: str = "",
+    agreed_next_step: str = "",
+) -> Conversation:
+    """Log what happened in a conversation (the planned one, or an unplanned walk-in)."""
+    _require_counsel(actor)
+    case = _lock_case(actor=actor, case_id=case_id)
+    errors = []
+    if stance not in Conversation.Stance.values:
+        errors.append(_("Record the person's stance on voluntary return."))
+    if stance in (Conversation.Stance.AGREES, Conversation.Stance.REFUSES) and not discussed_voluntary_return:
+        errors.append(_("The stance can only be agreement or refusal when voluntary return was discussed."))
+    if mode is not None and mode not in Conversation.Mode.values:
+        errors.append(_("Choose how the conversation took place."))
+    if not case.is_open:
+        errors.append(_("The case is closed."))
+    now = timezone.now()
+    if conversation_id:
+        conversation = _lock_conversation(case, conversation_id)
+        if not conversation.is_planned:
+            errors.append(_("This conversation already has an outcome."))
+        # The person may come earlier the same day; a conversation on a later day is not held yet.
+        if timezone.localdate(conversation.planned_at) > timezone.localdate(now):
+            errors.append(_("A conversation planned for a later day cannot be logged yet."))
+    else:
+        conversation = Conversation(case=case, counsellor=actor, office=case.office, planned_at=held_at or now)
+        if held_at and held_at > now:
+            errors.append(_("A conversation cannot be logged in the future."))
+    if errors:
+        raise DomainError(_("The conversation cannot be logged."), code="invalid_conversation", details=errors)
+
+    conversation.status = Conversation.Status.HELD
+    conversation.mode = mode or conversation.mode
+    conversation.stance = stance
+    conversation.interpreter_used = interpreter_used
+    conversation.discussed_legal_stay = discussed_legal_stay
+    conversation.discussed_voluntary_return = discussed_voluntary_return
+    conversation.discussed_forced_return_risk = discussed_forced_return_risk
+    conversation.notes = notes
+    conversation.agreed_next_step = agreed_next_step
+    conversation.outcome_recorded_at = now
+    conversation.outcome_recorded_by = actor
+    conversation.save()
+
+    contact_at = min(conversation.planned_at, now)
+    case.held_conversations = F("held_conversations") + 1
+    if discussed_voluntary_return and stance == Conversation.Stance.REFUSES:
+        case.voluntary_return_refusals = F("voluntary_return_refusals") + 1
+    if stance == Conversation.Stance.AGREES:
+        case.voluntary_return_agreed_at = now
+    case.consecutive_no_shows = 0
+    case.lose_contact_proposed_at = None
+    case.last_contact_at = max(filter(None, [case.last_contact_at, contact_at]))
+    refresh_next_conversation(case)
+    case.save(update_fields=[
+        "held_conversations", "voluntary_return_refusals", "voluntary_return_agreed_at", "consecutive_no_shows",
+        "lose_contact_proposed_at", "last_contact_at", "next_conversation_at", "updated_at",
+    ])
+    case.refresh_from_db(fields=["held_conversations", "voluntary_return_refusals"])
+    record_event(
+        case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_HELD, note=agreed_next_step,
+        data={"conversation": conversation.pk, "stance": stance, "mode": conversation.mode},
+    )
+    return conversation
+
+
+@transaction.atomic
+def record_no_show(*, actor, case_id: int, conversation_id: int, note: str = "") -> Conversation:
+    """The person did not come. Enough consecutive no-shows propose losing contact (a manager decides)."""
+    _require_counsel(actor)
+    case = _lock_case(actor=actor, case_id=case_id)
+    conversation = _lock_conversation(case, conversation_id)
+    errors = []
+    if not conversation.is_planned:
+        errors.append(_("This conversation already has an outcome."))
+    if conversation.planned_at > timezone.now():
+        errors.append(_("A no-show can only be recorded once the time of the conversation has passed."))
+    if errors:
+        raise DomainError(_("The no-show cannot be recorded."), code="invalid_conversation", details=errors)
+    conversation.status = Conversation.Status.NO_SHOW
+    conversation.notes = note
+    conversation.outcome_recorded_at = timezone.now()
+    conversation.outcome_recorded_by = actor
+    conversation.save(update_fields=["status", "notes", "outcome_recorded_at", "outcome_recorded_by"])
+    case.consecutive_no_shows += 1
+    refresh_next_conversation(case)
+    case.save(update_fields=["consecutive_no_shows", "next_conversation_at", "updated_at"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_NO_SHOW, note=note,
+                 data={"conversation": conversation.pk, "consecutive": case.consecutive_no_shows})
+    limit = case.playbook.no_shows_before_lose_contact if case.playbook_id else 2
+    if case.consecutive_no_shows >= limit:
+        propose_lose_contact(case=case, actor=actor, note=_("%(count)s consecutive no-shows.") % {"count": case.consecutive_no_shows})
+    return conversation
+
+
+@transaction.atomic
+def cancel_conversation(*, actor, case_id: int, conversation_id: int, reason: str) -> Conversation:
+    _require_counsel(actor)
+    case = _lock_case(actor=actor, case_id=case_id)
+    conversation = _lock_conversation(case, conversation_id)
+    errors = []
+    if not conversation.is_planned:
+        errors.append(_("Only a planned conversation can be cancelled."))
+    if not reason.strip():
+        errors.append(_("Give the reason for cancelling."))
+    if errors:
+        raise DomainError(_("The conversation cannot be cancelled."), code="invalid_conversation", details=errors)
+    _cancel(case=case, conversation=conversation, actor=actor, reason=reason)
+    return conversation
+
+
+def _cancel(*, case: Case, conversation: Conversation, actor, reason: str) -> None:
+    conversation.status = Conversation.Status.CANCELLED
+    conversation.cancel_reason = reason
+    conversation.outcome_recorded_at = timezone.now()
+    conversation.outcome_recorded_by = actor
+    conversation.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
+    refresh_next_conversation(case)
+    case.save(update_fields=["next_conversation_at", "updated_at"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_CANCELLED, note=reason,
+                 data={"conversation": conversation.pk})
+
+
+@transaction.atomic
+def reschedule_conversation(
+    *, actor, case_id: int, conversation_id: int, planned_at: dt.datetime, reason: str,
+    counsellor_id: int | None = None, office_id: int | None = None, mode: str | None = None,
+) -> Conversation:
+    """Move a planned conversation: the old row is kept as rescheduled, a new one is planned."""
+    _require_counsel(actor)
+    case = _lock_case(actor=actor, case_id=case_id)
+    old = _lock_conversation(case, conversation_id)
+    errors = []
+    if not old.is_planned:
+        errors.append(_("Only a planned conversation can be rescheduled."))
+    if not reason.strip():
+        errors.append(_("Give the reason for rescheduling."))
+    if errors:
+        raise DomainError(_("The conversation cannot be rescheduled."), code="invalid_conversation", details=errors)
+    old.status = Conversation.Status.RESCHEDULED
+    old.cancel_reason = reason
+    old.outcome_recorded_at = timezone.now()
+    old.outcome_recorded_by = actor
+    old.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_RESCHEDULED, note=reason,
+                 data={"conversation": old.pk})
+    return plan_conversation(
+        actor=actor, case_id=case.pk, planned_at=planned_at,
+        counsellor_id=counsellor_id or old.counsellor_id, office_id=office_id or old.office_id,
+        mode=mode or old.mode, duration_minutes=old.duration_minutes, is_intake=old.is_intake,
+    )
+
+
+def cancel_planned_when_counselling_ends(sender, *, case: Case, actor, from_state: str, to_state: str, **kwargs) -> None:
+    """A case that ends or becomes untraceable keeps no planned conversation (receiver)."""
+    if to_state in COUNSELLED_STATES:
+        return
+    for conversation in Conversation.objects.select_for_update().filter(case=case, status=Conversation.Status.PLANNED):
+        _cancel(case=case, conversation=conversation, actor=actor,
+                reason=_("The case moved to “%(state)s”.") % {"state": case.get_state_display()})
+
+
+def queue_after_commit(task, **kwargs) -> None:
+    transaction.on_commit(partial(task.delay, **kwargs))

@@ -1,0 +1,29 @@
+"""The staff roles and their permissions (DESIGN §7). Groups are created by a data migration;
+afterwards the admin is where permissions are changed (Signalen's way), not the code."""
+
+COUNSELLOR = "counsellor"
+OFFICE_MANAGER = "office manager"
+NATIONAL_COORDINATOR = "national coordinator"
+ADMINISTRATOR = "administrator"
+API_CLIENT = "api client"
+
+_COUNSEL = ["cases.counsel_case", "cases.record_legal_event", "cases.view_case", "counselling.view_conversation"]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    COUNSELLOR: _COUNSEL,
+    OFFICE_MANAGER: _COUNSEL
+    + ["cases.escalate_case", "cases.decide_case", "cases.place_case", "cases.reassign_case"],
+    NATIONAL_COORDINATOR: ["cases.view_all_cases", "cases.view_case", "counselling.view_conversation"],
+    ADMINISTRATOR: [
+        "offices.add_office", "offices.change_office", "offices.view_office",
+        "offices.add_servicearea", "offices.change_servicearea", "offices.delete_servicearea", "offices.view_servicearea",
+        "offices.add_consultationhours", "offices.change_consultationhours", "offices.delete_consultationhours",
+        "offices.view_consultationhours",
+        "offices.add_membership", "offices.change_membership", "offices.delete_membership", "offices.view_membership",
+        "offices.add_staffprofile", "offices.change_staffprofile", "offices.view_staffprofile",
+        "cases.add_playbook", "cases.change_playbook", "cases.view_playbook",
+        "cases.add_apiclient", "cases.change_apiclient", "cases.view_apiclient",
+        "cases.view_case", "cases.view_caseevent",
+        "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",
+    ],
+    API_CLIENT: ["cases.record_legal_event"],
+}

@@ -1,0 +1,81 @@
+"""Shared fixtures: the actors of DESIGN §1 and the service checks of CI.
+
+With ``REQUIRE_SERVICES=1`` (CI, ``make test``), a test that needs PostgreSQL, Redis or
+Chromium and cannot get it *fails* instead of being skipped: a green run that skipped them is
+not green.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from offices.models import Membership
+from returnpath import roles
+from tests import factories as f
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, why: str) -> None:
+    """Skip locally, fail in CI, when a service the test needs is missing."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {why}", pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture
+def postgres(db):
+    need(connection.vendor == "postgresql", "this test needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _marked_services(request):
+    """``@pytest.mark.postgres`` is enough for a test to need PostgreSQL."""
+    if request.node.get_closest_marker("postgres"):
+        request.getfixturevalue("postgres")
+
+
+@pytest.fixture
+def office(db):
+    office = f.OfficeFactory(code="BXL-TEST", name="Brussels test office", province="brussels")
+    f.ServiceAreaFactory(office=office, postcode_from=1000, postcode_to=1299)
+    f.add_weekday_hours(office)
+    return office
+
+
+@pytest.fixture
+def other_office(db):
+    office = f.OfficeFactory(code="ANT-TEST", name="Antwerp test office", province="antwerp", postcode="2000", municipality="Antwerpen")
+    f.ServiceAreaFactory(office=office, postcode_from=2000, postcode_to=2999)
+    f.add_weekday_hours(office)
+    return office
+
+
+@pytest.fixture
+def counsellor(office):
+    return f.staff(username="counsellor.test", office=office)
+
+
+@pytest.fixture
+def other_counsellor(other_office):
+    return f.staff(username="counsellor.other", office=other_office)
+
+
+@pytest.fixture
+def manager(office):
+    return f.staff(username="manager.test", office=office, role=Membership.Role.MANAGER)
+
+
+@pytest.fixture
+def coordinator(db):
+    return f.UserFactory(username="coordinator.test", groups=[roles.NATIONAL_COORDINATOR])
+
+
+@pytest.fixture
+def case(office, counsellor):
+    return f.CaseFactory(office=office, counsellor=counsellor)
