@@ -216,3 +216,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Settings owned by the API and the scheduling work (kept apart to keep this module readable).
+from returnpath.conf.api import *  # noqa: E402, F403
+from returnpath.conf.scheduling import *  # noqa: E402, F403

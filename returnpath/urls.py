@@ -6,6 +6,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("returnpath.api_urls")),
+    path("dashboards/", include("counselling.dashboards.urls")),
+    path("operations/", include("counselling.operations.urls")),
     path("", include("counselling.urls")),
     path("", include("cases.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Settings of the api work (imported at the end of returnpath.settings)."""

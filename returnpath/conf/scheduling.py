@@ -1,0 +1,1 @@
+"""Settings of the scheduling work (imported at the end of returnpath.settings)."""
