@@ -1,0 +1,175 @@
+"""The caseload filter: one definition shared by the caseload page, the dashboards' drill-down
+links and the CSV exports, so a figure and the list behind it can never disagree.
+
+URL contract (GET parameters of the caseload page, ``cases:caseload``):
+    q                 search: name, national number, dossier number or order reference
+    state             repeatable; or "open" / "terminal"
+    target_group      a TargetGroup value
+    office            office id          counsellor   user id, or "none" for unassigned
+    flag              repeatable: public_order, nuisance, vulnerable, minor_children, unaccompanied_minor
+    deadline_within   days (0..365): departure deadline from today up to today + N
+    deadline_passed   1
+    no_planned        1: open counselled case without a planned conversation
+    suspensive        1: a pending suspensive procedure
+    escalation_proposed / lose_contact_proposed   1
+    outcome_since, outcome_until   ISO dates: terminal outcome within the period
+    sort              one of SORTS (prefix "-" for descending)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.identity import normalise_national_number
+from cases.models import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, Case, OrderToLeave, State, TargetGroup
+
+FLAGS = ("public_order", "nuisance", "vulnerable", "minor_children", "unaccompanied_minor")
+SORTS = {
+    "deadline": "departure_deadline",
+    "opened": "opened_at",
+    "updated": "updated_at",
+    "name": "person__family_name",
+    "next": "next_conversation_at",
+    "state": "state",
+}
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class CaseloadFilter:
+    q: str = ""
+    states: list[str] = field(default_factory=list)
+    target_group: str = ""
+    office: int | None = None
+    counsellor: str = ""
+    flags: list[str] = field(default_factory=list)
+    deadline_within: int | None = None
+    deadline_passed: bool = False
+    no_planned: bool = False
+    suspensive: bool = False
+    escalation_proposed: bool = False
+    lose_contact_proposed: bool = False
+    outcome_since: dt.date | None = None
+    outcome_until: dt.date | None = None
+    sort: str = "deadline"
+
+    @classmethod
+    def from_params(cls, params) -> CaseloadFilter:
+        states = []
+        for value in params.getlist("state") if hasattr(params, "getlist") else params.get("state", []):
+            if value == "open":
+                states += [s.value for s in OPEN_STATES]
+            elif value == "terminal":
+                states += [s.value for s in TERMINAL_STATES]
+            elif value in State.values:
+                states.append(value)
+        flags = [v for v in (params.getlist("flag") if hasattr(params, "getlist") else []) if v in FLAGS]
+        sort = params.get("sort", "deadline")
+        within = _int(params.get("deadline_within"))
+        return cls(
+            q=(params.get("q") or "").strip()[:100],
+            states=states,
+            target_group=params.get("target_group") if params.get("target_group") in TargetGroup.values else "",
+            office=_int(params.get("office")),
+            counsellor=params.get("counsellor", "") if (params.get("counsellor", "") == "none" or _int(params.get("counsellor"))) else "",
+            flags=flags,
+            deadline_within=within if within is not None and 0 <= within <= 365 else None,
+            deadline_passed=params.get("deadline_passed") == "1",
+            no_planned=params.get("no_planned") == "1",
+            suspensive=params.get("suspensive") == "1",
+            escalation_proposed=params.get("escalation_proposed") == "1",
+            lose_contact_proposed=params.get("lose_contact_proposed") == "1",
+            outcome_since=_date(params.get("outcome_since")),
+            outcome_until=_date(params.get("outcome_until")),
+            sort=sort if sort.lstrip("-") in SORTS else "deadline",
+        )
+
+    def apply(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+        today = timezone.localdate()
+        if self.q:
+            cases = cases.filter(_search(self.q))
+        if self.states:
+            cases = cases.filter(state__in=self.states)
+        if self.target_group:
+            cases = cases.filter(target_group=self.target_group)
+        if self.office:
+            cases = cases.filter(office_id=self.office)
+        if self.counsellor == "none":
+            cases = cases.filter(counsellor__isnull=True)
+        elif self.counsellor:
+            cases = cases.filter(counsellor_id=int(self.counsellor))
+        for flag in self.flags:
+            cases = cases.filter(minor_children__gt=0) if flag == "minor_children" else cases.filter(**{flag: True})
+        if self.deadline_within is not None:
+            cases = cases.filter(
+                state__in=OPEN_STATES, departure_deadline__gte=today,
+                departure_deadline__lte=today + dt.timedelta(days=self.deadline_within),
+            )
+        if self.deadline_passed:
+            cases = cases.filter(state__in=OPEN_STATES, departure_deadline__lt=today)
+        if self.no_planned:
+            cases = cases.filter(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True)
+        if self.suspensive:
+            cases = cases.filter(pending_suspensive_procedures__gt=0)
+        if self.escalation_proposed:
+            cases = cases.filter(escalation_proposed_at__isnull=False, state__in=[State.ORIENTATION, State.VOLUNTARY_RETURN])
+        if self.lose_contact_proposed:
+            cases = cases.filter(lose_contact_proposed_at__isnull=False, state__in=OPEN_STATES)
+        if self.outcome_since:
+            cases = cases.filter(state__in=TERMINAL_STATES, outcome_at__date__gte=self.outcome_since)
+        if self.outcome_until:
+            cases = cases.filter(state__in=TERMINAL_STATES, outcome_at__date__lte=self.outcome_until)
+        expression = F(SORTS[self.sort.lstrip("-")])
+        # Nulls last either way: a case without a deadline is not the most urgent one.
+        if self.sort.startswith("-"):
+            return cases.order_by(expression.desc(nulls_last=True), "-id")
+        return cases.order_by(expression.asc(nulls_last=True), "id")
+
+
+def _search(q: str) -> Q:
+    terms = Q(person__family_name__icontains=q) | Q(person__given_names__icontains=q)
+    terms |= Q(person__dossier_number__iexact=q)
+    # Exists, not a join: a case with several orders must appear once.
+    terms |= Q(Exists(OrderToLeave.objects.filter(case=OuterRef("pk"), external_reference__iexact=q)))
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if len(digits) == 11:
+        try:
+            terms |= Q(person__national_number=normalise_national_number(digits))
+        except Exception:  # noqa: BLE001 - not a national number: the other terms still apply
+            terms |= Q(person__national_number=digits)
+    if q.isdigit() and len(q) < 11:
+        terms |= Q(pk=int(q))
+    return terms
+
+
+def caseload_url(**params) -> str:
+    """A link to the caseload filtered as given, e.g. caseload_url(state="orientation", office=3)."""
+    query = []
+    for key, value in params.items():
+        if value is None or value is False or value == "":
+            continue
+        if isinstance(value, list | tuple):
+            query += [(key, v) for v in value]
+        else:
+            query.append((key, "1" if value is True else value))
+    url = reverse("cases:caseload")
+    return f"{url}?{urlencode(query)}" if query else url
