@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -85,12 +86,13 @@ class CaseloadFilter:
         flags = [v for v in (params.getlist("flag") if hasattr(params, "getlist") else []) if v in FLAGS]
         sort = params.get("sort", "deadline")
         within = _int(params.get("deadline_within"))
+        counsellor = params.get("counsellor", "")
         return cls(
             q=(params.get("q") or "").strip()[:100],
             states=states,
             target_group=params.get("target_group") if params.get("target_group") in TargetGroup.values else "",
             office=_int(params.get("office")),
-            counsellor=params.get("counsellor", "") if (params.get("counsellor", "") == "none" or _int(params.get("counsellor"))) else "",
+            counsellor=counsellor if (counsellor == "none" or _int(counsellor)) else "",
             flags=flags,
             deadline_within=within if within is not None and 0 <= within <= 365 else None,
             deadline_passed=params.get("deadline_passed") == "1",
@@ -154,7 +156,7 @@ def _search(q: str) -> Q:
     if len(digits) == 11:
         try:
             terms |= Q(person__national_number=normalise_national_number(digits))
-        except Exception:  # noqa: BLE001 - not a national number: the other terms still apply
+        except ValidationError:  # not a national number: the other terms still apply
             terms |= Q(person__national_number=digits)
     if q.isdigit() and len(q) < 11:
         terms |= Q(pk=int(q))
