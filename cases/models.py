@@ -648,3 +648,6 @@ class CaseAccess(models.Model):
         indexes = [models.Index(fields=["case", "at"])]
         verbose_name = _("case access")
         verbose_name_plural = _("case accesses")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.via} {self.at:%Y-%m-%d %H:%M}"

@@ -10,8 +10,7 @@ API_CLIENT = "api client"
 _COUNSEL = ["cases.counsel_case", "cases.record_legal_event", "cases.view_case", "counselling.view_conversation"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COUNSELLOR: _COUNSEL,
-    OFFICE_MANAGER: _COUNSEL
-    + ["cases.escalate_case", "cases.decide_case", "cases.place_case", "cases.reassign_case"],
+    OFFICE_MANAGER: [*_COUNSEL, "cases.escalate_case", "cases.decide_case", "cases.place_case", "cases.reassign_case"],
     NATIONAL_COORDINATOR: ["cases.view_all_cases", "cases.view_case", "counselling.view_conversation"],
     ADMINISTRATOR: [
         "offices.add_office", "offices.change_office", "offices.view_office",
