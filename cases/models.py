@@ -651,3 +651,30 @@ class CaseAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.via} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` an API client sent with a POST (IETF httpapi idempotency-key draft).
+
+    The row is written before the request is processed (``status`` empty: in flight) and
+    completed with the answer, so a retry with the same key replays the answer instead of
+    doing the work twice; the same key with another body is refused.
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_unique_per_client")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return self.key
