@@ -13,6 +13,13 @@ URL contract (GET parameters of the caseload page, ``cases:caseload``):
     suspensive        1: a pending suspensive procedure
     escalation_proposed / lose_contact_proposed   1
     outcome_since, outcome_until   ISO dates: terminal outcome within the period
+    overdue_outcome   1: open case whose planned conversation time has passed without an outcome
+    nationality       ISO 3166-1 alpha-2 code of the person's citizenship
+    ordered_since, ordered_until     ISO dates: an order to leave notified within the period
+    returned_since, returned_until   ISO dates: departed (departed_on) or removed (removed_on) within the period
+    state_since, state_until         ISO dates: in the current state since a day within the period
+    repeat_order      1: the person has more than one order to leave
+    facility          facility id: placed there today
     sort              one of SORTS (prefix "-" for descending)
 """
 
@@ -28,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.identity import normalise_national_number
-from cases.models import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, Case, OrderToLeave, State, TargetGroup
+from cases.models import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, Case, OrderToLeave, Placement, State, TargetGroup
 
 FLAGS = ("public_order", "nuisance", "vulnerable", "minor_children", "unaccompanied_minor")
 SORTS = {
@@ -71,6 +78,16 @@ class CaseloadFilter:
     lose_contact_proposed: bool = False
     outcome_since: dt.date | None = None
     outcome_until: dt.date | None = None
+    overdue_outcome: bool = False
+    nationality: str = ""
+    ordered_since: dt.date | None = None
+    ordered_until: dt.date | None = None
+    returned_since: dt.date | None = None
+    returned_until: dt.date | None = None
+    state_since: dt.date | None = None
+    state_until: dt.date | None = None
+    repeat_order: bool = False
+    facility: int | None = None
     sort: str = "deadline"
 
     @classmethod
@@ -87,6 +104,7 @@ class CaseloadFilter:
         sort = params.get("sort", "deadline")
         within = _int(params.get("deadline_within"))
         counsellor = params.get("counsellor", "")
+        nationality = (params.get("nationality") or "").strip().upper()
         return cls(
             q=(params.get("q") or "").strip()[:100],
             states=states,
@@ -102,6 +120,16 @@ class CaseloadFilter:
             lose_contact_proposed=params.get("lose_contact_proposed") == "1",
             outcome_since=_date(params.get("outcome_since")),
             outcome_until=_date(params.get("outcome_until")),
+            overdue_outcome=params.get("overdue_outcome") == "1",
+            nationality=nationality if len(nationality) == 2 and nationality.isalpha() else "",
+            ordered_since=_date(params.get("ordered_since")),
+            ordered_until=_date(params.get("ordered_until")),
+            returned_since=_date(params.get("returned_since")),
+            returned_until=_date(params.get("returned_until")),
+            state_since=_date(params.get("state_since")),
+            state_until=_date(params.get("state_until")),
+            repeat_order=params.get("repeat_order") == "1",
+            facility=_int(params.get("facility")),
             sort=sort if sort.lstrip("-") in SORTS else "deadline",
         )
 
@@ -140,6 +168,41 @@ class CaseloadFilter:
             cases = cases.filter(state__in=TERMINAL_STATES, outcome_at__date__gte=self.outcome_since)
         if self.outcome_until:
             cases = cases.filter(state__in=TERMINAL_STATES, outcome_at__date__lte=self.outcome_until)
+        if self.overdue_outcome:
+            # At most one planned conversation per case (a DB constraint), so the case's next
+            # planned time in the past is exactly "a conversation waiting for its outcome".
+            cases = cases.filter(state__in=OPEN_STATES, next_conversation_at__lt=timezone.now())
+        if self.nationality:
+            cases = cases.filter(person__nationality=self.nationality)
+        if self.ordered_since or self.ordered_until:
+            orders = OrderToLeave.objects.filter(case=OuterRef("pk"))
+            if self.ordered_since:
+                orders = orders.filter(notified_on__gte=self.ordered_since)
+            if self.ordered_until:
+                orders = orders.filter(notified_on__lte=self.ordered_until)
+            cases = cases.filter(Exists(orders))
+        if self.returned_since or self.returned_until:
+            departed, removed = Q(state=State.DEPARTED), Q(state=State.REMOVED)
+            if self.returned_since:
+                departed &= Q(departed_on__gte=self.returned_since)
+                removed &= Q(removed_on__gte=self.returned_since)
+            if self.returned_until:
+                departed &= Q(departed_on__lte=self.returned_until)
+                removed &= Q(removed_on__lte=self.returned_until)
+            cases = cases.filter(departed | removed)
+        if self.state_since:
+            cases = cases.filter(state_entered_at__date__gte=self.state_since)
+        if self.state_until:
+            cases = cases.filter(state_entered_at__date__lte=self.state_until)
+        if self.repeat_order:
+            second_order = OrderToLeave.objects.filter(case__person_id=OuterRef("person_id")).order_by().values("id")[1:2]
+            cases = cases.filter(Exists(second_order))
+        if self.facility:
+            # Occupied on a day: started on or before it and not ended by it (DESIGN: capacity).
+            here = Placement.objects.filter(case=OuterRef("pk"), facility_id=self.facility, started_on__lte=today).filter(
+                Q(ended_on__isnull=True) | Q(ended_on__gt=today)
+            )
+            cases = cases.filter(Exists(here))
         expression = F(SORTS[self.sort.lstrip("-")])
         # Nulls last either way: a case without a deadline is not the most urgent one.
         if self.sort.startswith("-"):
