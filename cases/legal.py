@@ -118,8 +118,17 @@ DETENTION_MONTHS = {DetentionLimit.INITIAL: 2, DetentionLimit.EXTENDED: 5, Deten
 
 
 def detention_limit(*, started_on: dt.date, extension: DetentionLimit | str = DetentionLimit.INITIAL) -> dt.date:
-    """The last day a person may be held: 2 months, extended to 5, or 8 for public order."""
-    return add_months(started_on, DETENTION_MONTHS[DetentionLimit(extension)]) - dt.timedelta(days=1)
+    """The last day a person may be held: 2 months, extended to 5, or 8 for public order.
+
+    Months count "from date to the day before the same date" (Judicial Code art. 54); when that
+    date does not exist in the last month (held from 31 December: no 31 February), the term ends
+    on that month's last day, not a day earlier.
+    """
+    months = DETENTION_MONTHS[DetentionLimit(extension)]
+    same_date = add_months(started_on, months)
+    if same_date.day < started_on.day:  # clamped to the month's last day: that day is the limit
+        return same_date
+    return same_date - dt.timedelta(days=1)
 
 
 def reintegration_window_end(*, departed_on: dt.date) -> dt.date:
