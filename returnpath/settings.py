@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_htmx",
     "django_filters",
+    "django_fsm",  # graph_transitions
     "offices",
     "cases",
     "counselling",
