@@ -103,8 +103,9 @@ def validate_order(data: OrderData) -> list[tuple[str, str, str]]:
                 ("person.national_number", "invalid_national_number",
                  _("This is not a valid Belgian national register or bis number."))
             )
-    if data.unaccompanied_minor and data.person.birth_date and data.person.birth_date < data.notified_on.replace(
-        year=data.notified_on.year - 18
+    # add_months, not date.replace(year=...): a notification on 29 February has no 18-years-earlier twin.
+    if data.unaccompanied_minor and data.person.birth_date and data.person.birth_date < legal.add_months(
+        data.notified_on, -12 * 18
     ) - dt.timedelta(days=1):
         problems.append(("household.unaccompanied_minor", "not_a_minor", _("The person is 18 or older on notification.")))
     return problems
