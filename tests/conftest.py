@@ -28,6 +28,17 @@ def need(condition: bool, why: str) -> None:
     pytest.skip(why)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Test users get a cheap hash: PBKDF2 costs ~0.25 s per user and would dominate the suite."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture
 def postgres(db):
     need(connection.vendor == "postgresql", "this test needs PostgreSQL (set DATABASE_URL)")
