@@ -7,7 +7,15 @@ class CounsellingConfig(AppConfig):
     verbose_name = _("Counselling")
 
     def ready(self) -> None:
-        from cases.signals import case_state_changed
-        from counselling import services
+        from django.db.models.signals import post_save
+
+        from cases.signals import case_opened, case_state_changed
+        from counselling import receivers, services
+        from counselling.models import Conversation
+        from counselling.signals import conversation_planned
 
         case_state_changed.connect(services.cancel_planned_when_counselling_ends, dispatch_uid="counselling.cancel_planned")
+        case_state_changed.connect(receivers.plan_when_counselling_resumes, dispatch_uid="counselling.plan_on_state")
+        case_opened.connect(receivers.plan_intake_when_case_opened, dispatch_uid="counselling.plan_intake")
+        conversation_planned.connect(receivers.invite_when_planned, dispatch_uid="counselling.invite")
+        post_save.connect(receivers.plan_after_outcome, sender=Conversation, dispatch_uid="counselling.plan_after_outcome")

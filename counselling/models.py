@@ -87,3 +87,99 @@ class Conversation(models.Model):
     @property
     def is_planned(self) -> bool:
         return self.status == self.Status.PLANNED
+
+
+class MessageTemplate(models.Model):
+    """The words of an invitation or reminder, per channel and language (editable in the admin).
+
+    Placeholders in braces are filled in: {name} {date} {time} {weekday} {place} {address} {mode}
+    {counsellor} {office_phone} {interpreter}. Unknown placeholders are left as they are.
+    """
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=8, help_text=_("ISO 639-1 code"))
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "channel", "language"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "channel", "language"], name="one_message_template_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.language}"
+
+
+class OutboundMessage(models.Model):
+    """One invitation or reminder to one person over one channel: claimed, then sent, then marked.
+
+    The row is created (claimed) *before* anything leaves the building, and the unique
+    constraint makes a second claim impossible: a crash between sending and marking leaves a
+    claimed row that is never sent again automatically (at-most-once, docs/decisions).
+    """
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", _("Claimed, being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (will be retried)")
+        GAVE_UP = "gave_up", _("Failed (not retried)")
+        RETRY = "retry", _("Released for another attempt")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageTemplate.Kind.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=MessageTemplate.Channel.choices)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    to = models.CharField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CLAIMED, db_index=True)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at", "-id"]
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "kind", "channel"], name="one_message_per_conversation_kind_channel"),
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.get_channel_display()} → {self.to}"
+
+
+class SweepRun(models.Model):
+    """One run of a periodic sweep, for the operations view: what it did and whether it failed."""
+
+    name = models.CharField(_("sweep"), max_length=64, db_index=True)
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("sweep run")
+        verbose_name_plural = _("sweep runs")
+        indexes = [models.Index(fields=["name", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"

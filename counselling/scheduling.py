@@ -4,23 +4,52 @@ Contract used by the browser and the sweeps:
 
     propose_next_conversation(*, case, after=None) -> Proposal | None
 
-The first version here proposes the cadence date at 10:00 on a working day; the scheduling
-work (issue 5) replaces the body with the full rules (consultation hours, capacity,
-double-booking, deadline pull-forward).
+Rules, in order:
+
+- The intake (no conversation held yet) falls within the playbook's working days after
+  notification, at the first free slot; when that window has already passed, from now.
+- After a held conversation the next one follows the playbook cadence for the case's state,
+  brought forward as the departure deadline approaches: in its last 7 days at most
+  ``final_week_cadence_days`` apart, and never skipping over the start of that week.
+- Only inside the office's consultation hours, on working days (no weekend, no Belgian public
+  holiday), never overlapping another planned conversation of the counsellor, and no more than
+  the counsellor's ``conversations_per_day``.
+
+Times are Europe/Brussels wall-clock times: a slot is built from a local date and a local time
+with ``zoneinfo`` (never by adding hours across a daylight-saving change), so "Monday 09:00"
+is 09:00 in Brussels in both winter and summer.
+
+The :class:`Agenda` holds what the counsellors already have; the per-case service and the bulk
+sweep share it, so both follow the same rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from cases import legal
-from cases.models import Case
+from cases.models import COUNSELLED_STATES, Case, OrderToLeave
+from counselling.models import Conversation
+from offices.models import ConsultationHours
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
+SLOT_STEP_MINUTES = 30
+FINAL_WEEK_DAYS = 7
+# Slots are looked for this many calendar days after the first allowed day.
+HORIZON_DAYS = 120
+# Conversations that still occupy the agenda: planned ones, and held ones (they took the time).
+BUSY_STATUSES = (Conversation.Status.PLANNED, Conversation.Status.HELD)
+# pg_advisory_xact_lock(namespace, id): one namespace for "a counsellor's agenda".
+AGENDA_LOCK_NAMESPACE = 5_001
 
 
 @dataclass(frozen=True)
@@ -31,23 +60,220 @@ class Proposal:
     mode: str
     interpreter_language: str
     duration_minutes: int
+    is_intake: bool = False
+    # The slot falls after the playbook's window (intake) or target date: no earlier slot was free.
+    late: bool = False
 
 
-def propose_next_conversation(*, case: Case, after: dt.datetime | None = None) -> Proposal | None:
-    if case.counsellor_id is None:
-        return None
-    after = after or timezone.now()
+def min_lead() -> dt.timedelta:
+    """How far ahead of now the planner plans at the earliest (the invitation must reach the person)."""
+    return dt.timedelta(hours=getattr(settings, "RETURNPATH_PLANNING_MIN_LEAD_HOURS", 2))
+
+
+def lock_agendas(counsellor_ids: Iterable[int]) -> None:
+    """Serialise planning per counsellor until the end of the transaction.
+
+    The unique constraint only stops two conversations at the *same* start; two planners
+    choosing overlapping slots with different starts would both pass it. Locks are taken in id
+    order so two sweeps never deadlock. SQLite serialises writers anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    ids = sorted({int(i) for i in counsellor_ids if i})
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        for counsellor_id in ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AGENDA_LOCK_NAMESPACE, counsellor_id])
+
+
+def local_datetime(day: dt.date, at: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, at, tzinfo=BRUSSELS)
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return local_datetime(day, dt.time(0))
+
+
+class OfficeHours:
+    """Consultation hours of a set of offices, loaded once: office id → weekday → [(opens, closes)]."""
+
+    def __init__(self, office_ids: Iterable[int]):
+        self.blocks: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(lambda: defaultdict(list))
+        for office_id, weekday, opens, closes in ConsultationHours.objects.filter(office_id__in=set(office_ids)).values_list(
+            "office_id", "weekday", "opens", "closes"
+        ).order_by("office_id", "weekday", "opens"):
+            self.blocks[office_id][weekday].append((opens, closes))
+
+    def has_hours(self, office_id: int | None) -> bool:
+        return office_id in self.blocks
+
+    def slots(self, office_id: int, day: dt.date, minutes: int):
+        """Aware start times on ``day`` where a conversation of ``minutes`` fits in one block."""
+        for opens, closes in self.blocks.get(office_id, {}).get(day.weekday(), ()):
+            start = local_datetime(day, opens)
+            end = local_datetime(day, closes)
+            # Within one day's block the wall clock and absolute time agree (no office opens at 02:00).
+            while start + dt.timedelta(minutes=minutes) <= end:
+                yield start
+                start += dt.timedelta(minutes=SLOT_STEP_MINUTES)
+
+
+@dataclass
+class Agenda:
+    """The counsellors' busy time between two dates, loaded in one query, booked in memory."""
+
+    busy: dict[int, dict[dt.date, list[tuple[dt.datetime, dt.datetime]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
+
+    @classmethod
+    def load(cls, counsellor_ids: Iterable[int], first_day: dt.date, last_day: dt.date, exclude_case_ids=()) -> Agenda:
+        agenda = cls()
+        rows = Conversation.objects.filter(
+            counsellor_id__in=set(counsellor_ids),
+            status__in=BUSY_STATUSES,
+            planned_at__gte=_start_of_day(first_day),
+            planned_at__lt=_start_of_day(last_day + dt.timedelta(days=1)),
+        )
+        if exclude_case_ids:
+            rows = rows.exclude(case_id__in=exclude_case_ids)
+        for counsellor_id, planned_at, minutes in rows.values_list("counsellor_id", "planned_at", "duration_minutes"):
+            agenda.book(counsellor_id, planned_at, minutes)
+        return agenda
+
+    def book(self, counsellor_id: int, start: dt.datetime, minutes: int) -> None:
+        day = timezone.localtime(start, BRUSSELS).date()
+        self.busy[counsellor_id][day].append((start, start + dt.timedelta(minutes=minutes)))
+
+    def is_free(self, counsellor_id: int, start: dt.datetime, minutes: int, per_day: int) -> bool:
+        day = timezone.localtime(start, BRUSSELS).date()
+        taken = self.busy[counsellor_id][day]
+        if len(taken) >= per_day:
+            return False
+        end = start + dt.timedelta(minutes=minutes)
+        return all(end <= s or start >= e for s, e in taken)
+
+    def day_is_full(self, counsellor_id: int, day: dt.date, per_day: int) -> bool:
+        return len(self.busy[counsellor_id][day]) >= per_day
+
+
+def find_slot(
+    *, agenda: Agenda, hours: OfficeHours, office_id: int, counsellor_id: int, per_day: int, minutes: int,
+    earliest: dt.datetime, first_day: dt.date,
+) -> dt.datetime | None:
+    """The first free slot on or after ``first_day`` and not before ``earliest``."""
+    day = max(first_day, timezone.localtime(earliest, BRUSSELS).date())
+    for _ in range(HORIZON_DAYS):
+        if legal.is_working_day(day) and not agenda.day_is_full(counsellor_id, day, per_day):
+            for start in hours.slots(office_id, day, minutes):
+                if start >= earliest and agenda.is_free(counsellor_id, start, minutes, per_day):
+                    return start
+        day += dt.timedelta(days=1)
+    return None
+
+
+def _notified_on(case: Case) -> dt.date | None:
+    notified = getattr(case, "first_notified_on", None)
+    if notified is None and not hasattr(case, "first_notified_on"):
+        notified = OrderToLeave.objects.filter(case=case).aggregate(first=Min("notified_on"))["first"]
+    return notified
+
+
+def target_day(*, case: Case, now: dt.datetime, after: dt.datetime | None = None) -> tuple[dt.date, dt.date | None, bool]:
+    """(first day to look at, last day the rules allow or None, is_intake) for the case's next conversation."""
+    today = timezone.localtime(now, BRUSSELS).date()
     playbook = case.playbook
-    cadence = playbook.cadence_for(case.state) if playbook else 14
-    day = timezone.localtime(after, BRUSSELS).date() + dt.timedelta(days=cadence)
-    day = legal.next_working_day_on_or_after(day)
+    if case.held_conversations == 0:
+        notified = _notified_on(case) or timezone.localtime(case.opened_at, BRUSSELS).date()
+        within = playbook.intake_within_working_days if playbook else 5
+        return today, legal.add_working_days(notified, within), True
+    base_at = after or case.last_contact_at or now
+    base = timezone.localtime(base_at, BRUSSELS).date()
+    gap = playbook.cadence_for(case.state) if playbook else 14
+    final = playbook.final_week_cadence_days if playbook else 3
+    deadline = case.departure_deadline
+    if deadline is not None and base <= deadline:
+        final_week_starts = deadline - dt.timedelta(days=FINAL_WEEK_DAYS)
+        if base >= final_week_starts:
+            gap = min(gap, final)
+        else:
+            # Land on the first day of the final week rather than jump over it.
+            gap = min(gap, max((final_week_starts - base).days, final))
+    day = base + dt.timedelta(days=gap)
+    return max(day, today), day, False
+
+
+def _propose(*, case: Case, agenda: Agenda, hours: OfficeHours, now: dt.datetime, after: dt.datetime | None = None) -> Proposal | None:
     from counselling.services import interpreter_needed
 
+    counsellor = case.counsellor
+    if counsellor is None or case.office_id is None or not hours.has_hours(case.office_id):
+        return None
+    playbook = case.playbook
+    minutes = playbook.conversation_minutes if playbook else 60
+    profile = getattr(counsellor, "staff_profile", None)
+    per_day = profile.conversations_per_day if profile else 6
+    first_day, last_day, is_intake = target_day(case=case, now=now, after=after)
+    start = find_slot(
+        agenda=agenda, hours=hours, office_id=case.office_id, counsellor_id=counsellor.pk, per_day=per_day,
+        minutes=minutes, earliest=now + min_lead(), first_day=first_day,
+    )
+    if start is None:
+        return None
+    late = last_day is not None and timezone.localtime(start, BRUSSELS).date() > last_day
     return Proposal(
-        planned_at=dt.datetime.combine(day, dt.time(10), tzinfo=BRUSSELS),
+        planned_at=start,
         office_id=case.office_id,
-        counsellor_id=case.counsellor_id,
-        mode="home_visit" if playbook and playbook.home_visit_preferred else "office",
-        interpreter_language=interpreter_needed(case.person.languages, case.counsellor),
-        duration_minutes=playbook.conversation_minutes if playbook else 60,
+        counsellor_id=counsellor.pk,
+        mode=Conversation.Mode.HOME_VISIT if playbook and playbook.home_visit_preferred else Conversation.Mode.OFFICE,
+        interpreter_language=interpreter_needed(case.person.languages, counsellor),
+        duration_minutes=minutes,
+        is_intake=is_intake,
+        late=late,
+    )
+
+
+def propose_next_conversation(*, case: Case, after: dt.datetime | None = None, now: dt.datetime | None = None) -> Proposal | None:
+    """When, where and with whom the case's next conversation should be; None if it cannot be planned
+    (no counsellor, no office, no consultation hours, or no free slot within the horizon)."""
+    if case.counsellor_id is None or case.office_id is None:
+        return None
+    now = now or timezone.now()
+    first_day, _last, _intake = target_day(case=case, now=now, after=after)
+    hours = OfficeHours([case.office_id])
+    agenda = Agenda.load(
+        [case.counsellor_id], min(first_day, timezone.localdate(now)), first_day + dt.timedelta(days=HORIZON_DAYS),
+        exclude_case_ids=[case.pk],
+    )
+    return _propose(case=case, agenda=agenda, hours=hours, now=now, after=after)
+
+
+@transaction.atomic
+def plan_next_for_case(*, case_id: int, actor=None) -> Conversation | None:
+    """Plan the case's next conversation if it needs one (idempotent).
+
+    Does nothing when the case already has a planned conversation, is not counselled, or has
+    no slot; the planning sweep comes back for it later.
+    """
+    from counselling.services import plan_conversation
+
+    case = (
+        Case.objects.select_related("person", "playbook", "office", "counsellor__staff_profile")
+        .select_for_update(of=("self",))
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or case.state not in COUNSELLED_STATES or case.counsellor_id is None:
+        return None
+    if Conversation.objects.filter(case=case, status=Conversation.Status.PLANNED).exists():
+        return None
+    lock_agendas([case.counsellor_id])
+    proposal = propose_next_conversation(case=case)
+    if proposal is None:
+        return None
+    return plan_conversation(
+        actor=actor, case_id=case.pk, planned_at=proposal.planned_at, counsellor_id=proposal.counsellor_id,
+        office_id=proposal.office_id, mode=proposal.mode, duration_minutes=proposal.duration_minutes,
+        interpreter_language=proposal.interpreter_language, is_intake=proposal.is_intake,
     )

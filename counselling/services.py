@@ -102,6 +102,10 @@ def plan_conversation(
     if mode == Conversation.Mode.OFFICE and office is None:
         errors.append(_("Choose the office where the conversation takes place."))
     minutes = duration_minutes or (case.playbook.conversation_minutes if case.playbook_id else 60)
+    if counsellor is not None:
+        from counselling.scheduling import lock_agendas
+
+        lock_agendas([counsellor.pk])  # overlapping starts are not caught by the unique constraint
     if counsellor is not None and planned_at is not None and not counsellor_is_free(counsellor=counsellor, start=planned_at, minutes=minutes):
         errors.append(_("The counsellor already has a conversation at that time."))
     if case.conversations.filter(status=Conversation.Status.PLANNED).exists():

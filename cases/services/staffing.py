@@ -14,7 +14,7 @@ from cases.selectors import access_case
 from cases.services.events import record_event
 from cases.signals import case_assigned
 from offices.models import Membership, Office
-from offices.selectors import office_for_postcode, regional_office_for_province
+from offices.selectors import office_for_postcode, province_for_postcode, regional_office_for_province
 from returnpath.errors import DomainError
 
 User = get_user_model()
@@ -45,7 +45,12 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
 
 
 def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
+    """The office serving the postcode; else the province's regional office (every Belgian postcode
+    has a province); without a known address the issuing region's office; else the default."""
     office = office_for_postcode(postcode) if postcode else None
+    if office is None and postcode:
+        province = province_for_postcode(postcode)
+        office = regional_office_for_province(province) if province else None
     if office is None and issuing_region:
         office = regional_office_for_province(issuing_region)
     if office is None:

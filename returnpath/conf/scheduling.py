@@ -1,1 +1,56 @@
-"""Settings of the scheduling work (imported at the end of returnpath.settings)."""
+"""Settings of the scheduling work (imported at the end of returnpath.settings).
+
+The beat schedule lives here, in code: exactly one beat process runs it (``celery worker
+--beat`` in the demo, one ``celery beat`` in production). Each entry expires after its own
+interval, so sweeps queued while no worker listened do not pile up: the next one does the work.
+"""
+
+import environ
+from celery.schedules import crontab
+
+_env = environ.Env()
+
+RETURNPATH_SWEEP_BATCH_SIZE = _env.int("RETURNPATH_SWEEP_BATCH_SIZE", default=500)
+RETURNPATH_PLANNING_MIN_LEAD_HOURS = _env.int("RETURNPATH_PLANNING_MIN_LEAD_HOURS", default=2)
+RETURNPATH_OVERDUE_GRACE_HOURS = _env.int("RETURNPATH_OVERDUE_GRACE_HOURS", default=3)
+RETURNPATH_DEADLINE_WARNING_DAYS = _env.int("RETURNPATH_DEADLINE_WARNING_DAYS", default=7)
+RETURNPATH_DETENTION_WARNING_DAYS = _env.int("RETURNPATH_DETENTION_WARNING_DAYS", default=14)
+RETURNPATH_SMS_FILE = _env.str("RETURNPATH_SMS_FILE", default="sms-outbox.jsonl")
+# Open counselled cases without a planned conversation for longer than this show as stuck.
+RETURNPATH_STUCK_AFTER_MINUTES = _env.int("RETURNPATH_STUCK_AFTER_MINUTES", default=60)
+
+_every = _env.int("RETURNPATH_SWEEP_EVERY_SECONDS", default=60)
+
+CELERY_BEAT_SCHEDULE = {
+    "plan-missing-conversations": {
+        "task": "counselling.sweep", "schedule": float(_every), "args": ("plan_missing_conversations",),
+        "options": {"expires": _every},
+    },
+    "send-due-messages": {
+        "task": "counselling.sweep", "schedule": float(_every), "args": ("send_due_messages",),
+        "options": {"expires": _every},
+    },
+    "flag-overdue-conversations": {
+        "task": "counselling.sweep", "schedule": 15 * 60.0, "args": ("flag_overdue_conversations",),
+        "options": {"expires": 15 * 60},
+    },
+    "apply-no-show-rule": {
+        "task": "counselling.sweep", "schedule": 15 * 60.0, "args": ("apply_no_show_rule",),
+        "options": {"expires": 15 * 60},
+    },
+    # Warnings are about days: early every morning, and once an hour for what changed since.
+    "warn-deadlines-morning": {
+        "task": "counselling.sweep", "schedule": crontab(hour=6, minute=5), "args": ("warn_deadlines",),
+        "options": {"expires": 3600},
+    },
+    "warn-deadlines-hourly": {
+        "task": "counselling.sweep", "schedule": crontab(minute=35), "args": ("warn_deadlines",),
+        "options": {"expires": 3600},
+    },
+}
+# A killed worker's unacked task comes back once the visibility timeout passes; sweeps are
+# short, so an hour (the settings default) is plenty, and nothing waits on it: the next beat
+# tick runs the sweep anyway.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = False
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

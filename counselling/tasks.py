@@ -1,0 +1,53 @@
+"""Celery tasks: thin, ids in, a sweep or a service called, retry policy here.
+
+Every task here is idempotent (the database says what is due, rows are claimed under a lock),
+so each one sets ``acks_late=True``: a worker killed mid-task leaves the message to be
+redelivered, and running it again changes nothing that was already done. The project default
+stays ``acks_late=False`` for any task that is not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from counselling import messaging, sweeps
+from counselling.scheduling import plan_next_for_case
+
+logger = logging.getLogger("returnpath.tasks")
+
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="counselling.plan_next_conversation", **IDEMPOTENT)
+def plan_next_conversation(case_id: int) -> int | None:
+    conversation = plan_next_for_case(case_id=case_id)
+    return conversation.pk if conversation else None
+
+
+@shared_task(name="counselling.send_invitation", **IDEMPOTENT)
+def send_invitation(conversation_id: int) -> dict:
+    return messaging.send_for_conversation(conversation_id=conversation_id)
+
+
+@shared_task(name="counselling.sweep", **IDEMPOTENT)
+def run_sweep(name: str) -> dict:
+    return sweeps.RUNNERS[name]()
+
+
+@shared_task(name="counselling.sweep_all", **IDEMPOTENT)
+def run_all_sweeps() -> dict:
+    """Every sweep once, in order (planning first, so new conversations get their invitation)."""
+    return {name: sweeps.RUNNERS[name]() for name in sweeps.SWEEPS}
+
+
+def enqueue(task, **kwargs) -> None:
+    """Queue a task now; if the broker is down, log and let the sweep find the work later.
+
+    Called from ``transaction.on_commit``: the row exists, so losing the message loses nothing.
+    """
+    try:
+        task.apply_async(kwargs=kwargs, retry=False)
+    except Exception:  # broker unreachable: the database still says what is due
+        logger.warning("Could not queue %s %s; the next sweep will do it", task.name, kwargs, exc_info=True)
