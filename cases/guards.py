@@ -73,8 +73,10 @@ def enough_refusals_unless_flagged(case: Case) -> bool:
     if case.public_order or case.nuisance:
         return True
     minimum = case.playbook.min_conversations_before_escalation if case.playbook_id else 2
-    if minimum is None:  # the playbook blocks escalation altogether (unaccompanied minors)
-        return case.unaccompanied_minor and case.best_interest_outcome == case.BestInterest.RETURN
+    if minimum is None:
+        # The playbook replaces the minimum by a best-interest decision for return (unaccompanied
+        # minors): for a minor, best_interest_decided_for_return gives the one true reason.
+        return case.unaccompanied_minor or case.best_interest_outcome == case.BestInterest.RETURN
     return case.voluntary_return_refusals >= minimum
 
 
