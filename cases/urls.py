@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("cases/", views.caseload, name="caseload"),
+    path("cases/<int:case_id>/", views.case_detail, name="detail"),
+    path("cases/<int:case_id>/timeline/", views.case_timeline, name="timeline"),
+    path("cases/<int:case_id>/steps/<slug:name>/", views.take_step, name="step"),
+    path("cases/<int:case_id>/propose-escalation/", views.propose_escalation, name="propose_escalation"),
+    path("cases/<int:case_id>/procedures/", views.record_procedure, name="record_procedure"),
+    path("cases/<int:case_id>/procedures/<int:procedure_id>/decide/", views.decide_procedure, name="decide_procedure"),
+    path("cases/<int:case_id>/placements/", views.place, name="place"),
+    path("cases/<int:case_id>/placements/<int:placement_id>/end/", views.end_placement, name="end_placement"),
+    path("cases/<int:case_id>/address/", views.update_address, name="update_address"),
+    path("cases/<int:case_id>/best-interest/", views.best_interest, name="best_interest"),
+]

@@ -1,0 +1,444 @@
+"""The caseload and the case page. Views parse, call one service, render (STYLE.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
+
+from cases import legal, services
+from cases.caseload import CaseloadFilter
+from cases.forms import (
+    AddressForm,
+    BestInterestForm,
+    CaseloadFilterForm,
+    DecideProcedureForm,
+    EndPlacementForm,
+    PlacementForm,
+    ProcedureForm,
+    ProposeEscalationForm,
+    TransitionForm,
+    caseload_choices,
+)
+from cases.models import TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
+from cases.selectors import access_case, cases_visible_to
+from offices.models import Office
+from returnpath.errors import Conflict, DomainError
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+TIMELINE_PAGE = 20
+SEARCH_SESSION_KEY = "caseload_searches"
+
+
+# --- Caseload ----------------------------------------------------------------------------
+
+def _remember_search(request, q: str) -> str:
+    """Keep a search term in the session and hand out an opaque reference for the URL.
+
+    Names and national numbers are personal data: they must not end up in URLs (browser
+    history, proxy and server logs), so the search is posted and the page URL carries a token.
+    """
+    searches = dict(request.session.get(SEARCH_SESSION_KEY, {}))
+    token = secrets.token_urlsafe(6)
+    searches[token] = q
+    request.session[SEARCH_SESSION_KEY] = dict(list(searches.items())[-20:])
+    return token
+
+
+def _params(request) -> QueryDict:
+    params = request.GET.copy()
+    token = params.get("search")
+    if token:
+        params["q"] = request.session.get(SEARCH_SESSION_KEY, {}).get(token, "")
+    return params
+
+
+def _filter_url(data: QueryDict, token: str | None) -> str:
+    query = QueryDict(mutable=True)
+    for key in data:
+        if key in ("csrfmiddlewaretoken", "q", "page", "search"):
+            continue
+        values = [v for v in data.getlist(key) if v not in ("", None)]
+        if values:
+            query.setlist(key, values)
+    if token:
+        query["search"] = token
+    encoded = query.urlencode()
+    return reverse("cases:caseload") + (f"?{encoded}" if encoded else "")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def caseload(request):
+    if request.method == "POST":
+        q = (request.POST.get("q") or "").strip()[:100]
+        url = _filter_url(request.POST, _remember_search(request, q) if q else None)
+        if not request.htmx:
+            return HttpResponseRedirect(url)
+        # htmx: answer with the results at once and put the clean URL in the address bar.
+        request.GET = QueryDict(url.partition("?")[2])
+        return push_url(_caseload_page(request), url)
+    return _caseload_page(request)
+
+
+def _caseload_page(request):
+    params = _params(request)
+    caseload_filter = CaseloadFilter.from_params(params)
+    cases = caseload_filter.apply(cases_visible_to(request.user)).select_related("person", "office", "counsellor")
+    try:
+        page = max(1, int(params.get("page", 1)))
+    except ValueError:
+        page = 1
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(cases[offset : offset + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    # A capped count: "1,000+" is as useful to a counsellor as the exact figure, and far cheaper.
+    total = cases.order_by()[: COUNT_CAP + 1].count()
+    offices, counsellors = caseload_choices(request.user)
+    initial = {key: params.getlist(key) if key == "flag" else params.get(key) for key in params}
+    initial["state"] = params.get("state", "")
+    form = CaseloadFilterForm(initial=initial, offices=offices, counsellors=counsellors)
+    base_query = request.GET.copy()
+    base_query.pop("page", None)
+    context = {
+        "form": form,
+        "cases": rows,
+        "page": page,
+        "has_next": has_next,
+        "has_previous": page > 1,
+        "first_index": offset + 1,
+        "last_index": offset + len(rows),
+        "total": min(total, COUNT_CAP),
+        "total_capped": total > COUNT_CAP,
+        "sort": caseload_filter.sort,
+        "searching": bool(caseload_filter.q),
+        "today": timezone.localdate(),
+        "nav": "caseload",
+    }
+    template = "cases/partials/caseload_results.html" if request.htmx else "cases/caseload.html"
+    return render(request, template, context)
+
+
+# --- The case page -------------------------------------------------------------------------
+
+def deadline_explanation(case: Case, orders: list) -> list[str]:
+    """Why the departure deadline is what it is, in sentences (from the legal clock)."""
+    if case.departure_deadline is None:
+        return [_("No departure deadline is known for this case.")]
+    lines = []
+    latest = orders[0] if orders else None
+    if latest is not None:
+        lines.append(
+            _("The order %(reference)s was notified on %(notified)s with a departure term of %(days)s days.")
+            % {"reference": latest.external_reference, "notified": formats.date_format(latest.notified_on), "days": latest.departure_term_days}
+        )
+        if latest.departure_term_days < legal.FULL_TERM_DAYS:
+            lines.append(_("The term is shorter than 30 days. Reason given: %(reason)s") % {"reason": latest.term_reason or "—"})
+        end_of_term = latest.notified_on + dt.timedelta(days=latest.departure_term_days)
+        if latest.departure_term_days and latest.departure_deadline != end_of_term:
+            why = _("a public holiday") if end_of_term.weekday() < 5 else formats.date_format(end_of_term, "l")
+            lines.append(
+                _("The term ends on %(end)s, %(why)s, so the deadline moves to the next working day: %(deadline)s.")
+                % {"end": formats.date_format(end_of_term), "why": why, "deadline": formats.date_format(latest.departure_deadline)}
+            )
+        if len(orders) > 1:
+            lines.append(
+                _("This person received a repeat order: %(count)s orders are attached to this case and the deadline follows the latest one.")
+                % {"count": len(orders)}
+            )
+        if case.departure_deadline != latest.departure_deadline:
+            lines.append(
+                _("The deadline was later set to %(deadline)s, when orientation resumed after a legal procedure (see the timeline).")
+                % {"deadline": formats.date_format(case.departure_deadline)}
+            )
+    if case.pending_suspensive_procedures:
+        lines.append(_("A suspensive legal procedure is pending: the person may not be removed while it runs."))
+    return lines
+
+
+def _timeline(case: Case, page: int):
+    offset = (page - 1) * TIMELINE_PAGE
+    events = list(case.events.select_related("actor")[offset : offset + TIMELINE_PAGE + 1])
+    has_more = len(events) > TIMELINE_PAGE
+    events = events[:TIMELINE_PAGE]
+    ids = {e.data.get("conversation") for e in events if isinstance(e.data, dict) and e.data.get("conversation")}
+    conversations = {c.pk: c for c in case.conversations.filter(pk__in=ids).select_related("office", "counsellor")} if ids else {}
+    for event in events:
+        event.conversation = conversations.get(event.data.get("conversation")) if isinstance(event.data, dict) else None
+    return events, has_more
+
+
+def _placements(case: Case) -> list[Placement]:
+    placements = list(case.placements.select_related("facility"))
+    for placement in placements:
+        placement.detention_limit = (
+            legal.detention_limit(started_on=placement.started_on, extension=placement.extension)
+            if placement.facility.kind in (Office.Kind.CLOSED_CENTRE, Office.Kind.RETURN_HOUSE)
+            else None
+        )
+        placement.days_to_limit = (placement.detention_limit - timezone.localdate()).days if placement.detention_limit and placement.is_current else None
+    return placements
+
+
+def _case_context(request, case: Case, *, bound: dict | None = None, error_section: str = "", domain_error=None) -> dict:
+    bound = bound or {}
+    user = request.user
+    orders = list(case.orders.all())
+    procedures = list(case.procedures.all())
+    checks = services.check_transitions(case, user)
+    transition_forms = {}
+    for check in checks:
+        key = f"transition:{check.name}"
+        transition_forms[check.name] = bound.get(key) or TransitionForm(
+            name=check.name, inputs=check.inputs, initial={"expected_state": case.state}
+        )
+        check.form = transition_forms[check.name]
+    escalation = next((c for c in checks if c.name == "escalate_to_forced_return"), None)
+    try:
+        page = max(1, int(request.GET.get("timeline", 1)))
+    except ValueError:
+        page = 1
+    events, timeline_more = _timeline(case, page)
+    planned = case.conversations.filter(status="planned").select_related("office", "counsellor").first() if case.is_open else None
+    decide_forms = {
+        p.pk: bound.get(f"decide:{p.pk}") or DecideProcedureForm(prefix=f"decide-{p.pk}", initial={"decided_on": timezone.localdate()})
+        for p in procedures if p.is_pending
+    }
+    for procedure in procedures:
+        procedure.decide_form = decide_forms.get(procedure.pk)
+    placements = _placements(case)
+    for placement in placements:
+        placement.end_form = bound.get(f"end_placement:{placement.pk}") or EndPlacementForm(
+            prefix=f"end-{placement.pk}", initial={"ended_on": timezone.localdate()}
+        )
+    return {
+        "case": case,
+        "person": case.person,
+        "orders": orders,
+        "deadline_lines": deadline_explanation(case, orders),
+        "procedures": procedures,
+        "placements": placements,
+        "checks": checks,
+        "escalation_check": escalation,
+        "can_propose_escalation": (
+            escalation is not None and not escalation.permitted and user.has_perm("cases.counsel_case")
+            and case.state in (State.ORIENTATION, State.VOLUNTARY_RETURN)
+        ),
+        "propose_form": bound.get("propose") or ProposeEscalationForm(),
+        "procedure_form": bound.get("procedure") or ProcedureForm(initial={"lodged_on": timezone.localdate()}),
+        "placement_form": bound.get("placement") or PlacementForm(initial={"started_on": timezone.localdate()}),
+        "address_form": bound.get("address") or AddressForm(initial={
+            "street": case.person.street, "postcode": case.person.postcode, "municipality": case.person.municipality,
+            "invalid": case.person.address_invalid,
+        }),
+        "best_interest_form": bound.get("best_interest") or BestInterestForm(initial={"outcome": case.best_interest_outcome}),
+        "planned": planned,
+        "events": events,
+        "timeline_page": page,
+        "timeline_more": timeline_more,
+        "error_section": error_section,
+        "domain_error": domain_error,
+        "today": timezone.localdate(),
+        "nav": "caseload",
+    }
+
+
+@login_required
+@require_GET
+def case_detail(request, case_id: int):
+    case = access_case(actor=request.user, case_id=case_id, log_via="web")
+    return render(request, "cases/case_detail.html", _case_context(request, case))
+
+
+@login_required
+@require_GET
+def case_timeline(request, case_id: int):
+    """The next page of the timeline (htmx "show older")."""
+    case = access_case(actor=request.user, case_id=case_id)
+    try:
+        page = max(1, int(request.GET.get("timeline", 1)))
+    except ValueError:
+        page = 1
+    events, more = _timeline(case, page)
+    return render(request, "cases/partials/timeline_items.html", {"case": case, "events": events, "timeline_more": more, "timeline_page": page})
+
+
+def _done(request, case: Case, message: str, anchor: str = ""):
+    messages.success(request, message)
+    return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]) + (f"#{anchor}" if anchor else ""))
+
+
+def _failed(request, case_id: int, *, section: str, key: str, form, error: DomainError | None):
+    """Show the case page again with what the user typed and why it was refused."""
+    case = access_case(actor=request.user, case_id=case_id)
+    if isinstance(error, Conflict):
+        messages.error(request, error.message)
+    context = _case_context(request, case, bound={key: form}, error_section=section, domain_error=error)
+    status = 409 if isinstance(error, Conflict) else 400
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def take_step(request, case_id: int, name: str):
+    if name not in TRANSITION_NAMES:
+        raise Http404
+    form = TransitionForm(request.POST, name=name, inputs=TRANSITION_INPUTS.get(name, ()))
+    error = None
+    if form.is_valid():
+        try:
+            case = services.take_transition(
+                actor=request.user, case_id=case_id, name=name, expected_state=form.cleaned_data["expected_state"], **form.service_inputs()
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            return _done(
+                request, case, _("Done: the case is now in “%(state)s”.") % {"state": case.get_state_display()}, "trajectory"
+            )
+    return _failed(request, case_id, section="trajectory", key=f"transition:{name}", form=form, error=error)
+
+
+@login_required
+@require_POST
+def propose_escalation(request, case_id: int):
+    form = ProposeEscalationForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            case = services.propose_escalation(actor=request.user, case_id=case_id, motivation=form.cleaned_data["motivation"])
+        except DomainError as exc:
+            error = exc
+        else:
+            return _done(request, case, _("Your proposal to escalate was sent to the office manager."), "trajectory")
+    return _failed(request, case_id, section="trajectory", key="propose", form=form, error=error)
+
+
+@login_required
+@require_POST
+def record_procedure(request, case_id: int):
+    form = ProcedureForm(request.POST)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            procedure, _created = services.record_procedure(
+                actor=request.user, case_id=case_id, kind=data["kind"], lodged_on=data["lodged_on"],
+                suspensive=form.suspensive_value(), reference=data["reference"],
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            case = procedure.case
+            case.refresh_from_db()
+            message = _("The legal procedure is recorded.")
+            if case.state == State.LEGAL_STAY_REVIEW and procedure.suspensive:
+                message += " " + _("It is suspensive: the case is in legal stay review and no removal may take place.")
+            return _done(request, case, message, "procedures")
+    return _failed(request, case_id, section="procedures", key="procedure", form=form, error=error)
+
+
+@login_required
+@require_POST
+def decide_procedure(request, case_id: int, procedure_id: int):
+    form = DecideProcedureForm(request.POST, prefix=f"decide-{procedure_id}")
+    error = None
+    if form.is_valid():
+        try:
+            procedure = services.decide_procedure(
+                actor=request.user, case_id=case_id, procedure_id=procedure_id,
+                decision=form.cleaned_data["decision"], decided_on=form.cleaned_data["decided_on"],
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            return _done(
+                request, procedure.case,
+                _("The decision is recorded: %(decision)s.") % {"decision": LegalProcedure.Status(procedure.status).label}, "procedures",
+            )
+    return _failed(request, case_id, section="procedures", key=f"decide:{procedure_id}", form=form, error=error)
+
+
+@login_required
+@require_POST
+def place(request, case_id: int):
+    form = PlacementForm(request.POST)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            placement = services.place_in_facility(
+                actor=request.user, case_id=case_id, facility_id=data["facility"].pk, started_on=data["started_on"], extension=data["extension"],
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            return _done(request, placement.case, _("The placement in %(facility)s is recorded.") % {"facility": placement.facility}, "placements")
+    return _failed(request, case_id, section="placements", key="placement", form=form, error=error)
+
+
+@login_required
+@require_POST
+def end_placement(request, case_id: int, placement_id: int):
+    form = EndPlacementForm(request.POST, prefix=f"end-{placement_id}")
+    error = None
+    if form.is_valid():
+        try:
+            placement = services.end_placement(
+                actor=request.user, case_id=case_id, placement_id=placement_id, ended_on=form.cleaned_data["ended_on"]
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            return _done(request, placement.case, _("The placement has ended."), "placements")
+    return _failed(request, case_id, section="placements", key=f"end_placement:{placement_id}", form=form, error=error)
+
+
+@login_required
+@require_POST
+def update_address(request, case_id: int):
+    form = AddressForm(request.POST)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.update_address(
+                actor=request.user, case_id=case_id, street=data["street"], postcode=data["postcode"],
+                municipality=data["municipality"], invalid=data["invalid"],
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            message = _("The address is confirmed invalid.") if data["invalid"] else _("The address is updated.")
+            return _done(request, case, message, "person")
+    return _failed(request, case_id, section="person", key="address", form=form, error=error)
+
+
+@login_required
+@require_POST
+def best_interest(request, case_id: int):
+    form = BestInterestForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            case = services.record_best_interest_decision(
+                actor=request.user, case_id=case_id, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            return _done(request, case, _("The best-interest decision is recorded."), "person")
+    return _failed(request, case_id, section="person", key="best_interest", form=form, error=error)
+
+

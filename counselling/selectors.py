@@ -1,0 +1,117 @@
+"""Reads of the counsellor's workplace: My day (agenda, overdue outcomes, cases needing attention).
+
+Each list is one query with its joins, capped: the page costs the same number of queries for a
+counsellor with three cases as for one with three hundred.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, State
+from cases.selectors import cases_visible_to
+from counselling.models import Conversation
+
+LIST_LIMIT = 50
+DEADLINE_ATTENTION_DAYS = 7
+REPEATED_NO_SHOWS = 2
+
+
+@dataclass
+class AttentionItem:
+    case: Case
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MyDay:
+    today: dt.date
+    week_end: dt.date
+    today_conversations: list[Conversation]
+    week_conversations: list[Conversation]
+    overdue: list[Conversation]
+    attention: list[AttentionItem]
+    escalations: list[Case]
+    lose_contact: list[Case]
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def planned_conversations_of(user) -> QuerySet[Conversation]:
+    return (
+        Conversation.objects.filter(counsellor=user, status=Conversation.Status.PLANNED)
+        .select_related("case__person", "office")
+        .order_by("planned_at", "id")
+    )
+
+
+def attention_reasons(case: Case, today: dt.date) -> list[str]:
+    """Why a case is on the 'needs attention' list (the same conditions as the query below)."""
+    reasons = []
+    if case.departure_deadline is not None and today <= case.departure_deadline <= today + dt.timedelta(days=DEADLINE_ATTENTION_DAYS):
+        reasons.append(_("Departure deadline within a week"))
+    if case.state in COUNSELLED_STATES and case.next_conversation_at is None:
+        reasons.append(_("No conversation planned"))
+    if case.consecutive_no_shows >= REPEATED_NO_SHOWS:
+        reasons.append(_("%(count)s no-shows in a row") % {"count": case.consecutive_no_shows})
+    if case.lose_contact_proposed_at is not None:
+        reasons.append(_("Losing contact proposed to the office manager"))
+    return reasons
+
+
+def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    # The rest of the working week, and at least the next three days (on Friday: until Monday).
+    week_end = max(today + dt.timedelta(days=6 - today.weekday()), today + dt.timedelta(days=3))
+    upcoming = list(
+        planned_conversations_of(user).filter(planned_at__gte=_day_start(today), planned_at__lt=_day_start(week_end + dt.timedelta(days=1)))[
+            : LIST_LIMIT * 2
+        ]
+    )
+    today_conversations = [c for c in upcoming if timezone.localdate(c.planned_at) == today]
+    week_conversations = [c for c in upcoming if timezone.localdate(c.planned_at) != today]
+    overdue = list(planned_conversations_of(user).filter(planned_at__lt=_day_start(today))[:LIST_LIMIT])
+
+    deadline_soon = Q(departure_deadline__gte=today, departure_deadline__lte=today + dt.timedelta(days=DEADLINE_ATTENTION_DAYS))
+    attention_cases = (
+        cases_visible_to(user)
+        .filter(counsellor=user, state__in=OPEN_STATES)
+        .filter(
+            deadline_soon
+            | Q(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True)
+            | Q(consecutive_no_shows__gte=REPEATED_NO_SHOWS)
+            | Q(lose_contact_proposed_at__isnull=False)
+        )
+        .select_related("person")
+        .order_by("departure_deadline", "id")[:LIST_LIMIT]
+    )
+    attention = [AttentionItem(case=c, reasons=attention_reasons(c, today)) for c in attention_cases]
+
+    escalations: list[Case] = []
+    lose_contact: list[Case] = []
+    if user.has_perm("cases.escalate_case"):
+        escalations = list(
+            cases_visible_to(user)
+            .filter(escalation_proposed_at__isnull=False, state__in=[State.ORIENTATION, State.VOLUNTARY_RETURN])
+            .select_related("person", "counsellor")
+            .order_by("escalation_proposed_at", "id")[:LIST_LIMIT]
+        )
+    if user.has_perm("cases.decide_case"):
+        lose_contact = list(
+            cases_visible_to(user)
+            .filter(lose_contact_proposed_at__isnull=False, state__in=[State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN])
+            .select_related("person", "counsellor")
+            .order_by("lose_contact_proposed_at", "id")[:LIST_LIMIT]
+        )
+    return MyDay(
+        today=today, week_end=week_end, today_conversations=today_conversations, week_conversations=week_conversations,
+        overdue=overdue, attention=attention, escalations=escalations, lose_contact=lose_contact,
+    )
