@@ -1,0 +1,608 @@
+"""The dashboards' reads: a fixed number of indexed aggregate queries per page.
+
+Every figure is one conditional ``COUNT(...) FILTER (WHERE ...)`` inside a ``GROUP BY`` (office or
+counsellor), so the number of queries never depends on how many cases, offices or counsellors
+there are (docs/decisions/ on dashboards). Each condition here mirrors a parameter of
+``cases.caseload.CaseloadFilter``, so a figure and the list behind its link cannot disagree; the
+tests hold them together.
+
+Everything starts from ``cases_visible_to(user)``: the one gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate, TruncWeek
+from django.utils import timezone
+
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, OrderToLeave, Placement, State, TargetGroup
+from cases.selectors import cases_visible_to, is_coordinator
+from counselling.models import Conversation
+from offices.models import Membership, Office
+
+WEEKS = 12
+OUTCOME_STATES = (State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.UNTRACEABLE, State.CLOSED)
+# Eurostat's "third-country nationals" are everyone but citizens of the EU, the EEA and Switzerland.
+EU_EEA_CH = frozenset((
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "CH",
+))
+
+
+# --- periods ---------------------------------------------------------------------------------
+def year_ago(day: dt.date) -> dt.date:
+    """The first day of the twelve months that end on ``day`` (inclusive)."""
+    try:
+        start = day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        start = day.replace(year=day.year - 1, day=28)
+    return start + dt.timedelta(days=1)
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    number: int
+
+    @classmethod
+    def containing(cls, day: dt.date) -> Quarter:
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @classmethod
+    def parse(cls, value: str | None, default: Quarter) -> Quarter:
+        try:
+            year, number = (value or "").upper().split("-Q")
+            quarter = cls(int(year), int(number))
+        except ValueError:
+            return default
+        return quarter if 1 <= quarter.number <= 4 and 2000 <= quarter.year <= 2100 else default
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        following = self.next()
+        return dt.date(following.year, 3 * following.number - 2, 1) - dt.timedelta(days=1)
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-Q{self.number}"
+
+
+def recent_quarters(today: dt.date, count: int = 8) -> list[Quarter]:
+    quarters = [Quarter.containing(today)]
+    while len(quarters) < count:
+        quarters.append(quarters[-1].previous())
+    return quarters
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One "now" for a whole page, so every figure on it is computed at the same instant."""
+
+    now: dt.datetime
+    today: dt.date
+
+    @classmethod
+    def start(cls, now: dt.datetime | None = None) -> Clock:
+        now = now or timezone.now()
+        return cls(now=now, today=timezone.localdate(now))
+
+    @property
+    def since_12_months(self) -> dt.date:
+        return year_ago(self.today)
+
+    @property
+    def weeks(self) -> list[dt.date]:
+        """The Mondays of the last twelve weeks, this week last."""
+        this_week = week_start(self.today)
+        return [this_week - dt.timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+
+    def midnight(self, day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# --- portable pieces -------------------------------------------------------------------------
+class Median(Aggregate):
+    """``percentile_cont(0.5)`` on PostgreSQL (an ordered-set aggregate, FILTER allowed)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
+
+
+class DaysBetween(Func):
+    """Whole days from ``start`` (a date) to ``end`` (a date)."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)",
+                           arg_joiner=") - julianday(", **extra)
+
+
+def _median_days(cases: QuerySet[Case], clock: Clock, group: str | None) -> dict:
+    """Median days from the first order's notification to the outcome, per ``group`` value (or
+    for all under the key None), for cases whose terminal outcome falls in the last twelve
+    months. One query."""
+    first_notified = Subquery(
+        OrderToLeave.objects.filter(case=OuterRef("pk")).order_by("notified_on", "id").values("notified_on")[:1]
+    )
+    ended = cases.filter(
+        state__in=(State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.CLOSED),
+        outcome_at__date__gte=clock.since_12_months, outcome_at__date__lte=clock.today,
+    ).annotate(days=DaysBetween(TruncDate("outcome_at"), first_notified)).filter(days__isnull=False)
+    if connection.vendor == "postgresql":
+        if group is None:
+            return {None: ended.order_by().aggregate(median=Median("days"))["median"]}
+        return {row[group]: row["median"] for row in ended.order_by().values(group).annotate(median=Median("days"))}
+    # Elsewhere (SQLite in development) there is no percentile_cont: the same numbers, computed here.
+    days = defaultdict(list)
+    rows = ended.order_by().values_list("days", flat=True) if group is None else ended.order_by().values_list(group, "days")
+    for row in rows.iterator(chunk_size=5000):
+        key, value = (None, row) if group is None else row
+        days[key].append(value)
+    return {key: float(statistics.median(values)) for key, values in days.items()}
+
+
+# --- the case figures ------------------------------------------------------------------------
+# Each entry: (name, condition). The caseload parameters that list the same cases are in
+# ``counselling.dashboards.panels.FIGURE_FILTERS``.
+def case_conditions(clock: Clock) -> dict[str, Q]:
+    today, since = clock.today, clock.since_12_months
+    open_ = Q(state__in=OPEN_STATES)
+    in_12_months = Q(outcome_at__date__gte=since, outcome_at__date__lte=today)
+    return {
+        "open": open_,
+        "no_planned": Q(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True),
+        "overdue_outcome": open_ & Q(next_conversation_at__lt=clock.now),
+        "deadline_7": open_ & Q(departure_deadline__gte=today, departure_deadline__lte=today + dt.timedelta(days=7)),
+        "deadline_14": open_ & Q(departure_deadline__gte=today, departure_deadline__lte=today + dt.timedelta(days=14)),
+        "deadline_passed": open_ & Q(departure_deadline__lt=today),
+        "suspensive_review": Q(state=State.LEGAL_STAY_REVIEW, pending_suspensive_procedures__gt=0),
+        "escalation_proposed": Q(escalation_proposed_at__isnull=False, state__in=[State.ORIENTATION, State.VOLUNTARY_RETURN]),
+        "lose_contact_proposed": open_ & Q(lose_contact_proposed_at__isnull=False),
+        "departed": Q(state=State.DEPARTED) & in_12_months,
+        "removed": Q(state=State.REMOVED) & in_12_months,
+        "legal_stay_granted": Q(state=State.LEGAL_STAY_GRANTED) & in_12_months,
+        "closed": Q(state=State.CLOSED) & in_12_months,
+        # Untraceable is not terminal: counted when the case went out of sight in the period and still is.
+        "untraceable": Q(state=State.UNTRACEABLE, state_entered_at__date__gte=since, state_entered_at__date__lte=today),
+    }
+
+
+FIGURES = (
+    "open", "no_planned", "overdue_outcome", "deadline_7", "deadline_14", "deadline_passed", "suspensive_review",
+    "escalation_proposed", "lose_contact_proposed", "departed", "removed", "legal_stay_granted", "closed", "untraceable",
+)
+
+
+@dataclass
+class CaseFigures:
+    open: int = 0
+    no_planned: int = 0
+    overdue_outcome: int = 0
+    deadline_7: int = 0
+    deadline_14: int = 0
+    deadline_passed: int = 0
+    suspensive_review: int = 0
+    escalation_proposed: int = 0
+    lose_contact_proposed: int = 0
+    departed: int = 0
+    removed: int = 0
+    legal_stay_granted: int = 0
+    closed: int = 0
+    untraceable: int = 0
+    median_days: float | None = None
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_target_group: dict[str, int] = field(default_factory=dict)
+    conversations_this_week: int = 0
+    held_12_weeks: int = 0
+    no_show_12_weeks: int = 0
+
+    @property
+    def returned(self) -> int:
+        return self.departed + self.removed
+
+    @property
+    def outcomes(self) -> int:
+        return self.departed + self.removed + self.legal_stay_granted + self.untraceable + self.closed
+
+    @property
+    def voluntary_share(self) -> float | None:
+        """Share of voluntary departures among all returns (departed + removed)."""
+        return self.departed / self.returned if self.returned else None
+
+    @property
+    def show_up_rate(self) -> float | None:
+        met = self.held_12_weeks + self.no_show_12_weeks
+        return self.held_12_weeks / met if met else None
+
+    def add(self, other: CaseFigures) -> None:
+        for name in (*FIGURES, "conversations_this_week", "held_12_weeks", "no_show_12_weeks"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for mine, theirs in ((self.by_state, other.by_state), (self.by_target_group, other.by_target_group)):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+
+
+def _case_figures(cases: QuerySet[Case], clock: Clock, group: str) -> dict:
+    """One GROUP BY ``group`` with a conditional count per figure."""
+    conditions = case_conditions(clock)
+    rows = cases.order_by().values(group).annotate(**{f"n_{name}": Count("id", filter=q) for name, q in conditions.items()})
+    result = {}
+    for row in rows:
+        figures = CaseFigures(**{name: row[f"n_{name}"] for name in conditions})
+        result[row[group]] = figures
+    return result
+
+
+def _open_breakdown(cases: QuerySet[Case], group: str) -> list[dict]:
+    """Open cases by (group, state, target group): one GROUP BY."""
+    return list(
+        cases.filter(state__in=OPEN_STATES).order_by().values(group, "state", "target_group").annotate(n=Count("id"))
+    )
+
+
+@dataclass
+class Week:
+    monday: dt.date
+    held: int = 0
+    no_show: int = 0
+    planned: int = 0  # still waiting for an outcome (in the future, or overdue)
+    cancelled: int = 0  # cancelled or rescheduled
+
+    @property
+    def scheduled(self) -> int:
+        return self.held + self.no_show + self.planned
+
+    @property
+    def show_up_rate(self) -> float | None:
+        met = self.held + self.no_show
+        return self.held / met if met else None
+
+    @property
+    def sunday(self) -> dt.date:
+        return self.monday + dt.timedelta(days=6)
+
+
+def conversations_of(cases: QuerySet[Case]) -> QuerySet[Conversation]:
+    """The conversations of the given (already scoped) cases."""
+    return Conversation.objects.filter(case__in=cases.order_by().values("pk"))
+
+
+def _conversation_figures(conversations: QuerySet[Conversation], clock: Clock, group: str) -> list[dict]:
+    """Per (group, week, counsellor): held / no-show / planned / cancelled over the last 12 weeks."""
+    start = clock.midnight(clock.weeks[0])
+    end = clock.midnight(clock.weeks[-1] + dt.timedelta(days=7))
+    status = Conversation.Status
+    return list(
+        conversations.filter(planned_at__gte=start, planned_at__lt=end)
+        .annotate(week=TruncWeek("planned_at"))
+        .order_by()
+        .values(group, "week", "counsellor_id")
+        .annotate(
+            held=Count("id", filter=Q(status=status.HELD)),
+            no_show=Count("id", filter=Q(status=status.NO_SHOW)),
+            planned=Count("id", filter=Q(status=status.PLANNED)),
+            cancelled=Count("id", filter=Q(status__in=[status.CANCELLED, status.RESCHEDULED])),
+        )
+    )
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+# --- who may see which dashboard -------------------------------------------------------------
+def dashboard_offices(user) -> list[Office]:
+    """Counselling offices whose dashboard the user may open: the ones they manage, or every
+    one for a national coordinator."""
+    offices = Office.objects.filter(kind__in=Office.COUNSELLING_KINDS, is_active=True).order_by("name")
+    if is_coordinator(user):
+        return list(offices)
+    if not user.is_authenticated:
+        return []
+    return list(
+        offices.filter(
+            Exists(Membership.objects.filter(office=OuterRef("pk"), user=user, role=Membership.Role.MANAGER, is_active=True))
+        )
+    )
+
+
+# --- the office dashboard --------------------------------------------------------------------
+@dataclass
+class CounsellorRow:
+    user_id: int | None
+    name: str
+    open: int = 0
+    conversations_this_week: int = 0
+    overdue_outcome: int = 0
+
+
+@dataclass
+class OfficeDashboard:
+    office: Office
+    clock: Clock
+    totals: CaseFigures
+    counsellors: list[CounsellorRow]
+    weeks: list[Week]
+
+
+def office_dashboard(*, user, office: Office, clock: Clock | None = None) -> OfficeDashboard:
+    """Five queries, whatever the size of the office."""
+    clock = clock or Clock.start()
+    cases = cases_visible_to(user).filter(office=office)
+    per_counsellor = _case_figures(cases, clock, "counsellor_id")  # 1
+    totals = CaseFigures()
+    for figures in per_counsellor.values():
+        totals.add(figures)
+    for row in _open_breakdown(cases, "office_id"):  # 2
+        totals.by_state[row["state"]] = totals.by_state.get(row["state"], 0) + row["n"]
+        totals.by_target_group[row["target_group"]] = totals.by_target_group.get(row["target_group"], 0) + row["n"]
+    totals.median_days = _median_days(cases, clock, "office_id").get(office.pk)  # 3
+
+    weeks = {monday: Week(monday) for monday in clock.weeks}
+    this_week = clock.weeks[-1]
+    conversations_this_week: dict[int, int] = defaultdict(int)
+    for row in _conversation_figures(conversations_of(cases), clock, "case__office_id"):  # 4
+        week = weeks.get(_as_date(row["week"]))
+        if week is None:
+            continue
+        week.held += row["held"]
+        week.no_show += row["no_show"]
+        week.planned += row["planned"]
+        week.cancelled += row["cancelled"]
+        if week.monday == this_week:
+            conversations_this_week[row["counsellor_id"]] += row["held"] + row["no_show"] + row["planned"]
+    totals.held_12_weeks = sum(w.held for w in weeks.values())
+    totals.no_show_12_weeks = sum(w.no_show for w in weeks.values())
+    totals.conversations_this_week = sum(conversations_this_week.values())
+
+    # The office's counsellors, with or without cases, and anyone else holding its cases.
+    from django.contrib.auth import get_user_model
+
+    ids = {key for key in per_counsellor if key is not None} | set(conversations_this_week)
+    people = (
+        get_user_model()
+        .objects.filter(
+            Q(pk__in=ids)
+            | Q(memberships__office=office, memberships__is_active=True, memberships__role=Membership.Role.COUNSELLOR)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )  # 5
+    rows = []
+    for person in people:
+        figures = per_counsellor.get(person.pk, CaseFigures())
+        rows.append(
+            CounsellorRow(
+                user_id=person.pk, name=person.get_full_name() or person.username, open=figures.open,
+                conversations_this_week=conversations_this_week.get(person.pk, 0), overdue_outcome=figures.overdue_outcome,
+            )
+        )
+    unassigned = per_counsellor.get(None)
+    if unassigned and (unassigned.open or unassigned.overdue_outcome):
+        rows.append(CounsellorRow(user_id=None, name="", open=unassigned.open, overdue_outcome=unassigned.overdue_outcome))
+    return OfficeDashboard(office=office, clock=clock, totals=totals, counsellors=rows, weeks=list(weeks.values()))
+
+
+# --- the national dashboard ------------------------------------------------------------------
+@dataclass
+class FacilityRow:
+    facility: Office
+    occupied: list[int]  # one per week in Clock.weeks order, the last one today
+
+    @property
+    def today(self) -> int:
+        return self.occupied[-1]
+
+    @property
+    def capacity(self) -> int:
+        return self.facility.capacity or 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.today / self.capacity if self.capacity else None
+
+
+@dataclass
+class CitizenshipRow:
+    code: str
+    ordered: int = 0  # persons with an order notified in the period (migr_eiord)
+    voluntary: int = 0  # departed in the period (migr_eirtn, voluntary)
+    enforced: int = 0  # removed in the period (migr_eirtn, enforced)
+
+    @property
+    def returned(self) -> int:
+        return self.voluntary + self.enforced
+
+
+@dataclass
+class RepeatOrders:
+    people_with_orders: int
+    people_with_repeat: int
+    orders_in_period: int
+    repeat_orders_in_period: int
+
+
+@dataclass
+class NationalDashboard:
+    clock: Clock
+    quarter: Quarter
+    offices: list[tuple[Office, CaseFigures]]
+    totals: CaseFigures
+    weeks: list[Week]
+    facilities: list[FacilityRow]
+    snapshot_days: list[dt.date]
+    citizenships: list[CitizenshipRow]
+    non_tcn_ordered: int
+    non_tcn_returned: int
+    repeat: RepeatOrders
+
+
+def occupancy_days(clock: Clock) -> list[dt.date]:
+    """The days occupancy is measured on: today and the same weekday in each of the 11 weeks before."""
+    return [clock.today - dt.timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+
+
+def occupied_on(day: dt.date) -> Q:
+    """A place is taken on a day from its first day until (not including) its last."""
+    return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+def national_dashboard(*, user, quarter: Quarter | None = None, clock: Clock | None = None) -> NationalDashboard:
+    """Twelve queries, whatever the number of cases, offices or facilities."""
+    clock = clock or Clock.start()
+    quarter = quarter or Quarter.containing(clock.today)
+    cases = cases_visible_to(user)
+
+    # Inactive offices too: their remaining cases still count nationally (shown only when they have any).
+    offices = list(Office.objects.filter(kind__in=Office.COUNSELLING_KINDS).order_by("name"))  # 1
+    per_office = _case_figures(cases, clock, "office_id")  # 2
+    for row in _open_breakdown(cases, "office_id"):  # 3
+        figures = per_office.setdefault(row["office_id"], CaseFigures())
+        figures.by_state[row["state"]] = figures.by_state.get(row["state"], 0) + row["n"]
+        figures.by_target_group[row["target_group"]] = figures.by_target_group.get(row["target_group"], 0) + row["n"]
+    for office_id, median in _median_days(cases, clock, "office_id").items():  # 4
+        per_office.setdefault(office_id, CaseFigures()).median_days = median
+    national_median = _median_days(cases, clock, None)  # 5
+
+    weeks = {monday: Week(monday) for monday in clock.weeks}
+    for row in _conversation_figures(conversations_of(cases), clock, "case__office_id"):  # 6
+        week = weeks.get(_as_date(row["week"]))
+        figures = per_office.setdefault(row["case__office_id"], CaseFigures())
+        figures.held_12_weeks += row["held"]
+        figures.no_show_12_weeks += row["no_show"]
+        if week is None:
+            continue
+        week.held += row["held"]
+        week.no_show += row["no_show"]
+        week.planned += row["planned"]
+        week.cancelled += row["cancelled"]
+        if week.monday == clock.weeks[-1]:
+            figures.conversations_this_week += row["held"] + row["no_show"] + row["planned"]
+
+    known = {office.pk for office in offices}
+    rows = [
+        (office, per_office.get(office.pk, CaseFigures())) for office in offices if office.is_active or office.pk in per_office
+    ]
+    # Cases without an office still count nationally: their own row (an unsaved Office, pk None).
+    rows += [(Office(name=""), per_office[key]) for key in per_office if key not in known]
+    totals = CaseFigures()
+    for _office, figures in rows:
+        totals.add(figures)
+    totals.median_days = next(iter(national_median.values()), None)
+
+    days = occupancy_days(clock)
+    facilities = list(Office.objects.filter(kind__in=Office.FACILITY_KINDS, is_active=True).order_by("kind", "name"))  # 7
+    occupancy = {
+        row["facility_id"]: row
+        for row in Placement.objects.filter(started_on__lte=clock.today)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=days[0]))
+        .order_by()
+        .values("facility_id")
+        .annotate(**{f"d{n}": Count("id", filter=occupied_on(day)) for n, day in enumerate(days)})
+    }  # 8
+    facility_rows = [
+        FacilityRow(facility=f, occupied=[occupancy.get(f.pk, {}).get(f"d{n}", 0) for n in range(len(days))]) for f in facilities
+    ]
+
+    citizenships, non_tcn_ordered, non_tcn_returned = _eurostat(cases, quarter)  # 9, 10
+    repeat = _repeat_orders(cases, quarter)  # 11, 12
+    return NationalDashboard(
+        clock=clock, quarter=quarter, offices=rows, totals=totals, weeks=list(weeks.values()), facilities=facility_rows,
+        snapshot_days=days, citizenships=citizenships, non_tcn_ordered=non_tcn_ordered, non_tcn_returned=non_tcn_returned,
+        repeat=repeat,
+    )
+
+
+def eurostat_ordered(cases: QuerySet[Case], quarter: Quarter) -> QuerySet:
+    """migr_eiord: persons with an order to leave notified in the period, by citizenship."""
+    return (
+        OrderToLeave.objects.filter(case__in=cases.order_by().values("pk"), notified_on__gte=quarter.first_day,
+                                    notified_on__lte=quarter.last_day)
+        .order_by()
+        .values(code=F("case__person__nationality"))
+        .annotate(persons=Count("case__person_id", distinct=True))
+    )
+
+
+def eurostat_returned(cases: QuerySet[Case], quarter: Quarter) -> QuerySet:
+    """migr_eirtn: returns following an order in the period, by citizenship, voluntary or enforced."""
+    first, last = quarter.first_day, quarter.last_day
+    voluntary = Q(state=State.DEPARTED, departed_on__gte=first, departed_on__lte=last)
+    enforced = Q(state=State.REMOVED, removed_on__gte=first, removed_on__lte=last)
+    return (
+        cases.filter(voluntary | enforced)
+        .order_by()
+        .values(code=F("person__nationality"))
+        .annotate(voluntary=Count("id", filter=voluntary), enforced=Count("id", filter=enforced))
+    )
+
+
+def _eurostat(cases: QuerySet[Case], quarter: Quarter) -> tuple[list[CitizenshipRow], int, int]:
+    rows: dict[str, CitizenshipRow] = {}
+    non_tcn_ordered = non_tcn_returned = 0
+    for row in eurostat_ordered(cases, quarter):
+        if row["code"] in EU_EEA_CH:
+            non_tcn_ordered += row["persons"]
+            continue
+        rows.setdefault(row["code"], CitizenshipRow(row["code"])).ordered += row["persons"]
+    for row in eurostat_returned(cases, quarter):
+        if row["code"] in EU_EEA_CH:
+            non_tcn_returned += row["voluntary"] + row["enforced"]
+            continue
+        target = rows.setdefault(row["code"], CitizenshipRow(row["code"]))
+        target.voluntary += row["voluntary"]
+        target.enforced += row["enforced"]
+    ordered = sorted(rows.values(), key=lambda r: (-r.ordered, -r.returned, r.code))
+    return ordered, non_tcn_ordered, non_tcn_returned
+
+
+def _repeat_orders(cases: QuerySet[Case], quarter: Quarter) -> RepeatOrders:
+    orders = OrderToLeave.objects.filter(case__in=cases.order_by().values("pk"))
+    earlier = OrderToLeave.objects.filter(case__person_id=OuterRef("case__person_id")).filter(
+        Q(notified_on__lt=OuterRef("notified_on")) | Q(notified_on=OuterRef("notified_on"), pk__lt=OuterRef("pk"))
+    )
+    in_period = Q(notified_on__gte=quarter.first_day, notified_on__lte=quarter.last_day)
+    per_person = orders.order_by().values("case__person_id").annotate(n=Count("id"))
+    people = per_person.aggregate(
+        people=Count("case__person_id"),
+        repeat=Count("case__person_id", filter=Q(n__gt=1)),
+    )
+    period = orders.aggregate(
+        orders=Count("id", filter=in_period), repeat=Count("id", filter=in_period & Q(Exists(earlier)))
+    )
+    return RepeatOrders(
+        people_with_orders=people["people"], people_with_repeat=people["repeat"],
+        orders_in_period=period["orders"], repeat_orders_in_period=period["repeat"],
+    )
+
+
+def target_group_label(value: str) -> str:
+    return str(TargetGroup(value).label) if value in TargetGroup.values else value

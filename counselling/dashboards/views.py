@@ -1,0 +1,162 @@
+"""The dashboards in the browser: parse the period or office, call a selector, render.
+
+With htmx, changing a filter or pressing "refresh" swaps only the dashboard body; without
+JavaScript the same forms are plain GET forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cases.caseload import CaseloadFilter
+from cases.selectors import cases_visible_to
+from counselling.dashboards import exports, panels
+from counselling.dashboards.selectors import (
+    Clock,
+    Quarter,
+    conversations_of,
+    dashboard_offices,
+    national_dashboard,
+    office_dashboard,
+    recent_quarters,
+)
+from counselling.models import Conversation
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _office_context(request):
+    offices = dashboard_offices(request.user)
+    if not offices:
+        raise PermissionDenied
+    chosen = _int(request.GET.get("office"))
+    if chosen is None:
+        office = offices[0]
+    else:
+        office = next((o for o in offices if o.pk == chosen), None)
+        if office is None:  # not one of theirs: it does not exist for them
+            raise Http404
+    dashboard = office_dashboard(user=request.user, office=office)
+    return {"nav": "office", "offices": offices, "office": office, "dashboard": dashboard, "clock": dashboard.clock,
+            "export_query": f"office={office.pk}",
+            **panels.office_page(dashboard)}
+
+
+def _require_national(user) -> None:
+    if not user.has_perm("cases.view_all_cases"):
+        raise PermissionDenied
+
+
+def _national_context(request):
+    _require_national(request.user)
+    clock = Clock.start()
+    quarters = recent_quarters(clock.today)
+    quarter = Quarter.parse(request.GET.get("quarter"), default=quarters[0])
+    if quarter not in quarters:
+        quarters = sorted({*quarters, quarter}, key=lambda q: (q.year, q.number), reverse=True)
+    dashboard = national_dashboard(user=request.user, quarter=quarter, clock=clock)
+    return {"nav": "national", "quarters": quarters, "quarter": quarter, "dashboard": dashboard, "clock": clock,
+            "export_query": f"quarter={quarter}",
+            **panels.national_page(dashboard)}
+
+
+@require_GET
+@login_required
+def office(request):
+    context = _office_context(request)
+    template = "dashboards/partials/office_body.html" if request.htmx else "dashboards/office.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def national(request):
+    context = _national_context(request)
+    template = "dashboards/partials/national_body.html" if request.htmx else "dashboards/national.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def export_table(request, page: str, table: str):
+    """One table of a dashboard as CSV, for the same office or quarter as on screen."""
+    if page == "office":
+        context = _office_context(request)
+        filename = f"{context['office'].code}-{table}"
+    elif page == "national":
+        context = _national_context(request)
+        filename = f"national-{table}" + (f"-{context['quarter']}" if table == "eurostat" else "")
+    else:
+        raise Http404
+    found = context["tables"].get(table)
+    if found is None:
+        raise Http404
+    return exports.table_response(found, filename)
+
+
+@require_GET
+@login_required
+def export_cases(request):
+    """The caseload as CSV: every case the user may see, filtered with the caseload's own
+    parameters (so a dashboard link with ``/export/cases/`` instead of the caseload path gives
+    the same cases)."""
+    cases = CaseloadFilter.from_params(request.GET).apply(cases_visible_to(request.user))
+    return exports.csv_response(exports.case_rows(cases), "cases")
+
+
+def _conversations(request):
+    conversations = conversations_of(cases_visible_to(request.user))
+    office = _int(request.GET.get("office"))
+    counsellor = _int(request.GET.get("counsellor"))
+    since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
+    statuses = [s for s in request.GET.getlist("status") if s in Conversation.Status.values]
+    if office:
+        conversations = conversations.filter(case__office_id=office)
+    if counsellor:
+        conversations = conversations.filter(counsellor_id=counsellor)
+    if since:
+        conversations = conversations.filter(planned_at__gte=timezone.make_aware(dt.datetime.combine(since, dt.time.min)))
+    if until:
+        conversations = conversations.filter(planned_at__lt=timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min)))
+    if statuses:
+        conversations = conversations.filter(status__in=statuses)
+    filters = {"office": office, "counsellor": counsellor, "since": since, "until": until, "statuses": statuses}
+    return conversations.order_by("planned_at", "id"), filters
+
+
+@require_GET
+@login_required
+def conversations(request):
+    """The conversations behind a weekly or per-counsellor figure (a drill-down the caseload,
+    which lists cases, cannot give)."""
+    found, filters = _conversations(request)
+    if request.GET.get("format") == "csv":
+        return exports.csv_response(exports.conversation_rows(found), "conversations")
+    page = Paginator(found.select_related("case", "counsellor", "case__office"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["format"] = "csv"
+    return render(request, "dashboards/conversations.html", {
+        "nav": "office", "page": page, "filters": filters, "csv_query": query.urlencode(),
+        "statuses": [Conversation.Status(s).label for s in filters["statuses"]],
+    })
