@@ -1,1 +1,23 @@
 """Settings of the api work (imported at the end of returnpath.settings)."""
+
+import environ
+
+_env = environ.Env()
+
+# Body limits, checked on the Content-Length header and again while reading, before parsing.
+RETURNPATH_API_MAX_BODY_BYTES = _env.int("RETURNPATH_API_MAX_BODY_BYTES", default=64 * 1024)
+RETURNPATH_API_MAX_BATCH_BODY_BYTES = _env.int("RETURNPATH_API_MAX_BATCH_BODY_BYTES", default=2 * 1024 * 1024)
+RETURNPATH_API_BATCH_MAX_ORDERS = 1000
+# New orders of a batch are committed in chunks: fewer commits than one per order, without
+# holding the advisory locks of a thousand references for the whole request.
+RETURNPATH_API_BATCH_CHUNK = _env.int("RETURNPATH_API_BATCH_CHUNK", default=50)
+
+# Per-client throttling (ApiClient.throttle_rate; this when it is unreadable) and per address
+# for requests without a valid token. Counted in the shared cache (Redis when REDIS_URL is set).
+RETURNPATH_API_DEFAULT_THROTTLE = _env.str("RETURNPATH_API_DEFAULT_THROTTLE", default="600/min")
+RETURNPATH_API_ANON_THROTTLE = _env.str("RETURNPATH_API_ANON_THROTTLE", default="120/min")
+
+# Idempotency-Key: how long an answer is replayed, and after how long a request still
+# "in flight" is considered abandoned (its worker died) so that a retry may take the key over.
+RETURNPATH_API_IDEMPOTENCY_TTL_HOURS = _env.int("RETURNPATH_API_IDEMPOTENCY_TTL_HOURS", default=24)
+RETURNPATH_API_IDEMPOTENCY_LEASE_SECONDS = _env.int("RETURNPATH_API_IDEMPOTENCY_LEASE_SECONDS", default=120)

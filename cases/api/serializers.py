@@ -1,0 +1,382 @@
+"""Parsing requests and shaping answers. No business rules here: the order's own rules
+(notification before issue, reasoned short terms, minors) come from ``cases.services``'s
+``validate_order``, run on what parsed so that every error is reported at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.fields import SkipField, get_error_detail
+
+from cases.api.codes import ISO_639_1
+from cases.identity import normalise_national_number
+from cases.models import Case, CaseEvent, LegalProcedure, Person, State, TargetGroup
+from cases.services.orders import OrderData, PersonData, validate_order
+
+EARLIEST_ORDER_DATE = dt.date(2000, 1, 1)
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+# --- strict parsing ---------------------------------------------------------------------
+class StrictSerializer(serializers.Serializer):
+    """Rejects unknown fields and reports every field error of its level at once.
+
+    After the loop, :meth:`cross_check` may add errors that involve several fields, using the
+    values that did parse (``partial``).
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": [ErrorDetail(_("Expected a JSON object."), code="invalid")]}
+            )
+        value, errors = {}, {}
+        for field in self._writable_fields:
+            try:
+                validated = field.run_validation(field.get_value(data))
+            except serializers.ValidationError as exc:
+                errors[field.field_name] = exc.detail
+            except DjangoValidationError as exc:
+                errors[field.field_name] = get_error_detail(exc)
+            except SkipField:
+                pass
+            else:
+                self.set_value(value, field.source_attrs, validated)
+        for key in data:
+            if key not in self.fields:
+                errors[str(key)] = [ErrorDetail(_("Unknown field."), code="unknown_field")]
+        self.cross_check(value, errors)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def cross_check(self, value: dict, errors: dict) -> None:
+        """Add errors spanning several fields; ``value`` holds only the fields that parsed."""
+
+
+def _add_error(errors: dict, path: str, code: str, message: str) -> None:
+    node = errors
+    parts = path.split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):  # that whole object already failed
+            return
+        node = child
+    existing = node.get(parts[-1])
+    if isinstance(existing, list) and any(getattr(e, "code", None) == code for e in existing):
+        return
+    if isinstance(existing, dict):
+        return
+    node.setdefault(parts[-1], []).append(ErrorDetail(str(message), code=code))
+
+
+class Text(serializers.CharField):
+    """A trimmed string; DRF's CharField already refuses NUL and lone surrogates."""
+
+    def __init__(self, *, max_length: int, required: bool = False, **kwargs):
+        if not required:
+            kwargs.setdefault("default", "")
+            kwargs.setdefault("allow_blank", True)
+        super().__init__(max_length=max_length, required=required, **kwargs)
+
+
+class IsoDate(serializers.DateField):
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["iso-8601"], format="iso-8601", **kwargs)
+
+
+class CountryCode(serializers.CharField):
+    """ISO 3166-1 alpha-2 or alpha-3; answered as alpha-2."""
+
+    default_error_messages = {"invalid_country": _("“%(value)s” is not an ISO 3166-1 alpha-2 or alpha-3 country code.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).upper()
+        if not value:
+            return ""
+        code = countries.alpha2(value) if re.fullmatch(r"[A-Z]{2,3}", value) else ""
+        if not code:
+            self.fail("invalid_country", value=value)
+        return code
+
+
+class LanguageCode(serializers.CharField):
+    default_error_messages = {"invalid_language": _("“%(value)s” is not an ISO 639-1 language code.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=2, min_length=2, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).lower()
+        if value not in ISO_639_1:
+            self.fail("invalid_language", value=value)
+        return value
+
+
+class NationalNumber(serializers.CharField):
+    """Belgian national register or bis number (python-stdnum); answered as its 11 digits."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=20, allow_blank=True, default="", **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not value:
+            return ""
+        try:
+            return normalise_national_number(value)
+        except DjangoValidationError:
+            raise serializers.ValidationError(
+                ErrorDetail(str(_("This is not a valid Belgian national register or bis number.")), code="invalid_national_number")
+            ) from None
+
+
+class Postcode(serializers.CharField):
+    default_error_messages = {"invalid_postcode": _("A Belgian postcode is four digits, 1000 to 9999.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=4, allow_blank=True, default="", **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not (re.fullmatch(r"[0-9]{4}", value) and 1000 <= int(value) <= 9999):
+            self.fail("invalid_postcode")
+        return value
+
+
+def _not_after_today(value: dt.date) -> None:
+    if value > timezone.localdate():
+        raise serializers.ValidationError(ErrorDetail(str(_("This date is in the future.")), code="future_date"))
+
+
+def _order_era(value: dt.date) -> None:
+    if value < EARLIEST_ORDER_DATE:
+        raise serializers.ValidationError(ErrorDetail(str(_("This date is before 2000.")), code="too_old"))
+
+
+def _birth_era(value: dt.date) -> None:
+    if value < EARLIEST_BIRTH_DATE:
+        raise serializers.ValidationError(ErrorDetail(str(_("This date is before 1900.")), code="too_old"))
+
+
+# --- orders in --------------------------------------------------------------------------
+class AddressSerializer(StrictSerializer):
+    street = Text(max_length=200)
+    postcode = Postcode()
+    municipality = Text(max_length=100)
+
+
+class PersonSerializer(StrictSerializer):
+    family_name = Text(max_length=150, required=True)
+    given_names = Text(max_length=150)
+    birth_date = IsoDate(required=False, allow_null=True, default=None, validators=[_not_after_today, _birth_era])
+    sex = serializers.ChoiceField(choices=Person.Sex.choices, default=Person.Sex.OTHER)
+    nationality = CountryCode(required=False, allow_blank=True, default="")
+    national_number = NationalNumber()
+    dossier_number = Text(max_length=32)
+    languages = serializers.ListField(child=LanguageCode(), max_length=10, default=list)
+    address = AddressSerializer(required=False, allow_null=True, default=None)
+    phone = Text(max_length=32, validators=[])
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+
+
+class HouseholdSerializer(StrictSerializer):
+    minor_children = serializers.IntegerField(min_value=0, max_value=30, default=0)
+    unaccompanied_minor = serializers.BooleanField(default=False)
+
+
+class FlagsSerializer(StrictSerializer):
+    public_order = serializers.BooleanField(default=False)
+    nuisance = serializers.BooleanField(default=False)
+    vulnerable = serializers.BooleanField(default=False)
+
+
+class OrderSerializer(StrictSerializer):
+    """An order to leave as the order register sends it (DESIGN §6)."""
+
+    external_reference = Text(max_length=64, required=True, help_text="Your reference; unique per API client.")
+    issued_on = IsoDate(validators=[_not_after_today, _order_era])
+    notified_on = IsoDate(validators=[_not_after_today, _order_era])
+    departure_term_days = serializers.IntegerField(min_value=0, max_value=30, help_text="0–30; under 30 needs term_reason.")
+    term_reason = Text(max_length=300)
+    legal_basis = Text(max_length=200)
+    entry_ban_years = serializers.IntegerField(min_value=0, max_value=20, default=0)
+    person = PersonSerializer()
+    household = HouseholdSerializer(required=False)
+    flags = FlagsSerializer(required=False)
+    target_group = serializers.ChoiceField(choices=TargetGroup.choices, required=False, allow_blank=True, default="")
+
+    def cross_check(self, value: dict, errors: dict) -> None:
+        """The service's own order rules, on a provisional order built from what parsed."""
+        person_value = value.get("person") or {}
+        issued = value.get("issued_on") or value.get("notified_on") or timezone.localdate()
+        notified = value.get("notified_on") or issued
+        term = value.get("departure_term_days", 30)
+        reason = value.get("term_reason", "") if "term_reason" not in errors else "-"
+        provisional = OrderData(
+            external_reference="-",
+            issued_on=issued,
+            notified_on=notified,
+            departure_term_days=term,
+            term_reason=reason,
+            person=PersonData(family_name="-", birth_date=person_value.get("birth_date")),
+            unaccompanied_minor=value.get("household", {}).get("unaccompanied_minor", False),
+        )
+        for path, code, message in validate_order(provisional):
+            _add_error(errors, path, code, message)
+
+
+def order_data(validated: dict) -> OrderData:
+    person = validated["person"]
+    address = person.get("address") or {}
+    household = validated.get("household") or {}
+    flags = validated.get("flags") or {}
+    return OrderData(
+        external_reference=validated["external_reference"],
+        issued_on=validated["issued_on"],
+        notified_on=validated["notified_on"],
+        departure_term_days=validated["departure_term_days"],
+        term_reason=validated.get("term_reason", ""),
+        legal_basis=validated.get("legal_basis", ""),
+        entry_ban_years=validated.get("entry_ban_years", 0),
+        person=PersonData(
+            family_name=person["family_name"],
+            given_names=person.get("given_names", ""),
+            birth_date=person.get("birth_date"),
+            sex=person.get("sex", "X"),
+            nationality=person.get("nationality", ""),
+            national_number=person.get("national_number", ""),
+            dossier_number=person.get("dossier_number", ""),
+            languages=tuple(person.get("languages", ())),
+            street=address.get("street", ""),
+            postcode=address.get("postcode", ""),
+            municipality=address.get("municipality", ""),
+            phone=person.get("phone", ""),
+            email=person.get("email", ""),
+        ),
+        minor_children=household.get("minor_children", 0),
+        unaccompanied_minor=household.get("unaccompanied_minor", False),
+        public_order=flags.get("public_order", False),
+        nuisance=flags.get("nuisance", False),
+        vulnerable=flags.get("vulnerable", False),
+        target_group=validated.get("target_group", ""),
+    )
+
+
+class BatchSerializer(StrictSerializer):
+    """Only the envelope: each order is parsed on its own so one bad order blocks nothing."""
+
+    orders = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+
+
+# --- legal events in --------------------------------------------------------------------
+class ProcedureSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=LegalProcedure.Kind.choices)
+    lodged_on = IsoDate(validators=[_not_after_today, _order_era])
+    suspensive = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                          help_text="Defaults from the kind of procedure.")
+    decision = serializers.ChoiceField(
+        choices=[c for c in LegalProcedure.Status.choices if c[0] != LegalProcedure.Status.PENDING],
+        required=False, allow_blank=True, default="",
+    )
+    decided_on = IsoDate(required=False, allow_null=True, default=None, validators=[_not_after_today, _order_era])
+    reference = Text(max_length=64)
+
+
+class DepartureSerializer(StrictSerializer):
+    departed_on = IsoDate(validators=[_not_after_today, _order_era])
+    evidence = serializers.ChoiceField(choices=Case.DepartureEvidence.choices)
+    destination_country = CountryCode(required=False, allow_blank=True, default="")
+
+
+# --- case status out --------------------------------------------------------------------
+class RefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CounsellorRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="get_full_name")
+
+
+class NextConversationSerializer(serializers.Serializer):
+    planned_at = serializers.DateTimeField()
+    office = RefSerializer(allow_null=True)
+    mode = serializers.CharField()
+
+
+class EventSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CaseEvent.Kind.choices)
+    at = serializers.DateTimeField()
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField(allow_blank=True)
+
+
+class CaseSerializer(serializers.Serializer):
+    """A case as an external system may see it: status, never notes or another person's data."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    external_references = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(choices=State.choices, read_only=True)
+    office = RefSerializer(allow_null=True)
+    counsellor = CounsellorRefSerializer(allow_null=True)
+    departure_deadline = serializers.DateField(allow_null=True)
+    next_conversation = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+    updated_at = serializers.DateTimeField()
+
+    def get_url(self, case) -> str:
+        request = self.context.get("request")
+        path = f"/api/v1/cases/{case.pk}/"
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_external_references(self, case) -> list[str]:
+        return [order.external_reference for order in getattr(case, "api_orders", case.orders.all())]
+
+    @staticmethod
+    def _next(case):
+        planned = getattr(case, "api_planned", None)
+        if planned is None:
+            planned = list(case.conversations.filter(status="planned").select_related("office"))
+        return planned[0] if planned else None
+
+    @extend_schema_field(NextConversationSerializer(allow_null=True))
+    def get_next_conversation(self, case) -> dict | None:
+        conversation = self._next(case)
+        if conversation is None:
+            return None
+        return NextConversationSerializer(conversation).data
+
+    @extend_schema_field(EventSerializer(many=True))
+    def get_events(self, case) -> list[dict]:
+        events = getattr(case, "api_events", None)
+        if events is None:
+            events = sorted(case.events.all(), key=lambda e: (e.at, e.pk))
+        return [{"kind": e.kind, "at": serializers.DateTimeField().to_representation(e.at),
+                 "from_state": e.from_state, "to_state": e.to_state} for e in events]
+
+
+class OrderAnswerSerializer(serializers.Serializer):
+    """The answer to an order: the case it opened or joined."""
+
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    state = serializers.ChoiceField(choices=State.choices)
+    office = RefSerializer(allow_null=True)
+    counsellor = CounsellorRefSerializer(allow_null=True)
+    departure_deadline = serializers.DateField(allow_null=True)

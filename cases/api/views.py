@@ -1,0 +1,422 @@
+"""The API's views: parse, call one service, answer. Rules live in ``cases.services``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.api import idempotency
+from cases.api.auth import client_of
+from cases.api.base import ApiView
+from cases.api.docs import IDEMPOTENCY_KEY, error_responses
+from cases.api.problems import PROBLEM_TYPES, Problem, flatten_errors, problem_response, type_uri
+from cases.api.serializers import (
+    BatchSerializer,
+    CaseSerializer,
+    DepartureSerializer,
+    OrderAnswerSerializer,
+    OrderSerializer,
+    ProcedureSerializer,
+    order_data,
+)
+from cases.models import Case, CaseAccess, CaseEvent, OrderToLeave, State
+from cases.selectors import access_case, cases_visible_to
+from cases.services import confirm_departure, open_case_from_order, record_procedure
+from returnpath.errors import Conflict, DomainError
+
+Conversation = Case._meta.get_field("conversations").related_model  # counselling's model, without importing upward
+
+
+# --- helpers ----------------------------------------------------------------------------
+def _ref(obj, name: str):
+    return None if obj is None else {"id": obj.pk, "name": name}
+
+
+def case_url(request, case_id: int) -> str:
+    return request.build_absolute_uri(f"/api/v1/cases/{case_id}/")
+
+
+def order_answer(request, case: Case) -> dict:
+    return {
+        "id": case.pk,
+        "url": case_url(request, case.pk),
+        "state": case.state,
+        "office": _ref(case.office, case.office.name if case.office else ""),
+        "counsellor": _ref(case.counsellor, case.counsellor.get_full_name() if case.counsellor else ""),
+        "departure_deadline": case.departure_deadline.isoformat() if case.departure_deadline else None,
+    }
+
+
+def case_prefetches(client) -> list[Prefetch]:
+    """What a case representation needs, in three queries for any number of cases."""
+    orders = OrderToLeave.objects.order_by("received_at", "id").only("id", "case_id", "external_reference")
+    if client is not None and not client.has_scope("cases:read_all"):
+        orders = orders.filter(client=client)  # another client's references are its business
+    return [
+        Prefetch("orders", queryset=orders, to_attr="api_orders"),
+        Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id").only("id", "case_id", "kind", "at", "from_state", "to_state"),
+                 to_attr="api_events"),
+        Prefetch("conversations", queryset=Conversation.objects.filter(status="planned").select_related("office"),
+                 to_attr="api_planned"),
+    ]
+
+
+def case_representation(request, case: Case) -> dict:
+    prefetch_related_objects([case], *case_prefetches(client_of(request)))
+    return CaseSerializer(case, context={"request": request}).data
+
+
+class IdempotentPost:
+    """POST handlers wrapped in the Idempotency-Key protocol."""
+
+    def post(self, request, *args, **kwargs):
+        def handler():
+            try:
+                return self.process(request, *args, **kwargs)
+            except Exception as exc:
+                return self.handle_exception(exc)
+
+        return idempotency.run(request=request, client=client_of(request), handler=handler)
+
+
+# --- orders -----------------------------------------------------------------------------
+class OrderView(IdempotentPost, ApiView):
+    required_scopes = {"POST": "orders:write"}
+
+    @extend_schema(
+        operation_id="orders_create",
+        summary="Send one order to leave",
+        description=(
+            "Opens a case (or attaches the order to the person's open case) through the same service as the "
+            "browser. Idempotent on your `external_reference`: the same order again answers 200 with the case; "
+            "the same reference with other content answers 409 and changes nothing."
+        ),
+        request=OrderSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            (201, "application/json"): OrderAnswerSerializer,
+            (200, "application/json"): OrderAnswerSerializer,
+            **error_responses(400, 401, 403, 409, 413, 415, 422, 429),
+        },
+        tags=["orders"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def process(self, request):
+        serializer = OrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = open_case_from_order(actor=request.user, data=order_data(serializer.validated_data), client=client_of(request))
+        body = order_answer(request, result.case)
+        return Response(body, status=201 if result.created else 200, headers={"Location": body["url"]})
+
+
+class OrderBatchResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_reference = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "existing", "conflict", "invalid", "error"])
+    case = OrderAnswerSerializer(required=False)
+    errors = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class OrderBatchAnswerSerializer(serializers.Serializer):
+    results = OrderBatchResultSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class OrderBatchView(IdempotentPost, ApiView):
+    required_scopes = {"POST": "orders:write"}
+
+    def initial(self, request, *args, **kwargs):
+        self.max_body_bytes = settings.RETURNPATH_API_MAX_BATCH_BODY_BYTES
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="orders_batch",
+        summary="Send up to 1,000 orders at once",
+        description=(
+            "Each order is answered on its own line, in the order sent: `created`, `existing` (the same order "
+            "was already received), `conflict` (the reference was used for other content), `invalid` (with its "
+            "errors) or `error` (a temporary failure: send that order again). One bad order never blocks the others."
+        ),
+        request=BatchSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={(200, "application/json"): OrderBatchAnswerSerializer, **error_responses(400, 401, 403, 409, 413, 415, 422, 429)},
+        tags=["orders"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def process(self, request):
+        envelope = BatchSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        client = client_of(request)
+        raw_orders = envelope.validated_data["orders"]
+        results: list[dict | None] = [None] * len(raw_orders)
+
+        # 1. Parse every order first.
+        valid = []
+        for index, raw in enumerate(raw_orders):
+            reference = raw.get("external_reference") if isinstance(raw, dict) else None
+            line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
+            serializer = OrderSerializer(data=raw)
+            if serializer.is_valid():
+                valid.append((index, order_data(serializer.validated_data)))
+            else:
+                results[index] = {**line, "status": "invalid", "errors": flatten_errors(serializer.errors)}
+
+        # 2. What this client already sent, in one query.
+        known = {
+            order.external_reference: (order.content_hash, order.case)
+            for order in OrderToLeave.objects.filter(client=client, external_reference__in=[d.external_reference for _i, d in valid])
+            .select_related("case__office", "case__counsellor")
+        }
+
+        def settle(index, data, content_hash, answer, status):
+            line = {"index": index, "external_reference": data.external_reference}
+            if content_hash != data.content_hash():
+                results[index] = {**line, "status": "conflict", "errors": [{
+                    "code": "reference_conflict", "attr": "external_reference", "pointer": "/external_reference",
+                    "detail": _("An order with this reference was already received with different content.")}]}
+            else:
+                results[index] = {**line, "status": status, "case": answer}
+
+        new, repeats, first_of = [], [], {}
+        for index, data in valid:
+            reference = data.external_reference
+            if reference in known:
+                content_hash, case = known[reference]
+                settle(index, data, content_hash, order_answer(request, case), "existing")
+            elif reference in first_of:
+                repeats.append((index, data))  # the same reference twice in this batch: after the first
+            else:
+                first_of[reference] = (index, data)
+                new.append((index, data))
+
+        # 3. New orders through the service, each in its own savepoint, committed in chunks.
+        retry = []
+        chunk = max(1, settings.RETURNPATH_API_BATCH_CHUNK)
+        for start in range(0, len(new), chunk):
+            retry += self._open_chunk(request, client, new[start:start + chunk], results)
+        for index, data in retry:  # deadlocked against a concurrent request: once more, alone
+            self._open_one(request, client, index, data, results, final=True)
+
+        for index, data in repeats:
+            first_index, first_data = first_of[data.external_reference]
+            first = results[first_index]
+            if first["status"] in ("created", "existing"):
+                settle(index, data, first_data.content_hash(), first["case"], "existing")
+            else:
+                results[index] = {**first, "index": index}
+
+        counts = dict.fromkeys(("created", "existing", "conflict", "invalid", "error"), 0)
+        for line in results:
+            counts[line["status"]] += 1
+        return Response({"results": results, "counts": counts}, status=200)
+
+    def _open_chunk(self, request, client, chunk, results) -> list:
+        retry = []
+        with transaction.atomic():
+            for index, data in chunk:
+                if not self._open_one(request, client, index, data, results):
+                    retry.append((index, data))
+        return retry
+
+    def _open_one(self, request, client, index, data, results, *, final: bool = False) -> bool:
+        line = {"index": index, "external_reference": data.external_reference}
+        try:
+            result = open_case_from_order(actor=request.user, data=data, client=client)
+        except Conflict as exc:
+            if exc.code == "retry" and not final:
+                return False
+            code = "reference_conflict" if exc.code == "reference_conflict" else exc.code
+            results[index] = {**line, "status": "conflict" if code == "reference_conflict" else "error",
+                              "errors": [{"code": code, "detail": exc.message, "attr": "external_reference", "pointer": "/external_reference"}]}
+        except DomainError as exc:
+            results[index] = {**line, "status": "invalid",
+                              "errors": [{"code": exc.code, "detail": d, "attr": None, "pointer": ""} for d in exc.details or [exc.message]]}
+        except DatabaseError:
+            if not final:
+                return False
+            results[index] = {**line, "status": "error", "errors": [
+                {"code": "retry", "attr": None, "pointer": "", "detail": _("This order could not be recorded now; send it again.")}]}
+        else:
+            results[index] = {**line, "status": "created" if result.created else "existing", "case": order_answer(request, result.case)}
+        return True
+
+
+# --- case status ------------------------------------------------------------------------
+class CasePagination(CursorPagination):
+    ordering = ("-updated_at", "-id")  # unique: the cursor never skips or repeats a case
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=State.choices, required=False)
+    office = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    updated_since = serializers.DateTimeField(required=False)
+
+
+READ_SCOPES = ("cases:read", "cases:read_all")
+
+
+class CaseListView(ApiView):
+    required_scopes = {"GET": READ_SCOPES}
+    pagination_class = CasePagination
+
+    @extend_schema(
+        operation_id="cases_list",
+        summary="The cases of your orders, most recently changed first",
+        parameters=[
+            OpenApiParameter("state", OpenApiTypes.STR, enum=State.values, description="Only cases in this state."),
+            OpenApiParameter("office", OpenApiTypes.INT, description="Only cases followed by this office (its id)."),
+            OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="Only cases changed at or after this time (ISO 8601)."),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="The cursor from `next` or `previous`."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200 (default 50)."),
+        ],
+        responses={(200, "application/json"): CaseSerializer(many=True), **error_responses(400, 401, 403, 429)},
+        tags=["cases"],
+    )
+    def get(self, request):
+        filters = CaseFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        cases = cases_visible_to(request.user).select_related("office", "counsellor")
+        wanted = filters.validated_data
+        if "state" in wanted:
+            cases = cases.filter(state=wanted["state"])
+        if "office" in wanted:
+            cases = cases.filter(office_id=wanted["office"])
+        if "updated_since" in wanted:
+            cases = cases.filter(updated_at__gte=wanted["updated_since"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(cases, request, view=self)
+        prefetch_related_objects(page, *case_prefetches(client_of(request)))
+        CaseAccess.objects.bulk_create([CaseAccess(case=case, user=request.user, via="api") for case in page])
+        return paginator.get_paginated_response(CaseSerializer(page, many=True, context={"request": request}).data)
+
+
+class CaseDetailView(ApiView):
+    required_scopes = {"GET": READ_SCOPES}
+
+    @extend_schema(
+        operation_id="cases_retrieve",
+        summary="One case of your orders",
+        responses={(200, "application/json"): CaseSerializer, **error_responses(401, 403, 404, 429)},
+        tags=["cases"],
+    )
+    def get(self, request, case_id: int):
+        case = access_case(actor=request.user, case_id=case_id, log_via="api")
+        return Response(case_representation(request, case))
+
+
+# --- legal events -----------------------------------------------------------------------
+class ProcedureAnswerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    reference = serializers.CharField(allow_blank=True)
+    lodged_on = serializers.DateField()
+    suspensive = serializers.BooleanField()
+    status = serializers.CharField()
+    decided_on = serializers.DateField(allow_null=True)
+    case = CaseSerializer()
+
+
+class ProcedureView(IdempotentPost, ApiView):
+    required_scopes = {"POST": "procedures:write"}
+
+    @extend_schema(
+        operation_id="cases_procedures_create",
+        summary="Report a legal procedure lodged or decided",
+        description=(
+            "A suspensive procedure pending on a case in forced return moves it to legal stay review (the law wins "
+            "over the workflow). Reporting the same procedure (kind and reference) again is safe: it only adds the "
+            "decision if one is given."
+        ),
+        request=ProcedureSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            (201, "application/json"): ProcedureAnswerSerializer,
+            (200, "application/json"): ProcedureAnswerSerializer,
+            **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        },
+        tags=["legal events"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def process(self, request, case_id: int):
+        serializer = ProcedureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        procedure, created = record_procedure(actor=request.user, case_id=case_id, client=client_of(request), **serializer.validated_data)
+        case = access_case(actor=request.user, case_id=case_id)
+        body = {
+            "id": procedure.pk, "kind": procedure.kind, "reference": procedure.reference,
+            "lodged_on": procedure.lodged_on.isoformat(), "suspensive": procedure.suspensive, "status": procedure.status,
+            "decided_on": procedure.decided_on.isoformat() if procedure.decided_on else None,
+            "case": case_representation(request, case),
+        }
+        return Response(body, status=201 if created else 200)
+
+
+class DepartureView(IdempotentPost, ApiView):
+    required_scopes = {"POST": "departures:write"}
+
+    @extend_schema(
+        operation_id="cases_departure_create",
+        summary="Confirm a departure",
+        description="Moves the case to `departed` when its guards allow; otherwise 409 with every reason.",
+        request=DepartureSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={(200, "application/json"): CaseSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429)},
+        tags=["legal events"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def process(self, request, case_id: int):
+        serializer = DepartureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = confirm_departure(actor=request.user, case_id=case_id, **serializer.validated_data)
+        return Response(case_representation(request, access_case(actor=request.user, case_id=case.pk)))
+
+
+# --- outside the operations -------------------------------------------------------------
+class ProblemTypeView(APIView):
+    """What a problem ``type`` URI points to: its status and title."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = ApiView.renderer_classes
+    content_negotiation_class = ApiView.content_negotiation_class
+    schema = None
+
+    def get_exception_handler(self):
+        return ApiView.get_exception_handler(self)
+
+    def get(self, request, slug: str):
+        if slug not in PROBLEM_TYPES:
+            raise Problem("not-found", _("No such problem type."))
+        status_code, title = PROBLEM_TYPES[slug]
+        return Response({"type": type_uri(request, slug), "title": str(title), "status": status_code})
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer problem+json too, not the site's HTML 404."""
+    from rest_framework.renderers import JSONRenderer
+
+    response = problem_response(request, slug="not-found", detail=_("No such endpoint."))
+    response.accepted_renderer = JSONRenderer()
+    response.accepted_media_type = "application/json"
+    response.renderer_context = {}
+    return response

@@ -1,0 +1,391 @@
+"""The API's front door and orders in: tokens and scopes, validation, idempotency, batch, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+from knox.models import AuthToken
+
+from cases.models import ApiClient, Case, CaseEvent, IdempotencyKey, OrderToLeave, Person
+from tests.cases.test_api_support import (  # noqa: F401 - fixtures
+    PROBLEM,
+    _clean_cache,
+    make_client,
+    order_payload,
+    partner,
+    register,
+    token_client,
+)
+
+ORDERS = "/api/v1/orders/"
+BATCH = "/api/v1/orders/batch/"
+
+
+def attrs(response) -> dict[str, str]:
+    return {e["attr"]: e["code"] for e in response.json()["errors"]}
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith(PROBLEM)
+    body = response.json()
+    assert {"type", "title", "status", "detail", "instance", "request_id", "errors"} <= set(body)
+    assert body["status"] == status
+    assert body["request_id"] == response["X-Request-ID"]
+    assert "Traceback" not in response.content.decode() and "SELECT" not in response.content.decode()
+    return body
+
+
+# --- authentication and scopes ----------------------------------------------------------
+def test_no_token_is_401_problem(db):
+    response = token_client(None).post(ORDERS, order_payload(), format="json")
+    assert_problem(response, 401)
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_unknown_token_is_401(db):
+    assert_problem(token_client("0" * 64).get("/api/v1/cases/"), 401)
+
+
+def test_inactive_client_expired_and_revoked_tokens_are_401(make_client):
+    client, token = make_client("register")
+    api = token_client(token)
+    assert api.get("/api/v1/cases/").status_code == 200
+    ApiClient.objects.filter(pk=client.pk).update(is_active=False)
+    assert_problem(api.get("/api/v1/cases/"), 401)
+    ApiClient.objects.filter(pk=client.pk).update(is_active=True)
+
+    AuthToken.objects.filter(user=client.user).update(expiry=timezone.now() - dt.timedelta(seconds=1))
+    assert_problem(api.get("/api/v1/cases/"), 401)
+
+    _client, fresh = make_client("register")  # same name: a new token for the same client
+    assert token_client(fresh).get("/api/v1/cases/").status_code == 200
+    AuthToken.objects.filter(user=client.user).delete()  # revoked
+    assert_problem(token_client(fresh).get("/api/v1/cases/"), 401)
+
+
+def test_tokens_are_stored_hashed(make_client):
+    client, token = make_client("register")
+    stored = AuthToken.objects.get(user=client.user)
+    assert token not in (stored.digest, stored.token_key)
+
+
+def test_missing_scope_is_403_naming_the_scope(make_client, office):
+    _client, token = make_client("reader", scopes=["cases:read"])
+    body = assert_problem(token_client(token).post(ORDERS, order_payload(), format="json"), 403)
+    assert "orders:write" in body["detail"]
+    assert OrderToLeave.objects.count() == 0
+
+
+def test_failed_authentication_is_throttled_per_address(db, settings):
+    settings.RETURNPATH_API_ANON_THROTTLE = "3/min"
+    api = token_client("f" * 64)
+    for _ in range(3):
+        assert api.get("/api/v1/cases/").status_code == 401
+    response = api.get("/api/v1/cases/")
+    assert_problem(response, 429)
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_client_throttle_answers_429_with_retry_after(make_client):
+    _client, token = make_client("slow", throttle_rate="2/min")
+    api = token_client(token)
+    assert api.get("/api/v1/cases/").status_code == 200
+    assert api.get("/api/v1/cases/").status_code == 200
+    response = api.get("/api/v1/cases/")
+    body = assert_problem(response, 429)
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert body["type"].endswith("/throttled/")
+
+
+# --- one order --------------------------------------------------------------------------
+def test_order_opens_a_case_through_the_service(register, office, counsellor):
+    client, api = register
+    response = api.post(ORDERS, order_payload(), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    case = Case.objects.get(pk=body["id"])
+    assert set(body) == {"id", "url", "state", "office", "counsellor", "departure_deadline"}
+    assert body["url"].endswith(f"/api/v1/cases/{case.pk}/") and response["Location"] == body["url"]
+    assert body["state"] == "registered"
+    assert body["office"] == {"id": office.pk, "name": office.name}
+    assert body["counsellor"] == {"id": counsellor.pk, "name": counsellor.get_full_name()}
+    assert body["departure_deadline"] == case.departure_deadline.isoformat()
+    order = OrderToLeave.objects.get()
+    assert order.client == client and order.case == case
+    assert case.events.filter(kind=CaseEvent.Kind.OPENED, actor=client.user).exists()
+
+
+def test_identical_replay_is_200_and_different_content_409_changes_nothing(register):
+    _client, api = register
+    first = api.post(ORDERS, order_payload(), format="json")
+    assert first.status_code == 201
+    again = api.post(ORDERS, order_payload(), format="json")
+    assert again.status_code == 200 and again.json() == first.json()
+
+    events = CaseEvent.objects.count()
+    conflict = api.post(ORDERS, order_payload(departure_term_days=20, term_reason="Risk of absconding"), format="json")
+    body = assert_problem(conflict, 409)
+    assert body["type"].endswith("/reference-conflict/")
+    assert OrderToLeave.objects.count() == 1 and Case.objects.count() == 1 and CaseEvent.objects.count() == events
+    assert OrderToLeave.objects.get().departure_term_days == 30
+
+
+def test_the_same_reference_from_two_clients_is_two_orders(register, partner):
+    _c, api = register
+    _p, other = partner
+    assert api.post(ORDERS, order_payload("REF-1"), format="json").status_code == 201
+    response = other.post(ORDERS, order_payload("REF-1"), format="json")
+    assert response.status_code == 201  # a repeat order for the same person: attached to the open case
+    assert OrderToLeave.objects.count() == 2 and Case.objects.count() == 1
+
+
+def test_diacritics_and_non_latin_names_round_trip(register):
+    _client, api = register
+    payload = order_payload(person__family_name="Đoković-Ørsted", person__given_names="محمد 李 Zoë")
+    assert api.post(ORDERS, payload, format="json").status_code == 201
+    person = Person.objects.get()
+    assert person.family_name == "Đoković-Ørsted" and person.given_names == "محمد 李 Zoë"
+
+
+def test_alpha3_nationality_and_national_number_are_normalised(register):
+    _client, api = register
+    payload = order_payload(person__nationality="mar", person__national_number="90.04.02-001.14")
+    assert api.post(ORDERS, payload, format="json").status_code == 201
+    person = Person.objects.get()
+    assert person.nationality == "MA" and person.national_number == "90040200114"
+
+
+def test_every_field_error_at_once_with_paths(register):
+    _client, api = register
+    payload = order_payload(
+        issued_on="2026-02-30",
+        departure_term_days=31,
+        person__nationality="ZZ",
+        person__national_number="12345678901",
+        person__languages=["fr", "xx"],
+        person__address={"street": "x", "postcode": "0999", "municipality": "x", "box": "3"},
+        person__sex="Q",
+        flags={"public_order": "maybe", "colour": "red"},
+        surprise=True,
+    )
+    del payload["person"]["family_name"]
+    body = assert_problem(api.post(ORDERS, payload, format="json"), 400)
+    found = attrs(api.post(ORDERS, payload, format="json"))
+    assert found == {
+        "issued_on": "invalid",
+        "departure_term_days": "max_value",
+        "person.family_name": "required",
+        "person.nationality": "invalid_country",
+        "person.national_number": "invalid_national_number",
+        "person.languages.1": "invalid_language",
+        "person.address.postcode": "invalid_postcode",
+        "person.address.box": "unknown_field",
+        "person.sex": "invalid_choice",
+        "flags.public_order": "invalid",
+        "flags.colour": "unknown_field",
+        "surprise": "unknown_field",
+    }
+    pointers = {e["pointer"] for e in body["errors"]}
+    assert "/person/address/postcode" in pointers and "/person/languages/1" in pointers
+    assert Case.objects.count() == 0
+
+
+def test_order_rules_are_reported_with_the_field_errors(register):
+    _client, api = register
+    today = timezone.localdate()
+    payload = order_payload(
+        issued_on=(today - dt.timedelta(days=3)).isoformat(),
+        notified_on=(today - dt.timedelta(days=5)).isoformat(),
+        departure_term_days=7,
+        person__address__postcode="12",
+    )
+    found = attrs(api.post(ORDERS, payload, format="json"))
+    assert found == {
+        "notified_on": "notified_before_issued",
+        "term_reason": "term_reason_required",
+        "person.address.postcode": "invalid_postcode",
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "attr"),
+    [
+        ({"issued_on": "2026-13-01"}, "issued_on"),
+        ({"issued_on": "1999-12-31"}, "issued_on"),
+        ({"notified_on": (timezone.localdate() + dt.timedelta(days=2)).isoformat()}, "notified_on"),
+        ({"departure_term_days": -1}, "departure_term_days"),
+        ({"departure_term_days": "thirty"}, "departure_term_days"),
+        ({"person__birth_date": "1890-01-01"}, "person.birth_date"),
+        ({"person__email": "not-an-address"}, "person.email"),
+        ({"person__languages": "fr"}, "person.languages"),
+        ({"person__address__postcode": 10000}, "person.address.postcode"),
+        ({"external_reference": ""}, "external_reference"),
+        ({"external_reference": "x" * 65}, "external_reference"),
+        ({"person__family_name": "nul\x00byte"}, "person.family_name"),
+        ({"target_group": "tourist"}, "target_group"),
+        ({"household": []}, "household"),
+        ({"person": "El Amrani"}, "person"),
+    ],
+)
+def test_invalid_values_are_400_with_the_path(register, overrides, attr):
+    _client, api = register
+    response = api.post(ORDERS, order_payload(**overrides), format="json")
+    assert_problem(response, 400)
+    assert attr in attrs(response)
+
+
+def test_unaccompanied_minor_notified_on_29_february(register):
+    """validate_order used date.replace(year=-18): a ValueError (500) on 29 February."""
+    _client, api = register
+    payload = order_payload(issued_on="2024-02-29", notified_on="2024-02-29", household__unaccompanied_minor=True,
+                            person__birth_date="2000-01-01")
+    response = api.post(ORDERS, payload, format="json")
+    assert attrs(response) == {"household.unaccompanied_minor": "not_a_minor"}
+
+
+def test_json_only_and_body_limits(register, settings):
+    _client, api = register
+    assert_problem(api.post(ORDERS, "external_reference=1", content_type="application/x-www-form-urlencoded"), 415)
+    assert_problem(api.post(ORDERS, "<order/>", content_type="text/xml"), 415)
+    assert_problem(api.post(ORDERS, "{not json", content_type="application/json"), 400)
+    assert_problem(api.post(ORDERS, b"\xff\xfe{}", content_type="application/json"), 400)
+    assert_problem(api.post(ORDERS, '{"departure_term_days": NaN}', content_type="application/json"), 400)
+    assert_problem(api.post(ORDERS, "[" * 100000 + "]" * 100000, content_type="application/json"), 413)
+    settings.RETURNPATH_API_MAX_BODY_BYTES = 10_000_000
+    assert_problem(api.post(ORDERS, "[" * 100000 + "]" * 100000, content_type="application/json"), 400)  # recursion
+    settings.RETURNPATH_API_MAX_BODY_BYTES = 64 * 1024
+    big = order_payload(legal_basis="x" * 70_000)
+    body = assert_problem(api.post(ORDERS, big, format="json"), 413)
+    assert "65536" in body["detail"]
+    assert Case.objects.count() == 0
+
+
+def test_a_server_error_is_a_problem_with_the_request_id_only(register, monkeypatch):
+    _client, api = register
+
+    def explode(**kwargs):
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    monkeypatch.setattr("cases.api.views.open_case_from_order", explode)
+    response = api.post(ORDERS, order_payload(), format="json", HTTP_X_REQUEST_ID="req-12345678")
+    body = assert_problem(response, 500)
+    assert body["request_id"] == "req-12345678"
+    assert "secret" not in response.content.decode() and "RuntimeError" not in response.content.decode()
+
+
+def test_errors_are_logged_with_the_request_id(register, caplog):
+    from returnpath.middleware import RequestIdFilter
+
+    _client, api = register
+    caplog.handler.addFilter(RequestIdFilter())  # what the console handler of LOGGING does
+    with caplog.at_level("WARNING", logger="returnpath.api"):
+        response = api.post(ORDERS, {"external_reference": "x"}, format="json", HTTP_X_REQUEST_ID="trace-abcdef01")
+    assert response["X-Request-ID"] == "trace-abcdef01"
+    record = next(r for r in caplog.records if r.name == "returnpath.api")
+    assert "400" in record.getMessage() and record.request_id == "trace-abcdef01"
+
+
+def test_unknown_api_path_is_a_problem_404(db):
+    assert_problem(token_client(None).get("/api/v1/nothing/here/"), 404)
+
+
+# --- Idempotency-Key --------------------------------------------------------------------
+def test_idempotency_key_replays_and_refuses_another_body(register):
+    _client, api = register
+    first = api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    assert first.status_code == 201
+    replay = api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    assert replay.status_code == 201 and replay.json() == first.json()
+    assert replay["Location"] == first["Location"] and replay["Idempotent-Replayed"] == "true"
+
+    other = api.post(ORDERS, order_payload("OTHER-REF"), format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    body = assert_problem(other, 422)
+    assert body["type"].endswith("/idempotency-key-reused/")
+    assert OrderToLeave.objects.count() == 1
+
+
+def test_idempotency_key_in_flight_is_409_and_stale_flight_is_taken_over(register, settings):
+    client, api = register
+    payload = order_payload()
+    request_body = json.loads(json.dumps(payload))
+    # A first request with this key is "still running": its row has no answer yet.
+    from cases.api.idempotency import fingerprint
+
+    class FakeRequest:
+        method, path, data = "POST", ORDERS, request_body
+
+    row = IdempotencyKey.objects.create(client=client, key="busy", fingerprint=fingerprint(FakeRequest))
+    response = api.post(ORDERS, payload, format="json", HTTP_IDEMPOTENCY_KEY="busy")
+    assert_problem(response, 409)
+    assert OrderToLeave.objects.count() == 0
+
+    IdempotencyKey.objects.filter(pk=row.pk).update(created_at=timezone.now() - dt.timedelta(seconds=settings.RETURNPATH_API_IDEMPOTENCY_LEASE_SECONDS + 1))
+    assert api.post(ORDERS, payload, format="json", HTTP_IDEMPOTENCY_KEY="busy").status_code == 201
+
+
+def test_idempotency_key_stores_errors_but_not_server_errors(register, monkeypatch):
+    _client, api = register
+    bad = {"external_reference": "x"}
+    assert api.post(ORDERS, bad, format="json", HTTP_IDEMPOTENCY_KEY="bad-1").status_code == 400
+    first = api.post(ORDERS, bad, format="json", HTTP_IDEMPOTENCY_KEY="bad-2")
+    replay = api.post(ORDERS, bad, format="json", HTTP_IDEMPOTENCY_KEY="bad-2")
+    assert replay.status_code == 400 and replay["Content-Type"] == PROBLEM
+    # The stored answer is replayed as it was: its request_id names the request that did the work.
+    assert replay.json() == first.json() and replay["X-Request-ID"] != first["X-Request-ID"]
+
+    monkeypatch.setattr("cases.api.views.open_case_from_order", lambda **kw: 1 / 0)
+    assert api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-500").status_code == 500
+    monkeypatch.undo()
+    assert api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-500").status_code == 201
+
+
+def test_invalid_idempotency_key_is_400(register):
+    _client, api = register
+    assert_problem(api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="x" * 300), 400)
+
+
+# --- batch ------------------------------------------------------------------------------
+def test_batch_answers_each_order_on_its_own(register):
+    _client, api = register
+    assert api.post(ORDERS, order_payload("EXISTING"), format="json").status_code == 201
+    orders = [
+        order_payload("NEW-1", person__dossier_number="D-1", person__family_name="Alpha"),
+        order_payload("EXISTING"),
+        {"external_reference": "BROKEN", "person": {}},
+        order_payload("EXISTING", departure_term_days=10, term_reason="Public order"),
+        order_payload("NEW-2", person__dossier_number="D-2", person__family_name="Beta"),
+        order_payload("NEW-1", person__dossier_number="D-1", person__family_name="Alpha"),
+        order_payload("NEW-2", person__dossier_number="D-2", person__family_name="Gamma"),
+        "not an object",
+    ]
+    response = api.post(BATCH, {"orders": orders}, format="json")
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["index"] for r in results] == list(range(8))
+    assert [r["status"] for r in results] == ["created", "existing", "invalid", "conflict", "created", "existing", "conflict", "invalid"]
+    assert results[0]["case"]["id"] == results[5]["case"]["id"]
+    assert {"issued_on", "person.family_name"} <= {e["attr"] for e in results[2]["errors"]}
+    assert results[2]["external_reference"] == "BROKEN" and results[7]["external_reference"] is None
+    assert response.json()["counts"] == {"created": 2, "existing": 2, "conflict": 2, "invalid": 2, "error": 0}
+    assert OrderToLeave.objects.count() == 3 and Case.objects.count() == 3
+
+
+def test_batch_envelope_is_validated(register):
+    _client, api = register
+    assert "orders" in attrs(api.post(BATCH, {"orders": []}, format="json"))
+    assert "orders" in attrs(api.post(BATCH, {"orders": [{}] * 1001}, format="json"))
+    assert "extra" in attrs(api.post(BATCH, {"orders": [order_payload()], "extra": 1}, format="json"))
+    assert_problem(api.post(BATCH, [order_payload()], format="json"), 400)
+
+
+def test_batch_of_known_orders_costs_a_constant_number_of_queries(register, django_assert_max_num_queries):
+    _client, api = register
+    orders = [order_payload(f"REF-{i}", person__dossier_number=f"D-{i}", person__family_name=f"Name{i}") for i in range(40)]
+    assert api.post(BATCH, {"orders": orders}, format="json").json()["counts"]["created"] == 40
+    with django_assert_max_num_queries(12):
+        response = api.post(BATCH, {"orders": orders}, format="json")
+    assert response.json()["counts"]["existing"] == 40
