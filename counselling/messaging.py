@@ -212,12 +212,16 @@ def claim(*, kind: str, conversations: QuerySet, limit: int) -> ClaimResult:
     return result
 
 
-def claim_retries(*, limit: int) -> ClaimResult:
-    """Failed sends (the backend raised, so nothing left) and rows a person released for another try."""
+def claim_retries(*, limit: int, claimed_before: dt.datetime | None = None) -> ClaimResult:
+    """Failed sends (the backend raised, so nothing left) and rows a person released for another try.
+
+    Only rows claimed before ``claimed_before`` (the start of the sweep): a send that failed in
+    this run waits for the next one instead of hammering a gateway that is down.
+    """
     result = ClaimResult(token=uuid.uuid4().hex)
     with transaction.atomic():
         ids = list(
-            OutboundMessage.objects.filter(
+            OutboundMessage.objects.filter(claimed_at__lt=claimed_before or timezone.now()).filter(
                 Q(status=OutboundMessage.Status.RETRY)
                 | Q(status=OutboundMessage.Status.FAILED, attempts__lt=MAX_ATTEMPTS),
                 conversation__status=Conversation.Status.PLANNED,

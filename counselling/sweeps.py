@@ -182,6 +182,7 @@ def plan_missing_one_by_one() -> dict:
 def send_due_messages() -> dict:
     with recorded(MESSAGES) as counts:
         counts.update(invitations=0, reminders=0, retried=0, sent=0, failed=0, no_template=0)
+        started = timezone.now()
         for kind, key, due in (
             (MessageTemplate.Kind.INVITATION, "invitations", messaging.due_invitations),
             (MessageTemplate.Kind.REMINDER, "reminders", messaging.due_reminders),
@@ -194,7 +195,7 @@ def send_due_messages() -> dict:
                 counts["no_template"] += claimed.no_template
                 _add(counts, messaging.send_claimed(claimed.token))
         while True:
-            claimed = messaging.claim_retries(limit=batch_size())
+            claimed = messaging.claim_retries(limit=batch_size(), claimed_before=started)
             if not claimed.messages:
                 break
             counts["retried"] += claimed.messages

@@ -1,0 +1,99 @@
+"""Reads for the operations view: what each sweep last did, and what is stuck."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from cases.models import COUNSELLED_STATES, Case
+from cases.selectors import cases_visible_to, is_coordinator
+from counselling.models import Conversation, OutboundMessage, SweepRun
+from counselling.sweeps import SWEEPS
+
+LIST_LIMIT = 50
+# A claim older than this without "sent" is not in flight any more: the worker died or the mark failed.
+CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def may_see_operations(user) -> bool:
+    return bool(
+        user.is_authenticated and user.is_active
+        and (user.is_superuser or is_coordinator(user) or user.has_perm("cases.reassign_case"))
+    )
+
+
+@dataclass
+class SweepStatus:
+    name: str
+    last: SweepRun | None
+    last_error: SweepRun | None
+    running: bool
+
+
+def sweep_statuses() -> list[SweepStatus]:
+    statuses = []
+    for name in SWEEPS:
+        runs = SweepRun.objects.filter(name=name)
+        last = runs.filter(finished_at__isnull=False).first()
+        started = runs.first()
+        statuses.append(SweepStatus(
+            name=name,
+            last=last,
+            last_error=runs.exclude(error="").first(),
+            running=bool(started and started.finished_at is None),
+        ))
+    return statuses
+
+
+def cases_without_planned_conversation(user, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """Open counselled cases that have had no planned conversation for longer than the threshold."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=settings.RETURNPATH_STUCK_AFTER_MINUTES)
+    planned = Conversation.objects.filter(case=OuterRef("pk"), status=Conversation.Status.PLANNED)
+    recent_outcome = Conversation.objects.filter(case=OuterRef("pk"), outcome_recorded_at__gte=cutoff)
+    return (
+        cases_visible_to(user)
+        .filter(state__in=COUNSELLED_STATES, opened_at__lt=cutoff)
+        .filter(~Exists(planned), ~Exists(recent_outcome))
+        .select_related("person", "office", "counsellor")
+        .order_by("opened_at", "id")
+    )
+
+
+def stuck_messages(user, now: dt.datetime | None = None) -> QuerySet[OutboundMessage]:
+    now = now or timezone.now()
+    return (
+        OutboundMessage.objects.filter(_visible(user, "conversation__case"))
+        .filter(status__in=[OutboundMessage.Status.CLAIMED, OutboundMessage.Status.GAVE_UP], claimed_at__lt=now - CLAIM_STALE_AFTER)
+        .select_related("conversation__case")
+        .order_by("claimed_at", "id")
+    )
+
+
+def overdue_outcomes(user) -> QuerySet[Conversation]:
+    return (
+        Conversation.objects.filter(_visible(user))
+        .filter(status=Conversation.Status.PLANNED, overdue_flagged_at__isnull=False)
+        .select_related("case__person", "counsellor")
+        .order_by("planned_at", "id")
+    )
+
+
+def letters_to_print(user, now: dt.datetime | None = None) -> QuerySet[Conversation]:
+    now = now or timezone.now()
+    return (
+        Conversation.objects.filter(_visible(user))
+        .filter(status=Conversation.Status.PLANNED, planned_at__gt=now, case__state__in=COUNSELLED_STATES,
+                case__person__email="", case__person__phone="")
+        .select_related("case__person", "office")
+        .order_by("planned_at", "id")
+    )
+
+
+def _visible(user, path: str = "case") -> Q:
+    """Rows whose case (reached by ``path``) the user may see."""
+    return Q(**{f"{path}__in": cases_visible_to(user).values("pk")})

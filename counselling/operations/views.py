@@ -1,0 +1,53 @@
+"""The managers' operations view and the printable invitation letter."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from cases.selectors import access_case
+from counselling import messaging
+from counselling.models import Conversation, MessageTemplate
+from counselling.operations import selectors
+
+
+@login_required
+def index(request):
+    if not selectors.may_see_operations(request.user):
+        raise PermissionDenied
+    now = timezone.now()
+    stuck_cases = selectors.cases_without_planned_conversation(request.user, now)
+    stuck_messages = selectors.stuck_messages(request.user, now)
+    overdue = selectors.overdue_outcomes(request.user)
+    letters = selectors.letters_to_print(request.user, now)
+    limit = selectors.LIST_LIMIT
+    return render(request, "operations/index.html", {
+        "nav": "operations",
+        "sweeps": selectors.sweep_statuses(),
+        "stuck_cases": stuck_cases[:limit], "stuck_cases_count": stuck_cases.count(),
+        "stuck_messages": stuck_messages[:limit], "stuck_messages_count": stuck_messages.count(),
+        "overdue": overdue[:limit], "overdue_count": overdue.count(),
+        "letters": letters[:limit], "letters_count": letters.count(),
+        "stuck_after_minutes": settings.RETURNPATH_STUCK_AFTER_MINUTES,
+    })
+
+
+@login_required
+def letter(request, conversation_id: int):
+    case_id = Conversation.objects.filter(pk=conversation_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise Http404
+    case = access_case(actor=request.user, case_id=case_id, log_via="letter")
+    conversation = (
+        Conversation.objects.select_related("case__person", "case__office", "office", "counsellor")
+        .filter(pk=conversation_id, case=case).get()
+    )
+    rendered = messaging.render(conversation=conversation, kind=MessageTemplate.Kind.INVITATION, channel=MessageTemplate.Channel.EMAIL)
+    return render(request, "operations/letter.html", {
+        "conversation": conversation, "case": case, "person": case.person,
+        "office": conversation.office or case.office, "rendered": rendered,
+    })
