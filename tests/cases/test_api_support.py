@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 from cases.api.auth import ALL_SCOPES, create_client_token
 
 PROBLEM = "application/problem+json"
+# What an order register gets: everything but reading other clients' cases.
+OWN_SCOPES = ("orders:write", "cases:read", "procedures:write", "departures:write")
 
 
 def order_payload(reference: str = "OQT-2026-000001", **overrides) -> dict:
@@ -76,11 +78,11 @@ def make_client(db):
 @pytest.fixture
 def register(make_client, office, counsellor):
     """The order register with every scope, and an office + counsellor serving Brussels."""
-    client, token = make_client("order-register", throttle_rate="10000/min")
+    client, token = make_client("order-register", scopes=OWN_SCOPES, throttle_rate="10000/min")
     return client, token_client(token)
 
 
 @pytest.fixture
 def partner(make_client, office):
-    client, token = make_client("partner-agency", throttle_rate="10000/min")
+    client, token = make_client("partner-agency", scopes=OWN_SCOPES, throttle_rate="10000/min")
     return client, token_client(token)
