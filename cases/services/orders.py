@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from cases import legal
@@ -103,10 +104,11 @@ def validate_order(data: OrderData) -> list[tuple[str, str, str]]:
                 ("person.national_number", "invalid_national_number",
                  _("This is not a valid Belgian national register or bis number."))
             )
-    # add_months, not date.replace(year=...): a notification on 29 February has no 18-years-earlier twin.
-    if data.unaccompanied_minor and data.person.birth_date and data.person.birth_date < legal.add_months(
+    # 18 on the day of the 18th birthday. add_months, not date.replace(year=...): a notification on
+    # 29 February has no 18-years-earlier twin.
+    if data.unaccompanied_minor and data.person.birth_date and data.person.birth_date <= legal.add_months(
         data.notified_on, -12 * 18
-    ) - dt.timedelta(days=1):
+    ):
         problems.append(("household.unaccompanied_minor", "not_a_minor", _("The person is 18 or older on notification.")))
     return problems
 
@@ -198,8 +200,11 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
             departure_deadline=deadline,
         )
     else:
-        # A repeat order: the newest order sets the deadline; flags only ever get added.
-        case.departure_deadline = max(filter(None, [case.departure_deadline, deadline]))
+        # A repeat order: the newest order (by notification) sets the deadline, even when it is
+        # shorter; an older order reported late does not. Flags only ever get added.
+        newest = case.orders.aggregate(newest=Max("notified_on"))["newest"]
+        if newest is None or data.notified_on >= newest or case.departure_deadline is None:
+            case.departure_deadline = deadline
         case.public_order |= data.public_order
         case.nuisance |= data.nuisance
         case.vulnerable |= data.vulnerable
