@@ -196,7 +196,8 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
     user = request.user
     orders = list(case.orders.all())
     procedures = list(case.procedures.all())
-    checks = services.check_transitions(case, user)
+    # The steps this user can take now first; the others follow with the reasons why not.
+    checks = sorted(services.check_transitions(case, user), key=lambda check: not check.allowed)
     transition_forms = {}
     for check in checks:
         key = f"transition:{check.name}"
