@@ -109,7 +109,9 @@ def hbar_chart(
     """
     uid = _uid("hb")
     show_legend = len(series) > 1 if show_legend is None else show_legend
-    label_w = min(220, max(70, 7 * max((len(label) for label in labels), default=4) + 10))
+    longest = max((len(label) for label in labels), default=4)
+    label_w = min(300, max(70, int(6.8 * longest) + 14))
+    max_chars = longest if 6.8 * longest + 14 <= 300 else int((300 - 14) / 6.8)
     bar_h = 20 if stacked or len(series) == 1 else 12
     row_h = (bar_h + 10) if stacked or len(series) == 1 else (bar_h * len(series) + 12)
     legend, legend_h = _legend(uid, series, label_w, 4, width - label_w) if show_legend else ("", 0)
@@ -124,7 +126,11 @@ def hbar_chart(
     for i, label in enumerate(labels):
         y = top + i * row_h
         url = (label_urls or [""] * len(labels))[i]
-        body.append(_link(url, _label(label_w - 8, y + bar_h / 2 + 4, label, anchor="end")))
+        shown = label if len(label) <= max_chars else label[: max_chars - 1] + "…"
+        text = _label(label_w - 8, y + bar_h / 2 + 4, shown, anchor="end")
+        if shown != label:
+            text = text.replace("</text>", f"<title>{escape(label)}</title></text>")
+        body.append(_link(url, text))
         x = label_w
         for n, s in enumerate(series):
             value = s.values[i]
@@ -155,7 +161,7 @@ def hbar_chart(
 
 def column_chart(
     *, labels: list[str], series: list[Series], title: str, desc: str, notes: list[str] | None = None,
-    label_urls: list[str] | None = None, width: int = 760, height: int = 260, notes_label: str = "",
+    label_urls: list[str] | None = None, width: int = 1100, height: int = 300, notes_label: str = "",
 ) -> SafeString:
     """Vertical stacked columns (e.g. one per week); ``notes`` are written above each column
     (e.g. the show-up rate), totals inside the top of the stack."""
@@ -163,11 +169,11 @@ def column_chart(
     legend, legend_h = _legend(uid, series, 40, 4, width - 40)
     top = legend_h + 12 + (16 if notes else 0)
     bottom = 36
-    left = 40
+    left = 48
     plot_h = height - top - bottom
     plot_w = width - left - 8
     slot = plot_w / max(len(labels), 1)
-    bar_w = min(44, slot * 0.7)
+    bar_w = min(56, slot * 0.66)
     peak = max((sum(s.values[i] for s in series) for i in range(len(labels))), default=0)
     nice = _nice_ceiling(peak)
     scale = plot_h / nice if nice else 0
@@ -177,7 +183,7 @@ def column_chart(
         body.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{width - 8}" y2="{ty:.1f}" stroke="{GRID}" stroke-width=".7"/>')
         body.append(_label(left - 5, ty + 4, _fmt(tick), anchor="end", size=10))
     if notes_label:
-        body.append(_label(left - 5, top - 8, notes_label, anchor="end", size=10))
+        body.append(_label(0, top - 8, notes_label, size=10, weight="bold"))
     for i, label in enumerate(labels):
         cx = left + slot * i + slot / 2
         y = top + plot_h
@@ -221,7 +227,6 @@ def sparkline(*, values: list[int], capacity: int, labels: list[str], title: str
     cap_y = y_of(capacity)
     body = [
         f'<line x1="{left}" y1="{cap_y:.1f}" x2="{left + plot_w}" y2="{cap_y:.1f}" stroke="{INK}" stroke-dasharray="4 3" stroke-width="1"/>',
-        _label(left + plot_w + 4, cap_y + 4, f"{_fmt(capacity)}", size=10),
         f'<polyline points="{points}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>',
     ]
     for i, v in enumerate(values):

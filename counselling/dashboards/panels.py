@@ -106,6 +106,23 @@ def figure_labels() -> dict[str, str]:
     }
 
 
+def short_labels() -> dict[str, str]:
+    """Column headings where many figures stand side by side."""
+    return {
+        **figure_labels(),
+        "open": _("Open"),
+        "no_planned": _("No planned conversation"),
+        "overdue_outcome": _("Waiting for an outcome"),
+        "deadline_7": _("Deadline ≤ 7 days"),
+        "deadline_14": _("Deadline ≤ 14 days"),
+        "deadline_passed": _("Deadline passed"),
+        "suspensive_review": _("Suspensive procedure pending"),
+        "escalation_proposed": _("Escalation proposals"),
+        "lose_contact_proposed": _("Untraceable proposals"),
+        "departed": _("Departed"),
+    }
+
+
 ATTENTION = (
     "no_planned", "overdue_outcome", "deadline_7", "deadline_14", "deadline_passed", "suspensive_review",
     "escalation_proposed", "lose_contact_proposed",
@@ -269,24 +286,34 @@ def office_page(dashboard: OfficeDashboard) -> dict:
 
 
 # --- the national page -----------------------------------------------------------------------
-def office_comparison_table(dashboard: NationalDashboard) -> Table:
+def office_comparison_tables(dashboard: NationalDashboard) -> tuple[Table, Table]:
+    """The office figures side by side, in two tables: the load today, and how trajectories ended."""
     clock = dashboard.clock
-    labels = figure_labels()
-    names = ("open", *ATTENTION, *OUTCOMES)
-    columns = [_("Office"), *[labels[n] for n in names], _("Voluntary share of returns (%)"),
-               _("Median days from order to outcome"), _("Show-up rate, 12 weeks (%)")]
+    labels = short_labels()
 
-    def row_for(office: Office | None, figures: CaseFigures, label: str) -> list[Cell]:
+    def cells(office: Office | None, figures: CaseFigures, label: str, names) -> list[Cell]:
         scope = {"office": office.pk} if office is not None and office.pk else {}
         linkable = office is None or office.pk is not None
         return [
-            Cell(label, caseload_url(**scope) if scope else ""),
+            Cell(label, caseload_url(**scope, state="open") if scope else ""),
             *[Cell(getattr(figures, n), caseload_url(**scope, **figure_params(n, clock)) if linkable else "") for n in names],
-            percent(figures.voluntary_share), days(figures.median_days), percent(figures.show_up_rate),
         ]
 
-    rows = [row_for(office, figures, office.name or _("No office")) for office, figures in dashboard.offices]
-    return Table("offices", _("Offices side by side"), columns, rows, footer=row_for(None, dashboard.totals, _("All offices")))
+    def rows(names, extra):
+        body = [cells(o, f, o.name or _("No office"), names) + extra(f) for o, f in dashboard.offices]
+        return body, cells(None, dashboard.totals, _("All offices"), names) + extra(dashboard.totals)
+
+    load_names = ("open", *ATTENTION)
+    body, footer = rows(load_names, lambda f: [Cell(f.conversations_this_week), percent(f.show_up_rate)])
+    load = Table("offices_load", _("Load and attention per office"),
+                 [_("Office"), *[labels[n] for n in load_names], _("Conversations this week"), _("Show-up rate, 12 weeks (%)")],
+                 body, footer)
+    body, footer = rows(OUTCOMES, lambda f: [percent(f.voluntary_share), days(f.median_days)])
+    outcomes = Table("offices_outcomes", _("Outcomes per office, last 12 months"),
+                     [_("Office"), *[labels[n] for n in OUTCOMES], _("Voluntary share of returns (%)"),
+                      _("Median days from order to outcome")], body, footer,
+                     note=_("Voluntary share: departed ÷ (departed + removed). Median: from the first order's notification to the outcome."))
+    return load, outcomes
 
 
 def office_state_chart(dashboard: NationalDashboard) -> str:
@@ -300,7 +327,7 @@ def office_state_chart(dashboard: NationalDashboard) -> str:
         f"{o.name}: " + ", ".join(f"{f.by_state.get(s.value, 0)} {s.label}" for s in OPEN_STATES) for o, f in offices
     )
     return charts.hbar_chart(
-        labels=[o.name for o, _f in offices], series=series, stacked=True, width=760,
+        labels=[o.name for o, _f in offices], series=series, stacked=True, width=1100,
         label_urls=[caseload_url(office=o.pk, state="open") for o, _f in offices],
         title=_("Open cases per office, by state"), desc=desc,
     )
@@ -428,8 +455,10 @@ def repeat_table(dashboard: NationalDashboard) -> Table:
 
 
 def national_page(dashboard: NationalDashboard) -> dict:
+    load, outcomes = office_comparison_tables(dashboard)
     tables = {
-        "offices": office_comparison_table(dashboard),
+        "offices_load": load,
+        "offices_outcomes": outcomes,
         "conversations": weekly_table(dashboard.weeks),
         "occupancy": occupancy_table(dashboard),
         "occupancy_trend": occupancy_trend_table(dashboard),
