@@ -36,6 +36,8 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return cases
     api_client = getattr(user, "api_client", None) if hasattr(user, "api_client") else None
     if api_client is not None:
+        if not api_client.is_active:
+            return cases.none()
         if api_client.has_scope("cases:read_all"):
             return cases
         # A subquery, not a join + DISTINCT: services lock the row (FOR UPDATE refuses DISTINCT).
