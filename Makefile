@@ -41,6 +41,10 @@ check: lint
 	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	 DJANGO_ALLOWED_HOSTS=returnpath.example $(PY) manage.py check --deploy --fail-level WARNING
 
+# The committed OpenAPI schema of the API (a test fails when the code and this copy disagree).
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/api/openapi.yaml
+
 docs: install
 	$(PY) manage.py trajectory_diagram --write docs/trajectory.md
 

@@ -174,12 +174,16 @@ def _birth_era(value: dt.date) -> None:
 
 # --- orders in --------------------------------------------------------------------------
 class AddressSerializer(StrictSerializer):
+    """The person's address in Belgium (it decides the office)."""
+
     street = Text(max_length=200)
     postcode = Postcode()
     municipality = Text(max_length=100)
 
 
 class PersonSerializer(StrictSerializer):
+    """The person the order is about."""
+
     family_name = Text(max_length=150, required=True)
     given_names = Text(max_length=150)
     birth_date = IsoDate(required=False, allow_null=True, default=None, validators=[_not_after_today, _birth_era])
@@ -194,11 +198,15 @@ class PersonSerializer(StrictSerializer):
 
 
 class HouseholdSerializer(StrictSerializer):
+    """Minor children, or an unaccompanied minor."""
+
     minor_children = serializers.IntegerField(min_value=0, max_value=30, default=0)
     unaccompanied_minor = serializers.BooleanField(default=False)
 
 
 class FlagsSerializer(StrictSerializer):
+    """Facts that change the trajectory (e.g. a public-order flag allows an earlier escalation)."""
+
     public_order = serializers.BooleanField(default=False)
     nuisance = serializers.BooleanField(default=False)
     vulnerable = serializers.BooleanField(default=False)
@@ -284,6 +292,8 @@ class BatchSerializer(StrictSerializer):
 
 # --- legal events in --------------------------------------------------------------------
 class ProcedureSerializer(StrictSerializer):
+    """A legal procedure lodged, or decided (`decision` with `decided_on`)."""
+
     kind = serializers.ChoiceField(choices=LegalProcedure.Kind.choices)
     lodged_on = IsoDate(validators=[_not_after_today, _order_era])
     suspensive = serializers.BooleanField(required=False, allow_null=True, default=None,
@@ -297,6 +307,8 @@ class ProcedureSerializer(StrictSerializer):
 
 
 class DepartureSerializer(StrictSerializer):
+    """A departure confirmed by a partner."""
+
     departed_on = IsoDate(validators=[_not_after_today, _order_era])
     evidence = serializers.ChoiceField(choices=Case.DepartureEvidence.choices)
     destination_country = CountryCode(required=False, allow_blank=True, default="")
@@ -304,22 +316,30 @@ class DepartureSerializer(StrictSerializer):
 
 # --- case status out --------------------------------------------------------------------
 class RefSerializer(serializers.Serializer):
+    """An office, by id and name."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
 class CounsellorRefSerializer(serializers.Serializer):
+    """The counsellor following the case."""
+
     id = serializers.IntegerField()
     name = serializers.CharField(source="get_full_name")
 
 
 class NextConversationSerializer(serializers.Serializer):
+    """The next planned conversation: when, where, how (never its notes)."""
+
     planned_at = serializers.DateTimeField()
     office = RefSerializer(allow_null=True)
     mode = serializers.CharField()
 
 
 class EventSerializer(serializers.Serializer):
+    """One step of the case's timeline."""
+
     kind = serializers.ChoiceField(choices=CaseEvent.Kind.choices)
     at = serializers.DateTimeField()
     from_state = serializers.CharField(allow_blank=True)

@@ -10,15 +10,10 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from cases.models import ApiClient, Case, CaseEvent, IdempotencyKey, OrderToLeave, Person
-from tests.cases.test_api_support import (  # noqa: F401 - fixtures
-    PROBLEM,
-    _clean_cache,
-    make_client,
-    order_payload,
-    partner,
-    register,
-    token_client,
-)
+from tests.cases.test_api_support import PROBLEM, order_payload, token_client
+
+pytest_plugins = ["tests.cases.test_api_support"]  # its fixtures
+pytestmark = pytest.mark.usefixtures("_clean_api_cache")  # throttle counters must not leak between tests
 
 ORDERS = "/api/v1/orders/"
 BATCH = "/api/v1/orders/batch/"
@@ -50,8 +45,8 @@ def test_unknown_token_is_401(db):
     assert_problem(token_client("0" * 64).get("/api/v1/cases/"), 401)
 
 
-def test_inactive_client_expired_and_revoked_tokens_are_401(make_client):
-    client, token = make_client("register")
+def test_inactive_client_expired_and_revoked_tokens_are_401(make_api_client):
+    client, token = make_api_client("register")
     api = token_client(token)
     assert api.get("/api/v1/cases/").status_code == 200
     ApiClient.objects.filter(pk=client.pk).update(is_active=False)
@@ -61,20 +56,20 @@ def test_inactive_client_expired_and_revoked_tokens_are_401(make_client):
     AuthToken.objects.filter(user=client.user).update(expiry=timezone.now() - dt.timedelta(seconds=1))
     assert_problem(api.get("/api/v1/cases/"), 401)
 
-    _client, fresh = make_client("register")  # same name: a new token for the same client
+    _client, fresh = make_api_client("register")  # same name: a new token for the same client
     assert token_client(fresh).get("/api/v1/cases/").status_code == 200
     AuthToken.objects.filter(user=client.user).delete()  # revoked
     assert_problem(token_client(fresh).get("/api/v1/cases/"), 401)
 
 
-def test_tokens_are_stored_hashed(make_client):
-    client, token = make_client("register")
+def test_tokens_are_stored_hashed(make_api_client):
+    client, token = make_api_client("register")
     stored = AuthToken.objects.get(user=client.user)
     assert token not in (stored.digest, stored.token_key)
 
 
-def test_missing_scope_is_403_naming_the_scope(make_client, office):
-    _client, token = make_client("reader", scopes=["cases:read"])
+def test_missing_scope_is_403_naming_the_scope(make_api_client, office):
+    _client, token = make_api_client("reader", scopes=["cases:read"])
     body = assert_problem(token_client(token).post(ORDERS, order_payload(), format="json"), 403)
     assert "orders:write" in body["detail"]
     assert OrderToLeave.objects.count() == 0
@@ -90,8 +85,8 @@ def test_failed_authentication_is_throttled_per_address(db, settings):
     assert int(response["Retry-After"]) >= 1
 
 
-def test_client_throttle_answers_429_with_retry_after(make_client):
-    _client, token = make_client("slow", throttle_rate="2/min")
+def test_client_throttle_answers_429_with_retry_after(make_api_client):
+    _client, token = make_api_client("slow", throttle_rate="2/min")
     api = token_client(token)
     assert api.get("/api/v1/cases/").status_code == 200
     assert api.get("/api/v1/cases/").status_code == 200
@@ -102,8 +97,8 @@ def test_client_throttle_answers_429_with_retry_after(make_client):
 
 
 # --- one order --------------------------------------------------------------------------
-def test_order_opens_a_case_through_the_service(register, office, counsellor):
-    client, api = register
+def test_order_opens_a_case_through_the_service(api_register, office, counsellor):
+    client, api = api_register
     response = api.post(ORDERS, order_payload(), format="json")
     assert response.status_code == 201, response.content
     body = response.json()
@@ -119,8 +114,8 @@ def test_order_opens_a_case_through_the_service(register, office, counsellor):
     assert case.events.filter(kind=CaseEvent.Kind.OPENED, actor=client.user).exists()
 
 
-def test_identical_replay_is_200_and_different_content_409_changes_nothing(register):
-    _client, api = register
+def test_identical_replay_is_200_and_different_content_409_changes_nothing(api_register):
+    _client, api = api_register
     first = api.post(ORDERS, order_payload(), format="json")
     assert first.status_code == 201
     again = api.post(ORDERS, order_payload(), format="json")
@@ -134,33 +129,33 @@ def test_identical_replay_is_200_and_different_content_409_changes_nothing(regis
     assert OrderToLeave.objects.get().departure_term_days == 30
 
 
-def test_the_same_reference_from_two_clients_is_two_orders(register, partner):
-    _c, api = register
-    _p, other = partner
+def test_the_same_reference_from_two_clients_is_two_orders(api_register, api_partner):
+    _c, api = api_register
+    _p, other = api_partner
     assert api.post(ORDERS, order_payload("REF-1"), format="json").status_code == 201
     response = other.post(ORDERS, order_payload("REF-1"), format="json")
     assert response.status_code == 201  # a repeat order for the same person: attached to the open case
     assert OrderToLeave.objects.count() == 2 and Case.objects.count() == 1
 
 
-def test_diacritics_and_non_latin_names_round_trip(register):
-    _client, api = register
+def test_diacritics_and_non_latin_names_round_trip(api_register):
+    _client, api = api_register
     payload = order_payload(person__family_name="Đoković-Ørsted", person__given_names="محمد 李 Zoë")
     assert api.post(ORDERS, payload, format="json").status_code == 201
     person = Person.objects.get()
     assert person.family_name == "Đoković-Ørsted" and person.given_names == "محمد 李 Zoë"
 
 
-def test_alpha3_nationality_and_national_number_are_normalised(register):
-    _client, api = register
+def test_alpha3_nationality_and_national_number_are_normalised(api_register):
+    _client, api = api_register
     payload = order_payload(person__nationality="mar", person__national_number="90.04.02-001.14")
     assert api.post(ORDERS, payload, format="json").status_code == 201
     person = Person.objects.get()
     assert person.nationality == "MA" and person.national_number == "90040200114"
 
 
-def test_every_field_error_at_once_with_paths(register):
-    _client, api = register
+def test_every_field_error_at_once_with_paths(api_register):
+    _client, api = api_register
     payload = order_payload(
         issued_on="2026-02-30",
         departure_term_days=31,
@@ -194,8 +189,8 @@ def test_every_field_error_at_once_with_paths(register):
     assert Case.objects.count() == 0
 
 
-def test_order_rules_are_reported_with_the_field_errors(register):
-    _client, api = register
+def test_order_rules_are_reported_with_the_field_errors(api_register):
+    _client, api = api_register
     today = timezone.localdate()
     payload = order_payload(
         issued_on=(today - dt.timedelta(days=3)).isoformat(),
@@ -231,24 +226,24 @@ def test_order_rules_are_reported_with_the_field_errors(register):
         ({"person": "El Amrani"}, "person"),
     ],
 )
-def test_invalid_values_are_400_with_the_path(register, overrides, attr):
-    _client, api = register
+def test_invalid_values_are_400_with_the_path(api_register, overrides, attr):
+    _client, api = api_register
     response = api.post(ORDERS, order_payload(**overrides), format="json")
     assert_problem(response, 400)
     assert attr in attrs(response)
 
 
-def test_unaccompanied_minor_notified_on_29_february(register):
+def test_unaccompanied_minor_notified_on_29_february(api_register):
     """validate_order used date.replace(year=-18): a ValueError (500) on 29 February."""
-    _client, api = register
+    _client, api = api_register
     payload = order_payload(issued_on="2024-02-29", notified_on="2024-02-29", household__unaccompanied_minor=True,
                             person__birth_date="2000-01-01")
     response = api.post(ORDERS, payload, format="json")
     assert attrs(response) == {"household.unaccompanied_minor": "not_a_minor"}
 
 
-def test_json_only_and_body_limits(register, settings):
-    _client, api = register
+def test_json_only_and_body_limits(api_register, settings):
+    _client, api = api_register
     assert_problem(api.post(ORDERS, "external_reference=1", content_type="application/x-www-form-urlencoded"), 415)
     assert_problem(api.post(ORDERS, "<order/>", content_type="text/xml"), 415)
     assert_problem(api.post(ORDERS, "{not json", content_type="application/json"), 400)
@@ -264,8 +259,8 @@ def test_json_only_and_body_limits(register, settings):
     assert Case.objects.count() == 0
 
 
-def test_a_server_error_is_a_problem_with_the_request_id_only(register, monkeypatch):
-    _client, api = register
+def test_a_server_error_is_a_problem_with_the_request_id_only(api_register, monkeypatch):
+    _client, api = api_register
 
     def explode(**kwargs):
         raise RuntimeError("SELECT secret FROM somewhere")
@@ -277,10 +272,10 @@ def test_a_server_error_is_a_problem_with_the_request_id_only(register, monkeypa
     assert "secret" not in response.content.decode() and "RuntimeError" not in response.content.decode()
 
 
-def test_errors_are_logged_with_the_request_id(register, caplog):
+def test_errors_are_logged_with_the_request_id(api_register, caplog):
     from returnpath.middleware import RequestIdFilter
 
-    _client, api = register
+    _client, api = api_register
     caplog.handler.addFilter(RequestIdFilter())  # what the console handler of LOGGING does
     with caplog.at_level("WARNING", logger="returnpath.api"):
         response = api.post(ORDERS, {"external_reference": "x"}, format="json", HTTP_X_REQUEST_ID="trace-abcdef01")
@@ -294,8 +289,8 @@ def test_unknown_api_path_is_a_problem_404(db):
 
 
 # --- Idempotency-Key --------------------------------------------------------------------
-def test_idempotency_key_replays_and_refuses_another_body(register):
-    _client, api = register
+def test_idempotency_key_replays_and_refuses_another_body(api_register):
+    _client, api = api_register
     first = api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="key-1")
     assert first.status_code == 201
     replay = api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="key-1")
@@ -308,8 +303,8 @@ def test_idempotency_key_replays_and_refuses_another_body(register):
     assert OrderToLeave.objects.count() == 1
 
 
-def test_idempotency_key_in_flight_is_409_and_stale_flight_is_taken_over(register, settings):
-    client, api = register
+def test_idempotency_key_in_flight_is_409_and_stale_flight_is_taken_over(api_register, settings):
+    client, api = api_register
     payload = order_payload()
     request_body = json.loads(json.dumps(payload))
     # A first request with this key is "still running": its row has no answer yet.
@@ -327,8 +322,8 @@ def test_idempotency_key_in_flight_is_409_and_stale_flight_is_taken_over(registe
     assert api.post(ORDERS, payload, format="json", HTTP_IDEMPOTENCY_KEY="busy").status_code == 201
 
 
-def test_idempotency_key_stores_errors_but_not_server_errors(register, monkeypatch):
-    _client, api = register
+def test_idempotency_key_stores_errors_but_not_server_errors(api_register, monkeypatch):
+    _client, api = api_register
     bad = {"external_reference": "x"}
     assert api.post(ORDERS, bad, format="json", HTTP_IDEMPOTENCY_KEY="bad-1").status_code == 400
     first = api.post(ORDERS, bad, format="json", HTTP_IDEMPOTENCY_KEY="bad-2")
@@ -343,14 +338,14 @@ def test_idempotency_key_stores_errors_but_not_server_errors(register, monkeypat
     assert api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-500").status_code == 201
 
 
-def test_invalid_idempotency_key_is_400(register):
-    _client, api = register
+def test_invalid_idempotency_key_is_400(api_register):
+    _client, api = api_register
     assert_problem(api.post(ORDERS, order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="x" * 300), 400)
 
 
 # --- batch ------------------------------------------------------------------------------
-def test_batch_answers_each_order_on_its_own(register):
-    _client, api = register
+def test_batch_answers_each_order_on_its_own(api_register):
+    _client, api = api_register
     assert api.post(ORDERS, order_payload("EXISTING"), format="json").status_code == 201
     orders = [
         order_payload("NEW-1", person__dossier_number="D-1", person__family_name="Alpha"),
@@ -374,16 +369,16 @@ def test_batch_answers_each_order_on_its_own(register):
     assert OrderToLeave.objects.count() == 3 and Case.objects.count() == 3
 
 
-def test_batch_envelope_is_validated(register):
-    _client, api = register
+def test_batch_envelope_is_validated(api_register):
+    _client, api = api_register
     assert "orders" in attrs(api.post(BATCH, {"orders": []}, format="json"))
     assert "orders" in attrs(api.post(BATCH, {"orders": [{}] * 1001}, format="json"))
     assert "extra" in attrs(api.post(BATCH, {"orders": [order_payload()], "extra": 1}, format="json"))
     assert_problem(api.post(BATCH, [order_payload()], format="json"), 400)
 
 
-def test_batch_of_known_orders_costs_a_constant_number_of_queries(register, django_assert_max_num_queries):
-    _client, api = register
+def test_batch_of_known_orders_costs_a_constant_number_of_queries(api_register, django_assert_max_num_queries):
+    _client, api = api_register
     orders = [order_payload(f"REF-{i}", person__dossier_number=f"D-{i}", person__family_name=f"Name{i}") for i in range(40)]
     assert api.post(BATCH, {"orders": orders}, format="json").json()["counts"]["created"] == 40
     with django_assert_max_num_queries(12):

@@ -12,15 +12,10 @@ from django.utils import timezone
 from cases.models import CaseAccess, CaseEvent, LegalProcedure, State
 from counselling.models import Conversation
 from tests import factories as f
-from tests.cases.test_api_support import (  # noqa: F401 - fixtures
-    PROBLEM,
-    _clean_cache,
-    make_client,
-    order_payload,
-    partner,
-    register,
-    token_client,
-)
+from tests.cases.test_api_support import PROBLEM, order_payload, token_client
+
+pytest_plugins = ["tests.cases.test_api_support"]  # its fixtures
+pytestmark = pytest.mark.usefixtures("_clean_api_cache")  # throttle counters must not leak between tests
 
 CASES = "/api/v1/cases/"
 
@@ -31,8 +26,8 @@ def own_case(client, *, state=State.ORIENTATION, office=None, counsellor=None, r
     return case
 
 
-def test_case_representation_is_exactly_the_contract(register, office, counsellor):
-    client, api = register
+def test_case_representation_is_exactly_the_contract(api_register, office, counsellor):
+    client, api = api_register
     case = own_case(client, office=office, counsellor=counsellor, reference="OQT-1")
     f.OrderFactory(case=case, client=None, external_reference="MANUAL-9")  # not this client's reference
     CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.TRANSITION, from_state="registered", to_state="orientation",
@@ -58,16 +53,16 @@ def test_case_representation_is_exactly_the_contract(register, office, counsello
     assert CaseAccess.objects.filter(case=case, user=client.user, via="api").count() == 1
 
 
-def test_a_case_without_office_counsellor_or_plan(register):
-    client, api = register
+def test_a_case_without_office_counsellor_or_plan(api_register):
+    client, api = api_register
     case = own_case(client, state=State.REGISTERED)
     body = api.get(f"{CASES}{case.pk}/").json()
     assert body["office"] is None and body["counsellor"] is None and body["next_conversation"] is None
 
 
-def test_other_clients_cases_and_staff_cases_are_404(register, partner, office):
-    client, api = register
-    partner_client, _partner_api = partner
+def test_other_clients_cases_and_staff_cases_are_404(api_register, api_partner, office):
+    _client, api = api_register
+    partner_client, _partner_api = api_partner
     theirs = own_case(partner_client)
     nobodys = f.CaseFactory(office=office)
     for case in (theirs, nobodys):
@@ -79,14 +74,14 @@ def test_other_clients_cases_and_staff_cases_are_404(register, partner, office):
     assert api.get(CASES).json()["results"] == []
 
 
-def test_read_all_scope_sees_every_case(make_client, office):
-    _client, token = make_client("national-statistics", scopes=["cases:read_all"])
+def test_read_all_scope_sees_every_case(make_api_client, office):
+    _client, token = make_api_client("national-statistics", scopes=["cases:read_all"])
     case = f.CaseFactory(office=office)
     assert token_client(token).get(f"{CASES}{case.pk}/").status_code == 200
 
 
-def test_list_filters_and_cursor_pagination(register, office, other_office):
-    client, api = register
+def test_list_filters_and_cursor_pagination(api_register, office, other_office):
+    client, api = api_register
     cases = [own_case(client, office=office if i % 2 else other_office, state=State.ORIENTATION if i < 6 else State.REGISTERED)
              for i in range(9)]
     own_case(None)  # an order entered by staff: not this client's case
@@ -120,8 +115,8 @@ def _list_queries(api, client, office, counsellor, n):
     return len(queries)
 
 
-def test_list_queries_do_not_grow_with_the_page(register, office, counsellor, django_assert_max_num_queries):
-    client, api = register
+def test_list_queries_do_not_grow_with_the_page(api_register, office, counsellor, django_assert_max_num_queries):
+    client, api = api_register
     five = _list_queries(api, client, office, counsellor, 5)
     thirty = _list_queries(api, client, office, counsellor, 25)  # 30 cases listed now
     assert five == thirty
@@ -131,8 +126,8 @@ def test_list_queries_do_not_grow_with_the_page(register, office, counsellor, dj
 
 
 # --- legal events in --------------------------------------------------------------------
-def test_suspensive_procedure_moves_forced_return_to_legal_stay_review(register, office, counsellor):
-    client, api = register
+def test_suspensive_procedure_moves_forced_return_to_legal_stay_review(api_register, office, counsellor):
+    client, api = api_register
     case = own_case(client, state=State.FORCED_RETURN, office=office, counsellor=counsellor)
     case.removal_planned_on = timezone.localdate() + dt.timedelta(days=3)
     case.save(update_fields=["removal_planned_on"])
@@ -153,8 +148,8 @@ def test_suspensive_procedure_moves_forced_return_to_legal_stay_review(register,
     assert api.post(f"{CASES}{case.pk}/procedures/", decided, format="json").json()["status"] == "rejected"
 
 
-def test_procedure_default_suspensive_from_kind_and_validation(register, office, counsellor):
-    client, api = register
+def test_procedure_default_suspensive_from_kind_and_validation(api_register, office, counsellor):
+    client, api = api_register
     case = own_case(client, office=office, counsellor=counsellor)
     lodged = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
     body = api.post(f"{CASES}{case.pk}/procedures/", {"kind": "regularisation_9bis", "lodged_on": lodged}, format="json").json()
@@ -168,8 +163,8 @@ def test_procedure_default_suspensive_from_kind_and_validation(register, office,
     assert any("date" in e["detail"] for e in no_date.json()["errors"])
 
 
-def test_departure_confirmed_and_refused_with_the_guard_sentences(register, office, counsellor):
-    client, api = register
+def test_departure_confirmed_and_refused_with_the_guard_sentences(api_register, office, counsellor):
+    client, api = api_register
     case = own_case(client, state=State.ORIENTATION, office=office, counsellor=counsellor)
     payload = {"departed_on": timezone.localdate().isoformat(), "evidence": "boarding_pass", "destination_country": "MAR"}
     response = api.post(f"{CASES}{case.pk}/departure/", payload, format="json")
@@ -185,18 +180,18 @@ def test_departure_confirmed_and_refused_with_the_guard_sentences(register, offi
 
 
 @pytest.mark.parametrize("scope_less", ["procedures:write", "departures:write"])
-def test_legal_events_need_their_scope(make_client, office, scope_less):
+def test_legal_events_need_their_scope(make_api_client, office, scope_less):
     from cases.api.auth import ALL_SCOPES
 
-    client, token = make_client("limited", scopes=[s for s in ALL_SCOPES if s != scope_less])
+    client, token = make_api_client("limited", scopes=[s for s in ALL_SCOPES if s != scope_less])
     case = own_case(client, office=office)
     path = "procedures" if scope_less == "procedures:write" else "departure"
     response = token_client(token).post(f"{CASES}{case.pk}/{path}/", {}, format="json")
     assert response.status_code == 403 and scope_less in response.json()["detail"]
 
 
-def test_api_order_then_status_round_trip(register, office, counsellor):
-    _client, api = register
+def test_api_order_then_status_round_trip(api_register, office, counsellor):
+    _client, api = api_register
     created = api.post("/api/v1/orders/", order_payload("ROUND-1"), format="json").json()
     body = api.get(created["url"].replace("http://testserver", "")).json()
     assert body["id"] == created["id"] and body["external_references"] == ["ROUND-1"]

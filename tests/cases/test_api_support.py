@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from cases.api.auth import ALL_SCOPES, create_client_token
 
 PROBLEM = "application/problem+json"
-# What an order register gets: everything but reading other clients' cases.
+# What an order api_register gets: everything but reading other clients' cases.
 OWN_SCOPES = ("orders:write", "cases:read", "procedures:write", "departures:write")
 
 
@@ -59,16 +59,16 @@ def token_client(token: str | None) -> APIClient:
     return client
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache():
+@pytest.fixture
+def _clean_api_cache():
     cache.clear()  # throttle counters must not leak between tests
     yield
     cache.clear()
 
 
 @pytest.fixture
-def make_client(db):
-    def make(name: str = "order-register", scopes=ALL_SCOPES, **kwargs):
+def make_api_client(db):
+    def make(name: str = "order-api_register", scopes=ALL_SCOPES, **kwargs):
         client, _created, token = create_client_token(name=name, scopes=list(scopes), **kwargs)
         return client, token
 
@@ -76,13 +76,13 @@ def make_client(db):
 
 
 @pytest.fixture
-def register(make_client, office, counsellor):
-    """The order register with every scope, and an office + counsellor serving Brussels."""
-    client, token = make_client("order-register", scopes=OWN_SCOPES, throttle_rate="10000/min")
+def api_register(make_api_client, office, counsellor):
+    """The order api_register with every scope, and an office + counsellor serving Brussels."""
+    client, token = make_api_client("order-api_register", scopes=OWN_SCOPES, throttle_rate="10000/min")
     return client, token_client(token)
 
 
 @pytest.fixture
-def partner(make_client, office):
-    client, token = make_client("partner-agency", scopes=OWN_SCOPES, throttle_rate="10000/min")
+def api_partner(make_api_client, office):
+    client, token = make_api_client("api_partner-agency", scopes=OWN_SCOPES, throttle_rate="10000/min")
     return client, token_client(token)
