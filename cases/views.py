@@ -162,6 +162,8 @@ def deadline_explanation(case: Case, orders: list) -> list[str]:
                 _("The deadline was later set to %(deadline)s, when orientation resumed after a legal procedure (see the timeline).")
                 % {"deadline": formats.date_format(case.departure_deadline)}
             )
+    else:
+        lines.append(_("No order to leave is attached to this case: the deadline was entered directly."))
     if case.pending_suspensive_procedures:
         lines.append(_("A suspensive legal procedure is pending: the person may not be removed while it runs."))
     return lines
@@ -283,8 +285,6 @@ def _done(request, case: Case, message: str, anchor: str = ""):
 def _failed(request, case_id: int, *, section: str, key: str, form, error: DomainError | None):
     """Show the case page again with what the user typed and why it was refused."""
     case = access_case(actor=request.user, case_id=case_id)
-    if isinstance(error, Conflict):
-        messages.error(request, error.message)
     context = _case_context(request, case, bound={key: form}, error_section=section, domain_error=error)
     status = 409 if isinstance(error, Conflict) else 400
     return render(request, "cases/case_detail.html", context, status=status)

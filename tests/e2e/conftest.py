@@ -73,9 +73,8 @@ def shoot(page):
     return take
 
 
-@pytest.fixture
-def reference_data(transactional_db):
-    """Roles and playbooks come from a data migration; a transactional test's flush may have removed them."""
+def ensure_reference_data() -> None:
+    """Roles and playbooks come from a data migration; a transactional test's flush removes them."""
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
@@ -84,11 +83,31 @@ def reference_data(transactional_db):
 
     migration = importlib.import_module("cases.migrations.0002_roles_and_playbooks")
     migration.create_playbooks(apps, None)
-    if not Group.objects.filter(name="counsellor").exists():
-        for app_config in apps.get_app_configs():
-            create_permissions(app_config, verbosity=0)
-        for name, perms in ROLE_PERMISSIONS.items():
-            group, _ = Group.objects.get_or_create(name=name)
-            for perm in perms:
-                app_label, codename = perm.split(".")
-                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    if Group.objects.filter(name__in=ROLE_PERMISSIONS).count() == len(ROLE_PERMISSIONS):
+        return
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_reference_data(django_db_blocker):
+    """After the module's last live-server test has flushed the database, put the migration's data back,
+    so the tests that follow (and the next --reuse-db run) find the roles and playbooks."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        try:
+            ensure_reference_data()
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    ensure_reference_data()

@@ -43,6 +43,7 @@ def world(reference_data):
     f.OrderFactory(case=case, external_reference="OQT-2025-118", notified_on=today - dt.timedelta(days=25),
                    issued_on=today - dt.timedelta(days=26), departure_deadline=today + dt.timedelta(days=5))
     intake = f.ConversationFactory(case=case, planned_at=timezone.now() - dt.timedelta(minutes=20), is_intake=True, interpreter_language="ar")
+    Case.objects.filter(pk=case.pk).update(next_conversation_at=intake.planned_at)
     for name, given, days, state in [("Haddad", "Youssef", 18, State.ORIENTATION), ("Tesfay", "Mekdes", 2, State.VOLUNTARY_RETURN),
                                      ("Kovacs", "Bence", 40, State.LEGAL_STAY_REVIEW), ("Rahimi", "Farid", -4, State.ORIENTATION)]:
         other = f.CaseFactory(office=office, counsellor=counsellor, state=state, departure_deadline=today + dt.timedelta(days=days),
@@ -133,3 +134,25 @@ def test_french_and_other_office(page, live_server, world):
     page.wait_for_url(re.compile(r".*/$"))
     response = page.goto(f"{live_server.url}/cases/{case.pk}/")
     assert response.status == 404
+
+
+def test_manager_decides_and_placement_refusal_is_explained(page, live_server, world, shoot):
+    office = world["case"].office
+    family = f.CaseFactory(office=office, state=State.ORIENTATION, minor_children=2, public_order=True,
+                           person=f.PersonFactory(family_name="Morina", given_names="Arben"), escalation_proposed_at=timezone.now(),
+                           escalation_motivation="Refused voluntary return three times.", target_group="family")
+    f.FacilityFactory(code="CC-E2E", name="Closed centre Vottem", capacity=77)
+    sign_in(page, live_server, "lien")
+    assert "Waiting for your decision" in page.content()
+    shoot("my_day_manager")
+    page.get_by_role("link", name=re.compile("MORINA")).first.click()
+    page.locator("#step-escalate_to_forced_return summary").click()
+    page.get_by_label("Written motivation").fill("Public order; voluntary return refused in every conversation.")
+    page.locator("#step-escalate_to_forced_return").get_by_role("button", name="Escalate to forced return").click()
+    page.wait_for_url(f"**/cases/{family.pk}/#trajectory")
+    assert Case.objects.get(pk=family.pk).state == State.FORCED_RETURN
+    page.locator("#placements summary").click()
+    page.get_by_label("Facility").select_option(label="Closed centre Vottem (Closed centre)")
+    page.get_by_role("button", name="Record the placement").click()
+    assert "Families with minor children are never held in a closed centre" in page.locator("#placements .error-inline").inner_text()
+    shoot("case_manager_refusal")
