@@ -12,7 +12,9 @@ from cases.models import Case, LegalProcedure, Placement, State, TargetGroup
 from offices.models import Membership, Office
 
 User = get_user_model()
-DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
+# Belgian day/month/year whatever the browser's own locale (a native date picker would follow the
+# browser, e.g. month/day/year in an American-configured Chromium).
+DATE_WIDGET = {"attrs": {"placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "autocomplete": "off", "size": 12}, "format": "%d/%m/%Y"}
 
 FLAG_LABELS = {
     "public_order": _("Public order"),

@@ -14,7 +14,8 @@ from offices.models import Membership, Office
 
 User = get_user_model()
 
-DATETIME_WIDGET = {"attrs": {"type": "datetime-local"}, "format": "%Y-%m-%dT%H:%M"}
+# Belgian day/month/year and a 24-hour clock whatever the browser's locale.
+DATETIME_WIDGET = {"attrs": {"placeholder": _("dd/mm/yyyy hh:mm"), "autocomplete": "off", "size": 18}, "format": "%d/%m/%Y %H:%M"}
 
 
 class Outcome:

@@ -102,7 +102,7 @@ def test_counsellor_day(page, live_server, world, shoot):
     page.wait_for_url(f"**/cases/{case.pk}/")
     assert "The next one is planned on" in page.locator(".messages").inner_text()
     planned = Conversation.objects.get(case=case, status=Conversation.Status.PLANNED)
-    assert timezone.localtime(planned.planned_at).strftime("%Y-%m-%dT%H:%M") == proposed
+    assert timezone.localtime(planned.planned_at).strftime("%d/%m/%Y %H:%M") == proposed
     assert "Bring the passport next time" in page.locator("#timeline").inner_text()
 
     # Now the step is possible: take it.
