@@ -6,9 +6,11 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -261,6 +263,14 @@ class CasePagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:  # DRF answers 404 for a mangled cursor; it is a bad parameter
+            raise serializers.ValidationError(
+                {"cursor": [ErrorDetail(_("Invalid cursor: use the `next` or `previous` link as given."), code="invalid_cursor")]}
+            ) from None
+
 
 class CaseFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=State.choices, required=False)
@@ -411,6 +421,7 @@ class ProblemTypeView(APIView):
         return Response({"type": type_uri(request, slug), "title": str(title), "status": status_code})
 
 
+@csrf_exempt  # no session, no CSRF: a POST to a wrong path must get the same problem as a GET
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer problem+json too, not the site's HTML 404."""
     from rest_framework.renderers import JSONRenderer
