@@ -98,7 +98,12 @@ def ensure_reference_data() -> None:
 def _restore_reference_data(django_db_blocker):
     """After the module's last live-server test has flushed the database, put the migration's data back,
     so the tests that follow (and the next --reuse-db run) find the roles and playbooks."""
+    _used_test_database.clear()
     yield
+    # Only when a test of this module really ran on the test database: otherwise (all skipped)
+    # the connection could point at the developer's own database.
+    if not _used_test_database:
+        return
     with django_db_blocker.unblock():
         from django.db import connection
 
@@ -108,6 +113,10 @@ def _restore_reference_data(django_db_blocker):
             connection.close()
 
 
+_used_test_database: list[bool] = []
+
+
 @pytest.fixture
 def reference_data(transactional_db):
+    _used_test_database.append(True)
     ensure_reference_data()
