@@ -27,3 +27,7 @@ class Command(BaseCommand):
         if report.users_created:
             self.stdout.write(f"Demo logins (password {demo.DEMO_PASSWORD}): counsellor.brussels, counsellor.antwerp, "
                               "manager.brussels, coordinator, admin.")
+        from cases.api.demo import ensure_demo_client
+
+        api_client, token = ensure_demo_client()
+        self.stdout.write(f"Demo API client {api_client.name} (every scope), token: {token}")
