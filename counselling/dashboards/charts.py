@@ -167,7 +167,7 @@ def column_chart(
     (e.g. the show-up rate), totals inside the top of the stack."""
     uid = _uid("cc")
     legend, legend_h = _legend(uid, series, 40, 4, width - 40)
-    top = legend_h + 12 + (16 if notes else 0)
+    top = legend_h + 12 + (30 if notes else 14)
     bottom = 36
     left = 48
     plot_h = height - top - bottom
@@ -183,7 +183,7 @@ def column_chart(
         body.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{width - 8}" y2="{ty:.1f}" stroke="{GRID}" stroke-width=".7"/>')
         body.append(_label(left - 5, ty + 4, _fmt(tick), anchor="end", size=10))
     if notes_label:
-        body.append(_label(0, top - 8, notes_label, size=10, weight="bold"))
+        body.append(_label(0, top - 20, notes_label, size=10, weight="bold"))
     for i, label in enumerate(labels):
         cx = left + slot * i + slot / 2
         y = top + plot_h
@@ -202,7 +202,7 @@ def column_chart(
         total = sum(s.values[i] for s in series)
         body.append(_label(cx, y - 4, _fmt(total), anchor="middle", size=10, weight="bold"))
         if notes and notes[i]:
-            body.append(_label(cx, top - 8, notes[i], anchor="middle", size=10))
+            body.append(_label(cx, top - 20, notes[i], anchor="middle", size=10))
         first, _sep, second = label.partition("\n")
         url = (label_urls or [""] * len(labels))[i]
         body.append(_link(url, _label(cx, top + plot_h + 15, first, anchor="middle", size=10)))
