@@ -384,3 +384,45 @@ def test_batch_of_known_orders_costs_a_constant_number_of_queries(api_register, 
     with django_assert_max_num_queries(12):
         response = api.post(BATCH, {"orders": orders}, format="json")
     assert response.json()["counts"]["existing"] == 40
+
+
+def test_batch_has_its_own_larger_body_limit(api_register, settings):
+    _client, api = api_register
+    orders = [order_payload(f"BIG-{i}", person__dossier_number=f"BIG-{i}", legal_basis="x" * 150) for i in range(100)]
+    body = json.dumps({"orders": orders})
+    assert 64 * 1024 < len(body) < 2 * 1024 * 1024
+    assert_problem(api.post(ORDERS, body, content_type="application/json"), 413)  # too big for one order...
+    assert api.post(BATCH, body, content_type="application/json").status_code == 200  # ...fine for a batch
+    settings.RETURNPATH_API_MAX_BATCH_BODY_BYTES = 64 * 1024
+    assert_problem(api.post(BATCH, body, content_type="application/json"), 413)
+
+
+def test_throttling_counts_in_redis_across_processes(make_api_client, settings):
+    """The counter lives in the shared cache: what one web process counted, another sees."""
+    import os
+
+    import redis as redis_lib
+
+    from tests.conftest import need
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/2"
+    try:
+        redis_lib.Redis.from_url(url).ping()
+        up = True
+    except redis_lib.RedisError:
+        up = False
+    need(up, f"this test needs Redis at {url}")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": "test-api-throttle"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    client, token = make_api_client("redis-throttled", throttle_rate="3/min")
+    api = token_client(token)
+    assert [api.get("/api/v1/cases/").status_code for _ in range(3)] == [200, 200, 200]
+    keys = redis_lib.Redis.from_url(url).keys(f"*api-throttle:client:{client.pk}:*")
+    assert keys, "the counter is not in Redis"
+    response = api.get("/api/v1/cases/")
+    assert_problem(response, 429)
+    assert 1 <= int(response["Retry-After"]) <= 60
+    cache.clear()
