@@ -26,3 +26,28 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     API_CLIENT: ["cases.record_legal_event"],
 }
+
+
+def ensure_roles(apps=None) -> None:
+    """Create the groups with their permissions (idempotent). Used by the data migration (with
+    its historical ``apps``) and by tests after a transactional test flushed the database."""
+    from django.apps import apps as live_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or live_apps
+    for app_config in apps.get_app_configs():
+        if apps is not live_apps:
+            app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        if apps is not live_apps:
+            app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is None:
+                raise RuntimeError(f"Permission {perm} does not exist")
+            group.permissions.add(permission)

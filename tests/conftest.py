@@ -51,6 +51,45 @@ def _marked_services(request):
         request.getfixturevalue("postgres")
 
 
+def ensure_reference_data() -> None:
+    """Roles and playbooks come from a data migration; a transactional test's flush removes them."""
+    import importlib
+
+    from django.apps import apps
+
+    from returnpath.roles import ensure_roles
+
+    importlib.import_module("cases.migrations.0002_roles_and_playbooks").create_playbooks(apps, None)
+    ensure_roles()
+
+
+def _on_test_database() -> bool:
+    name = str(connection.settings_dict.get("NAME", ""))
+    return name.startswith("test_") or "memory" in name or connection.settings_dict.get("TEST", {}).get("NAME") == name
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_survives_flush(request, django_db_blocker):
+    """After a transactional test (live server, real worker, races) flushed the test database,
+    put the migration's roles and playbooks back for the tests that follow (and --reuse-db)."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or {"live_server", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not transactional:
+        return
+    with django_db_blocker.unblock():
+        if _on_test_database():
+            ensure_reference_data()
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """For transactional tests: make sure the roles and playbooks are there before the test."""
+    ensure_reference_data()
+
+
 @pytest.fixture
 def office(db):
     office = f.OfficeFactory(code="BXL-TEST", name="Brussels test office", province="brussels")

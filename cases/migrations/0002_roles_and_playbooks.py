@@ -1,6 +1,5 @@
 """Staff roles (groups with their permissions) and the default playbooks of DESIGN §8."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 PLAYBOOKS = [
@@ -33,22 +32,9 @@ def create_playbooks(apps, schema_editor):
 
 
 def create_roles(apps, schema_editor):
-    from returnpath.roles import ROLE_PERMISSIONS
+    from returnpath.roles import ensure_roles
 
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if permission is None:
-                raise RuntimeError(f"Permission {perm} does not exist")
-            group.permissions.add(permission)
+    ensure_roles(apps)
 
 
 class Migration(migrations.Migration):

@@ -29,13 +29,14 @@ def pseudonymise_expired_cases(*, now: dt.datetime | None = None, batch_size: in
     done = 0
     while True:
         with transaction.atomic():
-            people = list(
-                Person.objects.select_for_update(skip_locked=True)
-                .filter(pseudonymised_at__isnull=True, cases__state__in=TERMINAL_STATES, cases__outcome_at__lt=cutoff)
+            expired = (
+                Person.objects.filter(pseudonymised_at__isnull=True, cases__state__in=TERMINAL_STATES, cases__outcome_at__lt=cutoff)
                 .exclude(cases__state__in=OPEN_STATES)
                 .exclude(cases__outcome_at__gte=cutoff)
-                .distinct()[:batch_size]
+                .values("pk")
             )
+            # FOR UPDATE cannot lock a DISTINCT join: lock the people by id instead.
+            people = list(Person.objects.select_for_update(skip_locked=True).filter(pk__in=expired).order_by("pk")[:batch_size])
             if not people:
                 return done
             for person in people:

@@ -7,7 +7,6 @@ Screenshots of the page are written to test-artifacts/screenshots/ when a browse
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import re
 from pathlib import Path
@@ -73,50 +72,5 @@ def shoot(page):
     return take
 
 
-def ensure_reference_data() -> None:
-    """Roles and playbooks come from a data migration; a transactional test's flush removes them."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
-    from returnpath.roles import ROLE_PERMISSIONS
-
-    migration = importlib.import_module("cases.migrations.0002_roles_and_playbooks")
-    migration.create_playbooks(apps, None)
-    if Group.objects.filter(name__in=ROLE_PERMISSIONS).count() == len(ROLE_PERMISSIONS):
-        return
-    for app_config in apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    for name, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_reference_data(django_db_blocker):
-    """After the module's last live-server test has flushed the database, put the migration's data back,
-    so the tests that follow (and the next --reuse-db run) find the roles and playbooks."""
-    _used_test_database.clear()
-    yield
-    # Only when a test of this module really ran on the test database: otherwise (all skipped)
-    # the connection could point at the developer's own database.
-    if not _used_test_database:
-        return
-    with django_db_blocker.unblock():
-        from django.db import connection
-
-        try:
-            ensure_reference_data()
-        finally:
-            connection.close()
-
-
-_used_test_database: list[bool] = []
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    _used_test_database.append(True)
-    ensure_reference_data()
+# Kept importable for older imports; the fixtures live in tests/conftest.py.
+from tests.conftest import ensure_reference_data  # noqa: E402, F401
