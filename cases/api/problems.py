@@ -138,7 +138,8 @@ def problem_for_exception(exc: Exception, request) -> Response:
         return problem_response(request, slug="not-authenticated", detail=str(exc.detail), status_code=401, headers=headers)
     if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):
         detail = str(getattr(exc, "detail", "") or _("You may not do this."))
-        return problem_response(request, slug="forbidden", detail=detail)
+        slug = "missing-scope" if getattr(exc, "default_code", "") == "missing_scope" else "forbidden"
+        return problem_response(request, slug=slug, detail=detail)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return problem_response(request, slug="not-found", detail=_("No such resource, or not yours to see."))
     if isinstance(exc, exceptions.MethodNotAllowed):

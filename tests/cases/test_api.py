@@ -71,7 +71,7 @@ def test_tokens_are_stored_hashed(make_api_client):
 def test_missing_scope_is_403_naming_the_scope(make_api_client, office):
     _client, token = make_api_client("reader", scopes=["cases:read"])
     body = assert_problem(token_client(token).post(ORDERS, order_payload(), format="json"), 403)
-    assert "orders:write" in body["detail"]
+    assert "orders:write" in body["detail"] and body["type"].endswith("/missing-scope/")
     assert OrderToLeave.objects.count() == 0
 
 
