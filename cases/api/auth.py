@@ -22,6 +22,13 @@ ALL_SCOPES = tuple(ApiClient.Scope.values)
 class ApiTokenAuthentication(TokenAuthentication):
     """Knox's hashed, revocable, optionally expiring tokens; refused when the client is disabled."""
 
+    def authenticate_credentials(self, token):
+        try:
+            token.decode("utf-8")
+        except UnicodeDecodeError:  # knox would let this escape as a 500
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        return super().authenticate_credentials(token)
+
     def validate_user(self, auth_token):
         user, token = super().validate_user(auth_token)
         client = ApiClient.objects.filter(user=user).first()

@@ -37,10 +37,15 @@ class LimitedJSONParser(BaseParser):
         if len(raw) > limit:
             raise PayloadTooLarge(_("The request body is larger than %(limit)d bytes.") % {"limit": limit})
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            # What cannot be written back as strict UTF-8 JSON must not get in: an unpaired
+            # surrogate escape ("\ud800") or a number that overflows to infinity (1e999) would
+            # otherwise fail later, when an answer echoes it.
+            json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (UnicodeError, ValueError, RecursionError) as exc:
             # ValueError covers JSONDecodeError and integers longer than Python accepts.
             raise exceptions.ParseError(_("The body is not valid JSON: %(error)s") % {"error": str(exc)[:200]}) from None
+        return data
 
 
 class JSONOnly(BaseContentNegotiation):

@@ -43,6 +43,8 @@ def test_no_token_is_401_problem(db):
 
 def test_unknown_token_is_401(db):
     assert_problem(token_client("0" * 64).get("/api/v1/cases/"), 401)
+    assert_problem(token_client("é" * 20).get("/api/v1/cases/"), 401)
+    assert_problem(token_client("a b").get("/api/v1/cases/"), 401)
 
 
 def test_inactive_client_expired_and_revoked_tokens_are_401(make_api_client):
@@ -249,6 +251,9 @@ def test_json_only_and_body_limits(api_register, settings):
     assert_problem(api.post(ORDERS, "{not json", content_type="application/json"), 400)
     assert_problem(api.post(ORDERS, b"\xff\xfe{}", content_type="application/json"), 400)
     assert_problem(api.post(ORDERS, '{"departure_term_days": NaN}', content_type="application/json"), 400)
+    assert_problem(api.post(ORDERS, '{"departure_term_days": 1e999}', content_type="application/json"), 400)
+    assert_problem(api.post(ORDERS, '{"\\ud800": 1}', content_type="application/json"), 400)  # echoed keys must encode
+    assert_problem(api.post(BATCH, '{"orders": [{"external_reference": "\\udfff"}]}', content_type="application/json"), 400)
     assert_problem(api.post(ORDERS, "[" * 100000 + "]" * 100000, content_type="application/json"), 413)
     settings.RETURNPATH_API_MAX_BODY_BYTES = 10_000_000
     assert_problem(api.post(ORDERS, "[" * 100000 + "]" * 100000, content_type="application/json"), 400)  # recursion
