@@ -68,18 +68,21 @@ def _on_test_database() -> bool:
     return name.startswith("test_") or "memory" in name or connection.settings_dict.get("TEST", {}).get("NAME") == name
 
 
-@pytest.fixture(autouse=True)
-def _reference_data_survives_flush(request, django_db_blocker):
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
     """After a transactional test (live server, real worker, races) flushed the test database,
-    put the migration's roles and playbooks back for the tests that follow (and --reuse-db)."""
+    put the migration's roles and playbooks back for the tests that follow (and --reuse-db).
+    A hook, not a fixture: it must run after pytest-django's own teardown has flushed."""
     yield
-    marker = request.node.get_closest_marker("django_db")
+    marker = item.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or {"live_server", "transactional_db"} & set(
-        request.fixturenames
+        getattr(item, "fixturenames", ())
     )
     if not transactional:
         return
-    with django_db_blocker.unblock():
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
         if _on_test_database():
             ensure_reference_data()
 
