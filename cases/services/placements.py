@@ -98,3 +98,16 @@ def end_placement(*, actor, case_id: int, placement_id: int, ended_on: dt.date |
                  data={"placement": placement.pk, "facility": placement.facility.name})
     case.save(update_fields=["updated_at"])
     return placement
+
+
+def end_placement_when_case_ends(*, case: Case, actor, on: dt.date | None = None) -> Placement | None:
+    """A person removed, departed, vanished or whose case closed no longer takes a place: free it
+    (inside the transition's transaction, the case row locked). Returns the ended placement, if any."""
+    current = case.placements.select_related("facility").filter(ended_on__isnull=True).first()
+    if current is None:
+        return None
+    current.ended_on = max(on or timezone.localdate(), current.started_on)
+    current.save(update_fields=["ended_on"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.PLACEMENT_ENDED,
+                 data={"placement": current.pk, "facility": current.facility.name, "state": case.state})
+    return current

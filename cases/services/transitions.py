@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from cases.models import TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, State
+from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, State
 from cases.selectors import access_case
 from cases.services.events import record_event
+from cases.services.placements import end_placement_when_case_ends
 from cases.signals import case_state_changed
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 
@@ -117,6 +118,8 @@ def _take(
         case=case, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
         from_state=from_state, to_state=case.state, note=note, data=data,
     )
+    if case.state in TERMINAL_STATES or case.state == State.UNTRACEABLE:
+        end_placement_when_case_ends(case=case, actor=actor, on=case.removed_on or case.departed_on)
     case_state_changed.send(sender=Case, case=case, actor=actor, from_state=from_state, to_state=case.state)
     return case
 

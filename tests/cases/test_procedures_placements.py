@@ -356,3 +356,46 @@ def test_moving_between_facilities(forced, manager):
     assert kinds(case) == [CaseEvent.Kind.PLACEMENT_STARTED, CaseEvent.Kind.PLACEMENT_ENDED, CaseEvent.Kind.PLACEMENT_STARTED]
     # The first centre's only place is free again.
     services.place_in_facility(actor=manager, case_id=forced().pk, facility_id=first.pk)
+
+
+ENDING_STEPS = [
+    ("confirm_removal", "forced_return", "closed_centre", {"removed_on": TODAY - DAY}, TODAY - DAY),
+    ("close", "forced_return", "closed_centre", {"reason": "deceased", "note": "Died in hospital."}, TODAY),
+    ("confirm_departure", "voluntary_return", "open_return_place",
+     {"departed_on": TODAY, "evidence": "boarding_pass"}, TODAY),
+    ("lose_contact", "voluntary_return", "open_return_place", {}, TODAY),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "state", "kind", "given", "ended_on"), ENDING_STEPS, ids=[r[0] for r in ENDING_STEPS])
+def test_a_case_that_ends_frees_its_place(name, state, kind, given, ended_on, office, counsellor, manager):
+    """A removed, departed, closed or vanished person no longer takes a place: the next case gets it."""
+    case = f.CaseFactory(office=office, counsellor=counsellor, state="forced_return", consecutive_no_shows=2)
+    place = facility(kind=kind, capacity=1)
+    placement = services.place_in_facility(actor=manager, case_id=case.pk, facility_id=place.pk, started_on=TODAY - 20 * DAY)
+    if state == "voluntary_return":
+        Case.objects.filter(pk=case.pk).update(state=state)
+
+    services.take_transition(actor=manager, case_id=case.pk, name=name, **given)
+
+    placement.refresh_from_db()
+    assert placement.ended_on == ended_on
+    assert kinds(case)[-1] == CaseEvent.Kind.PLACEMENT_ENDED
+    services.place_in_facility(actor=manager, case_id=f.CaseFactory(office=office, counsellor=counsellor, state="forced_return").pk,
+                               facility_id=place.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "fields", "given"),
+    [
+        ("open_legal_stay_review", {"pending_procedures": 1}, {}),  # detention goes on during the appeal
+        ("agree_voluntary_return", {"voluntary_return_agreed_at": timezone.now()}, {}),
+    ],
+)
+def test_a_case_that_goes_on_keeps_its_place(name, fields, given, office, counsellor, manager):
+    case = f.CaseFactory(office=office, counsellor=counsellor, state="forced_return", **fields)
+    placement = services.place_in_facility(actor=manager, case_id=case.pk, facility_id=facility().pk)
+    services.take_transition(actor=manager, case_id=case.pk, name=name, **given)
+    assert Placement.objects.get(pk=placement.pk).is_current
