@@ -338,6 +338,8 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self._enter()
         self.escalation_motivation = motivation
         self.escalation_proposed_at = None
+        # Back to voluntary return only on a new agreement, not on the one the escalation overrode.
+        self.voluntary_return_agreed_at = None
 
     @transition(field=state, source=State.FORCED_RETURN, target=State.REMOVED, permission=g.may_record_legal,
                 conditions=[g.has_no_pending_suspensive_procedure])

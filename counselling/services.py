@@ -198,6 +198,8 @@ def record_held_conversation(
         case.voluntary_return_refusals = F("voluntary_return_refusals") + 1
     if stance == Conversation.Stance.AGREES:
         case.voluntary_return_agreed_at = now
+    elif stance == Conversation.Stance.REFUSES:  # the person's latest word counts: an agreement taken back
+        case.voluntary_return_agreed_at = None
     case.consecutive_no_shows = 0
     case.lose_contact_proposed_at = None
     case.last_contact_at = max(filter(None, [case.last_contact_at, contact_at]))

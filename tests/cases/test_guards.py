@@ -499,3 +499,17 @@ def test_an_inactive_manager_may_take_no_step(manager):
     manager.is_active = False
     for guard in (g.may_counsel, g.may_escalate, g.may_decide, g.may_record_legal):
         assert not guard(None, manager)
+
+
+@pytest.mark.django_db
+def test_after_an_escalation_voluntary_return_needs_a_new_agreement(office, counsellor, manager):
+    case = f.CaseFactory(office=office, counsellor=counsellor, state="voluntary_return", voluntary_return_agreed_at=NOW - 9 * DAY,
+                         **satisfied("escalate_to_forced_return"))
+    services.escalate_to_forced_return(actor=manager, case_id=case.pk, motivation="Did not show up for the flight.")
+    with pytest.raises(TransitionRefused) as refused:
+        services.agree_voluntary_return(actor=counsellor, case_id=case.pk)
+    assert refused.value.details == [str(g.voluntary_return_agreed.refusal)]
+
+    counselling.record_held_conversation(actor=counsellor, case_id=case.pk, conversation_id=None, stance="agrees",
+                                         discussed_voluntary_return=True)
+    assert services.agree_voluntary_return(actor=counsellor, case_id=case.pk).state == State.VOLUNTARY_RETURN

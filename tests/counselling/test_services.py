@@ -380,3 +380,21 @@ def test_a_case_staying_in_counselling_keeps_its_planned_conversation(name, sour
     planned.refresh_from_db()
     assert planned.status == Conversation.Status.PLANNED
     assert fresh(case).next_conversation_at == planned.planned_at
+
+
+@pytest.mark.django_db
+def test_a_later_refusal_withdraws_an_earlier_agreement(case, counsellor):
+    """The guard of agree_voluntary_return reads the person's latest word, not one they took back."""
+    services.record_held_conversation(actor=counsellor, case_id=case.pk, conversation_id=past_planned(case, hours_ago=30).pk,
+                                      stance="agrees", discussed_voluntary_return=True)
+    assert fresh(case).voluntary_return_agreed_at is not None
+    services.record_held_conversation(actor=counsellor, case_id=case.pk, conversation_id=past_planned(case).pk,
+                                      stance="refuses", discussed_voluntary_return=True)
+    stored = fresh(case)
+    assert stored.voluntary_return_agreed_at is None and stored.voluntary_return_refusals == 1
+    # Considering, or not discussing it, leaves the agreement as it is.
+    services.record_held_conversation(actor=counsellor, case_id=case.pk, conversation_id=None, stance="agrees",
+                                      discussed_voluntary_return=True, held_at=timezone.now() - HOUR)
+    services.record_held_conversation(actor=counsellor, case_id=case.pk, conversation_id=None, stance="considering",
+                                      discussed_voluntary_return=True, held_at=timezone.now() - HOUR)
+    assert fresh(case).voluntary_return_agreed_at is not None
