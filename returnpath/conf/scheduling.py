@@ -7,6 +7,7 @@ interval, so sweeps queued while no worker listened do not pile up: the next one
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 _env = environ.Env()
 
@@ -51,6 +52,12 @@ CELERY_BEAT_SCHEDULE = {
 # A killed worker's unacked task comes back once the visibility timeout passes; sweeps are
 # short, so an hour (the settings default) is plenty, and nothing waits on it: the next beat
 # tick runs the sweep anyway.
+# Sweeps have their own queue, so a backlog of per-case tasks (a nightly batch of orders queues
+# one intake planning per case) never holds them back until they expire. A worker started
+# without -Q consumes every queue listed here; production may give sweeps their own worker.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("sweeps"))
+CELERY_TASK_ROUTES = {"counselling.sweep": {"queue": "sweeps"}, "counselling.sweep_all": {"queue": "sweeps"}}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
