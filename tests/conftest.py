@@ -68,23 +68,39 @@ def _on_test_database() -> bool:
     return name.startswith("test_") or "memory" in name or connection.settings_dict.get("TEST", {}).get("NAME") == name
 
 
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"live_server", "transactional_db"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test (live server, real worker, races) rolls back by reloading the
+    migrated database's snapshot: its flush would otherwise wipe the roles, playbooks and message
+    templates that data migrations created, for every test after it."""
+    for item in items:
+        if _is_transactional(item):
+            marker = item.get_closest_marker("django_db")
+            kwargs = dict(marker.kwargs) if marker else {}
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """After a transactional test (live server, real worker, races) flushed the test database,
-    put the migration's roles and playbooks back for the tests that follow (and --reuse-db).
-    A hook, not a fixture: it must run after pytest-django's own teardown has flushed."""
+    """A serialized transactional test leaves an empty database (the next such test reloads the
+    snapshot itself). When the next test is not one of them — or this is the last test, and
+    --reuse-db keeps the database — reload the snapshot here."""
     yield
-    marker = item.get_closest_marker("django_db")
-    transactional = bool(marker and marker.kwargs.get("transaction")) or {"live_server", "transactional_db"} & set(
-        getattr(item, "fixturenames", ())
-    )
-    if not transactional:
+    if not _is_transactional(item) or (nextitem is not None and _is_transactional(nextitem)):
         return
     from pytest_django.plugin import blocking_manager_key
 
     with item.config.stash[blocking_manager_key].unblock():
-        if _on_test_database():
-            ensure_reference_data()
+        snapshot = getattr(connection, "_test_serialized_contents", None)
+        if snapshot and _on_test_database():
+            connection.creation.deserialize_db_from_string(snapshot)
 
 
 @pytest.fixture
