@@ -20,3 +20,5 @@ if settings.DEBUG:  # pragma: no cover
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+
+handler500 = "returnpath.error_views.server_error"
