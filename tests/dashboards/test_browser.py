@@ -1,5 +1,7 @@
 """Both dashboards in Debian's Chromium (Playwright) against the live server on PostgreSQL.
 
+(``reference_data`` is the shared fixture of tests/conftest.py: roles and playbooks.)
+
 Screenshots go to test-artifacts/screenshots/dashboards-*.png (always: they are reviewed).
 """
 
@@ -12,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
-from tests.e2e.conftest import ensure_reference_data
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -20,24 +21,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _reference_data_afterwards(django_db_blocker):
-    """The live server's transactional test flushes the roles and playbooks of the data
-    migration: put them back for the tests (and --reuse-db runs) that follow."""
-    yield
-    from django.db import connection
-
-    if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].startswith("test_"):
-        return
-    with django_db_blocker.unblock():
-        ensure_reference_data()
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 @pytest.fixture
