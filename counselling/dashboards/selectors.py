@@ -288,9 +288,17 @@ class Week:
         return self.monday + dt.timedelta(days=6)
 
 
+def _of_cases(queryset: QuerySet, cases: QuerySet[Case], lookup: str = "case") -> QuerySet:
+    """Rows of ``queryset`` belonging to the (already scoped) ``cases``. When the scope is every
+    case (a coordinator), no semi-join against the whole case table is needed."""
+    if not cases.query.where:
+        return queryset
+    return queryset.filter(**{f"{lookup}__in": cases.order_by().values("pk")})
+
+
 def conversations_of(cases: QuerySet[Case]) -> QuerySet[Conversation]:
     """The conversations of the given (already scoped) cases."""
-    return Conversation.objects.filter(case__in=cases.order_by().values("pk"))
+    return _of_cases(Conversation.objects.all(), cases)
 
 
 def _conversation_figures(conversations: QuerySet[Conversation], clock: Clock, group: str) -> list[dict]:
@@ -544,8 +552,8 @@ def national_dashboard(*, user, quarter: Quarter | None = None, clock: Clock | N
 def eurostat_ordered(cases: QuerySet[Case], quarter: Quarter) -> QuerySet:
     """migr_eiord: persons with an order to leave notified in the period, by citizenship."""
     return (
-        OrderToLeave.objects.filter(case__in=cases.order_by().values("pk"), notified_on__gte=quarter.first_day,
-                                    notified_on__lte=quarter.last_day)
+        _of_cases(OrderToLeave.objects.all(), cases)
+        .filter(notified_on__gte=quarter.first_day, notified_on__lte=quarter.last_day)
         .order_by()
         .values(code=F("case__person__nationality"))
         .annotate(persons=Count("case__person_id", distinct=True))
@@ -585,7 +593,7 @@ def _eurostat(cases: QuerySet[Case], quarter: Quarter) -> tuple[list[Citizenship
 
 
 def _repeat_orders(cases: QuerySet[Case], quarter: Quarter) -> RepeatOrders:
-    orders = OrderToLeave.objects.filter(case__in=cases.order_by().values("pk"))
+    orders = _of_cases(OrderToLeave.objects.all(), cases)
     earlier = OrderToLeave.objects.filter(case__person_id=OuterRef("case__person_id")).filter(
         Q(notified_on__lt=OuterRef("notified_on")) | Q(notified_on=OuterRef("notified_on"), pk__lt=OuterRef("pk"))
     )
