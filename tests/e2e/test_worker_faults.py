@@ -46,21 +46,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _restore_migration_data(django_db_setup, django_db_blocker):
-    """Put back what the data migrations seeded (playbooks, roles, message templates).
-
-    A transactional test ends with a flush; without this, later tests in the session, and the
-    next session with --reuse-db, would find no playbooks. The module fixture tears down after
-    the flush, and restores the snapshot pytest-django took for serialized_rollback.
-    """
-    yield
-    with django_db_blocker.unblock():
-        contents = getattr(connection, "_test_serialized_contents", None)
-        if contents and not Playbook.objects.exists():
-            connection.creation.deserialize_db_from_string(contents)
-
-
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
