@@ -65,24 +65,28 @@ def access_case(*, actor, case_id: int, for_update: bool = False, log_via: str =
 
 
 def find_person_for_order(
-    *, national_number: str, dossier_number: str, family_name: str, birth_date, nationality: str
+    *, national_number: str, dossier_number: str, family_name: str, birth_date, nationality: str, given_names: str = ""
 ) -> Person | None:
     """The person a new order is about, if known: national number, else dossier number, else
-    the same name, birth date and nationality (DESIGN §3)."""
+    the same name, birth date and nationality (DESIGN §3).
+
+    Two different national numbers are two people, whatever else they share; and "the same name"
+    is the given names too (twins share the rest). When in doubt, a new person: a duplicate case
+    can be closed as such, a wrong merge mixes two people's files.
+    """
     if national_number:
         person = Person.objects.filter(national_number=national_number).order_by("id").first()
         if person:
             return person
+    candidates = Person.objects.order_by("id")
+    if national_number:
+        candidates = candidates.filter(national_number="")
     if dossier_number:
-        person = Person.objects.filter(dossier_number=dossier_number).order_by("id").first()
+        person = candidates.filter(dossier_number=dossier_number).first()
         if person:
             return person
     if family_name and birth_date and nationality:
-        return (
-            Person.objects.filter(
-                family_name__iexact=family_name, birth_date=birth_date, nationality=nationality
-            )
-            .order_by("id")
-            .first()
-        )
+        return candidates.filter(
+            family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality
+        ).first()
     return None

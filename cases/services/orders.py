@@ -162,6 +162,7 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
         national_number=national_number,
         dossier_number=data.person.dossier_number,
         family_name=data.person.family_name,
+        given_names=data.person.given_names,
         birth_date=data.person.birth_date,
         nationality=data.person.nationality,
     )

@@ -198,7 +198,8 @@ REPEAT = [
                                                         "birth_date": None, "nationality": ""}),
     ("same bis number", {"national_number": BIS}, {"national_number": BIS, "given_names": "A."}),
     ("same dossier number", {"dossier_number": "DV-1234567"}, {"dossier_number": "DV-1234567", "family_name": "Testpersson"}),
-    ("same name, birth date, nationality", {}, {"family_name": "TESTPERSON", "given_names": "Ana Maria", "postcode": "1000"}),
+    ("same name, birth date, nationality", {}, {"family_name": "TESTPERSON", "given_names": "ana", "postcode": "1000"}),
+    ("same name, no national number on the repeat", {"national_number": NN}, {"national_number": ""}),
 ]
 
 
@@ -275,6 +276,7 @@ def test_an_order_for_a_person_whose_case_ended_opens_a_new_case(state, other_of
         {"birth_date": dt.date(1991, 1, 2)},
         {"nationality": "DZ"},
         {"family_name": "Otherperson"},
+        {"given_names": "Fatima"},  # a twin: same family name, birth date and nationality
     ],
 )
 def test_another_person_gets_another_case(other, other_office, antwerp):
@@ -364,3 +366,19 @@ def test_content_hash_covers_every_field_the_sender_gave():
                                              else (not value if isinstance(value, bool) else "x")})
         assert other.content_hash() != base.content_hash(), name
     assert dataclasses.replace(base, extra={"ignored": 1}).content_hash() == base.content_hash()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        {"national_number": NN_OTHER, "dossier_number": "DV-1"},  # same dossier number, another national number
+        {"national_number": NN_OTHER},  # same name, birth date and nationality, another national number
+    ],
+)
+def test_two_national_numbers_are_two_people(repeat, other_office, antwerp):
+    people_before = Person.objects.count()
+    first = services.open_case_from_order(actor=None, data=order("OQT-1", who=person(national_number=NN, dossier_number="DV-1")))
+    second = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(**repeat)))
+    assert second.case_created and second.case.person_id != first.case.person_id
+    assert Person.objects.count() == people_before + 2
