@@ -176,3 +176,14 @@ def test_run_all_sweeps_task_eagerly(case):
     result = run_all_sweeps.apply().get()
     assert result["plan_missing_conversations"]["planned"] == 1
     assert SweepRun.objects.count() == len(sweeps.SWEEPS)
+
+
+def test_admin_pages_for_conversations_templates_messages_and_runs(client, case):
+    admin = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+    f.ConversationFactory(case=case)
+    client.force_login(admin)
+    for name in ("conversation", "messagetemplate", "outboundmessage", "sweeprun"):
+        assert client.get(reverse(f"admin:counselling_{name}_changelist")).status_code == 200, name
+    from counselling.models import Conversation, MessageTemplate
+    assert client.get(reverse("admin:counselling_messagetemplate_change", args=[MessageTemplate.objects.first().pk])).status_code == 200
+    assert client.get(reverse("admin:counselling_conversation_change", args=[Conversation.objects.first().pk])).status_code == 200
