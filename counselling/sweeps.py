@@ -27,7 +27,7 @@ from cases.services import propose_lose_contact, record_event
 from cases.services.events import actor_label
 from counselling import messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
-from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, _propose, lock_agendas, plan_next_for_case
+from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, _propose, lock_agendas, plan_next_for_case, target_day
 from offices.models import Office
 
 logger = logging.getLogger("returnpath.sweeps")
@@ -99,14 +99,17 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
     notified = dict(
         OrderToLeave.objects.filter(case_id__in=ids).values("case_id").annotate(first=Min("notified_on")).values_list("case_id", "first")
     )
+    for case in cases:
+        case.first_notified_on = notified.get(case.pk)
     counsellor_ids = {c.counsellor_id for c in cases}
     lock_agendas(counsellor_ids)
     today = timezone.localdate(now)
-    agenda = Agenda.load(counsellor_ids, today - dt.timedelta(days=1), today + dt.timedelta(days=HORIZON_DAYS + 60))
+    # The agenda must cover every day any case of the batch may be searched on.
+    last_day = max((target_day(case=c, now=now)[0] for c in cases), default=today) + dt.timedelta(days=HORIZON_DAYS)
+    agenda = Agenda.load(counsellor_ids, today - dt.timedelta(days=1), last_day)
     hours = OfficeHours({c.office_id for c in cases})
     conversations, planned_cases = [], []
     for case in cases:
-        case.first_notified_on = notified.get(case.pk)
         proposal = _propose(case=case, agenda=agenda, hours=hours, now=now)
         if proposal is None:
             continue
