@@ -21,8 +21,8 @@ from counselling.models import Conversation
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 from tests import factories as f
 
-# The flush after each transactional test removes the migrated roles and playbooks: the
-# ``reference_data`` fixture (tests/conftest.py) puts them back first, its teardown hook afterwards.
+# tests/conftest.py runs every transactional test through the migrated snapshot (serialized
+# rollback), so the roles and playbooks are there and stay there for the tests after these.
 TRANSACTIONAL = pytest.mark.django_db(transaction=True)
 
 
@@ -91,7 +91,7 @@ def transition_events(case):
 
 @pytest.mark.postgres
 @TRANSACTIONAL
-def test_two_different_steps_at_once_one_wins(reference_data, office, counsellor, manager, no_queue, slow_winner):
+def test_two_different_steps_at_once_one_wins(office, counsellor, manager, no_queue, slow_winner):
     case = escalation_ready(office, counsellor)
     other_manager = f.staff(username="manager.two", office=office, role="manager")
 
@@ -111,7 +111,7 @@ def test_two_different_steps_at_once_one_wins(reference_data, office, counsellor
 
 @pytest.mark.postgres
 @TRANSACTIONAL
-def test_two_steps_from_the_page_the_loser_gets_a_conflict(reference_data, office, counsellor, manager, no_queue, slow_winner):
+def test_two_steps_from_the_page_the_loser_gets_a_conflict(office, counsellor, manager, no_queue, slow_winner):
     """Both users saw the case in orientation (expected_state): the second answer is a conflict."""
     case = escalation_ready(office, counsellor)
 
@@ -130,7 +130,7 @@ def test_two_steps_from_the_page_the_loser_gets_a_conflict(reference_data, offic
 
 @pytest.mark.postgres
 @TRANSACTIONAL
-def test_the_same_step_twice_at_once_happens_once(reference_data, office, counsellor, manager, no_queue, slow_winner):
+def test_the_same_step_twice_at_once_happens_once(office, counsellor, manager, no_queue, slow_winner):
     case = escalation_ready(office, counsellor)
     outcomes = at_the_same_moment(
         lambda: services.close_case(actor=manager, case_id=case.pk, reason="duplicate", note="first"),
@@ -144,7 +144,7 @@ def test_the_same_step_twice_at_once_happens_once(reference_data, office, counse
 
 @pytest.mark.postgres
 @TRANSACTIONAL
-def test_the_last_place_of_a_facility_goes_to_one_case(reference_data, office, counsellor, manager, no_queue):
+def test_the_last_place_of_a_facility_goes_to_one_case(office, counsellor, manager, no_queue):
     centre = f.FacilityFactory(capacity=1)
     first = f.CaseFactory(office=office, counsellor=counsellor, state="forced_return")
     second = f.CaseFactory(office=office, counsellor=counsellor, state="forced_return")
@@ -162,7 +162,7 @@ def test_the_last_place_of_a_facility_goes_to_one_case(reference_data, office, c
 
 @pytest.mark.postgres
 @TRANSACTIONAL
-def test_two_counsellors_planning_the_same_case_at_once(reference_data, office, counsellor, manager, no_queue):
+def test_two_counsellors_planning_the_same_case_at_once(office, counsellor, manager, no_queue):
     case = f.CaseFactory(office=office, counsellor=counsellor, state="orientation")
     tomorrow = timezone.localdate() + dt.timedelta(days=2)
 
