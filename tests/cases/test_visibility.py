@@ -10,10 +10,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases import services
-from cases.models import ApiClient, CaseAccess
+from cases.models import ApiClient, Case, CaseAccess, CaseEvent
 from cases.selectors import access_case, cases_visible_to
 from counselling import services as counselling
 from offices.models import Membership
+from returnpath.errors import DomainError
 from tests import factories as f
 
 User = get_user_model()
@@ -159,3 +160,29 @@ def test_access_case_locks_and_loads_what_the_guards_read(two_offices, counsello
         with django_assert_num_queries(0):
             loaded = (case.person.family_name, case.playbook.target_group, case.office.pk, case.counsellor.pk)
         assert loaded == (mine[0].person.family_name, "individual", mine[0].office_id, mine[0].counsellor_id)
+
+
+@pytest.mark.django_db
+def test_reassigning_moves_the_case_to_the_other_offices_eyes(two_offices, other_office, counsellor, other_counsellor, manager):
+    mine, _theirs = two_offices
+    case = mine[1]
+    with pytest.raises(DomainError) as refused:
+        services.reassign_case(actor=counsellor, case_id=case.pk, office_id=other_office.pk, counsellor_id=None)
+    assert refused.value.code == "forbidden"
+    with pytest.raises(DomainError) as refused:
+        services.reassign_case(actor=manager, case_id=case.pk, office_id=other_office.pk, counsellor_id=counsellor.pk)
+    assert refused.value.code == "invalid_counsellor"
+    with pytest.raises(DomainError) as refused:
+        services.reassign_case(actor=manager, case_id=case.pk, office_id=f.FacilityFactory().pk, counsellor_id=None)
+    assert refused.value.code == "invalid_office"
+
+    services.reassign_case(actor=manager, case_id=case.pk, office_id=other_office.pk, counsellor_id=None, note="Moved to Antwerp.")
+
+    moved = Case.objects.get(pk=case.pk)
+    assert (moved.office, moved.counsellor) == (other_office, other_counsellor)
+    event = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.ASSIGNED).latest("id")
+    assert event.note == "Moved to Antwerp." and event.data["before"]["office"] == case.office.name
+    assert case.pk not in ids(cases_visible_to(User.objects.get(pk=counsellor.pk)))
+    assert case.pk in ids(cases_visible_to(User.objects.get(pk=other_counsellor.pk)))
+    with pytest.raises(Http404):
+        access_case(actor=User.objects.get(pk=counsellor.pk), case_id=case.pk)
