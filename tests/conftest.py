@@ -51,6 +51,17 @@ def _marked_services(request):
         request.getfixturevalue("postgres")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_in_memory():
+    """Tasks the code under test queues after commit go to an in-memory broker, not the
+    developer's filesystem queue or Redis. The worker tests bring their own broker."""
+    from returnpath.celery import app
+
+    app.conf.broker_url = "memory://"
+    app.conf.broker_transport_options = {}
+    yield
+
+
 def ensure_reference_data() -> None:
     """Roles and playbooks come from a data migration; a transactional test's flush removes them."""
     import importlib
