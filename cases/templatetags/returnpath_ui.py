@@ -63,12 +63,16 @@ def urgency(days: int | None) -> str:
 
 @register.filter
 def language_name(code: str) -> str:
-    from django.utils.translation import get_language_info
+    """The name of an ISO 639-1 language in the interface language (CLDR data via Babel)."""
+    from babel import Locale, UnknownLocaleError
+    from django.utils.text import capfirst
+    from django.utils.translation import get_language
 
     try:
-        return get_language_info(code)["name_translated"]
-    except KeyError:
-        return code
+        name = Locale.parse(get_language() or "en").languages.get(code)
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return capfirst(name) if name else code
 
 
 @register.filter
