@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import formats
+from django.utils.translation import gettext as _
 
+from cases import legal
 from cases.models import Case, CaseAccess, OrderToLeave, Person
 
 
@@ -90,3 +95,41 @@ def find_person_for_order(
             family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality
         ).first()
     return None
+
+
+def deadline_explanation(case: Case, orders: list) -> list[str]:
+    # ``orders``: the case's orders, newest notification first (as Case.orders orders them).
+    """Why the departure deadline is what it is, in sentences (from the legal clock)."""
+    if case.departure_deadline is None:
+        return [_("No departure deadline is known for this case.")]
+    lines = []
+    latest = orders[0] if orders else None
+    if latest is not None:
+        lines.append(
+            _("The order %(reference)s was notified on %(notified)s with a departure term of %(days)s days.")
+            % {"reference": latest.external_reference, "notified": formats.date_format(latest.notified_on), "days": latest.departure_term_days}
+        )
+        if latest.departure_term_days < legal.FULL_TERM_DAYS:
+            lines.append(_("The term is shorter than 30 days. Reason given: %(reason)s") % {"reason": latest.term_reason or "—"})
+        end_of_term = latest.notified_on + dt.timedelta(days=latest.departure_term_days)
+        if latest.departure_term_days and latest.departure_deadline != end_of_term:
+            why = _("a public holiday") if end_of_term.weekday() < 5 else formats.date_format(end_of_term, "l")
+            lines.append(
+                _("The term ends on %(end)s, %(why)s, so the deadline moves to the next working day: %(deadline)s.")
+                % {"end": formats.date_format(end_of_term), "why": why, "deadline": formats.date_format(latest.departure_deadline)}
+            )
+        if len(orders) > 1:
+            lines.append(
+                _("This person received a repeat order: %(count)s orders are attached to this case and the deadline follows the latest one.")
+                % {"count": len(orders)}
+            )
+        if case.departure_deadline != latest.departure_deadline:
+            lines.append(
+                _("The deadline was later set to %(deadline)s, when orientation resumed after a legal procedure (see the timeline).")
+                % {"deadline": formats.date_format(case.departure_deadline)}
+            )
+    else:
+        lines.append(_("No order to leave is attached to this case: the deadline was entered directly."))
+    if case.pending_suspensive_procedures:
+        lines.append(_("A suspensive legal procedure is pending: the person may not be removed while it runs."))
+    return lines

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
 from django.contrib import messages
@@ -10,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
@@ -30,7 +29,7 @@ from cases.forms import (
     caseload_choices,
 )
 from cases.models import TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
-from cases.selectors import access_case, cases_visible_to
+from cases.selectors import access_case, cases_visible_to, deadline_explanation
 from offices.models import Office
 from returnpath.errors import Conflict, DomainError
 
@@ -132,43 +131,6 @@ def _caseload_page(request):
 
 # --- The case page -------------------------------------------------------------------------
 
-def deadline_explanation(case: Case, orders: list) -> list[str]:
-    """Why the departure deadline is what it is, in sentences (from the legal clock)."""
-    if case.departure_deadline is None:
-        return [_("No departure deadline is known for this case.")]
-    lines = []
-    latest = orders[0] if orders else None
-    if latest is not None:
-        lines.append(
-            _("The order %(reference)s was notified on %(notified)s with a departure term of %(days)s days.")
-            % {"reference": latest.external_reference, "notified": formats.date_format(latest.notified_on), "days": latest.departure_term_days}
-        )
-        if latest.departure_term_days < legal.FULL_TERM_DAYS:
-            lines.append(_("The term is shorter than 30 days. Reason given: %(reason)s") % {"reason": latest.term_reason or "—"})
-        end_of_term = latest.notified_on + dt.timedelta(days=latest.departure_term_days)
-        if latest.departure_term_days and latest.departure_deadline != end_of_term:
-            why = _("a public holiday") if end_of_term.weekday() < 5 else formats.date_format(end_of_term, "l")
-            lines.append(
-                _("The term ends on %(end)s, %(why)s, so the deadline moves to the next working day: %(deadline)s.")
-                % {"end": formats.date_format(end_of_term), "why": why, "deadline": formats.date_format(latest.departure_deadline)}
-            )
-        if len(orders) > 1:
-            lines.append(
-                _("This person received a repeat order: %(count)s orders are attached to this case and the deadline follows the latest one.")
-                % {"count": len(orders)}
-            )
-        if case.departure_deadline != latest.departure_deadline:
-            lines.append(
-                _("The deadline was later set to %(deadline)s, when orientation resumed after a legal procedure (see the timeline).")
-                % {"deadline": formats.date_format(case.departure_deadline)}
-            )
-    else:
-        lines.append(_("No order to leave is attached to this case: the deadline was entered directly."))
-    if case.pending_suspensive_procedures:
-        lines.append(_("A suspensive legal procedure is pending: the person may not be removed while it runs."))
-    return lines
-
-
 def _timeline(case: Case, page: int):
     offset = (page - 1) * TIMELINE_PAGE
     events = list(case.events.select_related("actor")[offset : offset + TIMELINE_PAGE + 1])
@@ -234,9 +196,9 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
         "placements": placements,
         "checks": checks,
         "escalation_check": escalation,
+        # A manager escalates directly; a counsellor proposes and the manager decides.
         "can_propose_escalation": (
-            escalation is not None and not escalation.permitted and user.has_perm("cases.counsel_case")
-            and case.state in (State.ORIENTATION, State.VOLUNTARY_RETURN)
+            escalation is not None and not escalation.permitted and not services.escalation_proposal_refusals(case, user)
         ),
         "propose_form": bound.get("propose") or ProposeEscalationForm(),
         "procedure_form": bound.get("procedure") or ProcedureForm(initial={"lodged_on": timezone.localdate()}),

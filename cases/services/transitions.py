@@ -271,16 +271,25 @@ def take_transition(*, actor, case_id: int, name: str, **inputs) -> Case:
     return service(actor=actor, case_id=case_id, **inputs)
 
 
+def escalation_proposal_refusals(case: Case, actor) -> list[str]:
+    """Why ``actor`` may not propose forced return for ``case`` now (empty: they may)."""
+    reasons = []
+    if not actor.has_perm("cases.counsel_case"):
+        reasons.append(_("Only a counsellor or office manager may take this step."))
+    if case.state not in (State.ORIENTATION, State.VOLUNTARY_RETURN):
+        reasons.append(_("Escalation can only be proposed during orientation or voluntary return."))
+    return reasons
+
+
 @transaction.atomic
 def propose_escalation(*, actor, case_id: int, motivation: str) -> Case:
     """A counsellor proposes forced return; an office manager decides (DESIGN §1)."""
     case = access_case(actor=actor, case_id=case_id, for_update=True)
-    if not actor.has_perm("cases.counsel_case"):
-        raise TransitionRefused(_("This step cannot be taken now."), details=[_("Only a counsellor or office manager may take this step.")])
-    if case.state not in (State.ORIENTATION, State.VOLUNTARY_RETURN):
-        raise TransitionRefused(_("This step cannot be taken now."), details=[_("Escalation can only be proposed during orientation or voluntary return.")])
+    reasons = escalation_proposal_refusals(case, actor)
     if not motivation.strip():
-        raise TransitionRefused(_("This step cannot be taken now."), details=[_("A written motivation is required to escalate to forced return.")])
+        reasons.append(_("A written motivation is required to escalate to forced return."))
+    if reasons:
+        raise TransitionRefused(_("This step cannot be taken now."), details=reasons)
     case.escalation_proposed_at = timezone.now()
     case.escalation_motivation = motivation
     case.save(update_fields=["escalation_proposed_at", "escalation_motivation", "updated_at"])
