@@ -96,6 +96,23 @@ def pytest_collection_modifyitems(config, items):
             kwargs = dict(marker.kwargs) if marker else {}
             kwargs.update(transaction=True, serialized_rollback=True)
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+            item.fixturenames.insert(0, "_serialized_snapshot")
+
+
+@pytest.fixture(scope="session")
+def _serialized_snapshot(django_db_setup):
+    """Keep the migrated database's snapshot where every connection object finds it.
+
+    Django keeps it on the connection object that created the test database; Playwright and
+    schemathesis can make the main thread use another wrapper object, and then serialized
+    rollback would silently do nothing (and the flush would not be inhibited)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    snapshot = getattr(wrapper, "_test_serialized_contents", None)
+    if snapshot:
+        type(wrapper)._test_serialized_contents = snapshot
+    yield
 
 
 @pytest.hookimpl(hookwrapper=True)
