@@ -3,7 +3,7 @@ links and the CSV exports, so a figure and the list behind it can never disagree
 
 URL contract (GET parameters of the caseload page, ``cases:caseload``):
     q                 search: name, national number, dossier number or order reference
-    state             repeatable; or "open" / "terminal"
+    state             repeatable; or "open" (the default when absent) / "terminal" / "all"
     target_group      a TargetGroup value
     office            office id          counsellor   user id, or "none" for unassigned
     flag              repeatable: public_order, nuisance, vulnerable, minor_children, unaccompanied_minor
@@ -32,7 +32,8 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from cases.identity import normalise_national_number
 from cases.models import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, Case, OrderToLeave, Placement, State, TargetGroup
@@ -93,7 +94,9 @@ class CaseloadFilter:
     @classmethod
     def from_params(cls, params) -> CaseloadFilter:
         states = []
-        for value in params.getlist("state") if hasattr(params, "getlist") else params.get("state", []):
+        # No state at all means the open cases (what a counsellor works on); "all" means every state.
+        raw_states = (params.getlist("state") if hasattr(params, "getlist") else params.get("state", [])) or ["open"]
+        for value in raw_states:
             if value == "open":
                 states += [s.value for s in OPEN_STATES]
             elif value == "terminal":
@@ -228,6 +231,8 @@ def _search(q: str) -> Q:
 
 def caseload_url(**params) -> str:
     """A link to the caseload filtered as given, e.g. caseload_url(state="orientation", office=3)."""
+    # Links are exact: without a state they count every state, so they say so ("all").
+    params.setdefault("state", "all")
     query = []
     for key, value in params.items():
         if value is None or value is False or value == "":
@@ -238,3 +243,39 @@ def caseload_url(**params) -> str:
             query.append((key, "1" if value is True else value))
     url = reverse("cases:caseload")
     return f"{url}?{urlencode(query)}" if query else url
+
+
+# Filters that dashboards' links set but the caseload form does not show: the page names them.
+EXTRA_FILTERS = {
+    "outcome_since": lambda v: _("outcome from %(date)s") % {"date": v},
+    "outcome_until": lambda v: _("outcome until %(date)s") % {"date": v},
+    "ordered_since": lambda v: _("order notified from %(date)s") % {"date": v},
+    "ordered_until": lambda v: _("order notified until %(date)s") % {"date": v},
+    "returned_since": lambda v: _("returned from %(date)s") % {"date": v},
+    "returned_until": lambda v: _("returned until %(date)s") % {"date": v},
+    "state_since": lambda v: _("in this state since %(date)s or later") % {"date": v},
+    "state_until": lambda v: _("in this state since %(date)s or earlier") % {"date": v},
+    "nationality": lambda v: _("nationality %(country)s") % {"country": v},
+    "repeat_order": lambda v: _("more than one order"),
+    "overdue_outcome": lambda v: _("outcome of a conversation overdue"),
+    "escalation_proposed": lambda v: _("escalation proposed"),
+    "lose_contact_proposed": lambda v: _("losing contact proposed"),
+    "facility": lambda v: _("placed in facility no. %(id)s today") % {"id": v},
+}
+
+
+def extra_filters(params) -> list[tuple[str, str, str]]:
+    """(parameter, value, description) of the active filters the form does not show."""
+    found = []
+    for key, describe in EXTRA_FILTERS.items():
+        value = (params.get(key) or "").strip()
+        if not value:
+            continue
+        if key.endswith(("_since", "_until")):
+            day = _date(value)
+            if day is None:
+                continue
+            found.append((key, value, describe(formats.date_format(day))))
+        else:
+            found.append((key, value, describe(value)))
+    return found

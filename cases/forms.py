@@ -46,7 +46,7 @@ class CaseloadFilterForm(forms.Form):
     )
     state = forms.ChoiceField(
         label=_("State"), required=False,
-        choices=[("", _("Any state")), ("open", _("All open cases")), ("terminal", _("All finished cases")), *State.choices],
+        choices=[("open", _("All open cases")), ("all", _("Any state")), ("terminal", _("All finished cases")), *State.choices],
     )
     target_group = forms.ChoiceField(label=_("Target group"), required=False, choices=[("", _("Any target group")), *TargetGroup.choices])
     office = forms.ChoiceField(label=_("Office"), required=False)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url
 
 from cases import legal, services
-from cases.caseload import CaseloadFilter
+from cases.caseload import CaseloadFilter, extra_filters
 from cases.forms import (
     AddressForm,
     BestInterestForm,
@@ -106,7 +106,7 @@ def _caseload_page(request):
     total = cases.order_by()[: COUNT_CAP + 1].count()
     offices, counsellors = caseload_choices(request.user)
     initial = {key: params.getlist(key) if key == "flag" else params.get(key) for key in params}
-    initial["state"] = params.get("state", "")
+    initial["state"] = params.get("state") or "open"
     form = CaseloadFilterForm(initial=initial, offices=offices, counsellors=counsellors)
     base_query = request.GET.copy()
     base_query.pop("page", None)
@@ -122,6 +122,7 @@ def _caseload_page(request):
         "total_capped": total > COUNT_CAP,
         "sort": caseload_filter.sort,
         "searching": bool(caseload_filter.q),
+        "extra_filters": extra_filters(params),
         "today": timezone.localdate(),
         "nav": "caseload",
     }

@@ -11,6 +11,7 @@ import pytest
 from django.http import QueryDict
 
 from cases.caseload import CaseloadFilter
+from cases.models import OPEN_STATES
 from cases.selectors import cases_visible_to
 from counselling.dashboards import selectors
 
@@ -130,7 +131,11 @@ def test_case_export_is_the_filtered_caseload(world, client):
     response = client.get("/dashboards/export/cases.csv", {"state": "open", "no_planned": "1"})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == 2 and {r["state"] for r in rows} == {"registered"}
-    everything = client.get("/dashboards/export/cases.csv")
+    # Like the caseload page: no state means the open cases, "all" every state.
+    open_only = client.get("/dashboards/export/cases.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(open_only.streaming_content).decode())))
+    assert len(rows) == cases_visible_to(world.manager).filter(state__in=OPEN_STATES).count()
+    everything = client.get("/dashboards/export/cases.csv", {"state": "all"})
     rows = list(csv.DictReader(io.StringIO(b"".join(everything.streaming_content).decode())))
     assert len(rows) == cases_visible_to(world.manager).count() == 15
     assert {r["office"] for r in rows} == {world.office.code}
