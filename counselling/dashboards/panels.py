@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_countries import countries
 
 from cases.caseload import caseload_url
@@ -110,7 +111,7 @@ def short_labels() -> dict[str, str]:
     """Column headings where many figures stand side by side."""
     return {
         **figure_labels(),
-        "open": _("Open"),
+        "open": pgettext("dashboard column: open cases", "Open"),
         "no_planned": _("No planned conversation"),
         "overdue_outcome": _("Waiting for an outcome"),
         "deadline_7": _("Deadline ≤ 7 days"),
@@ -209,7 +210,8 @@ def weekly_chart(weeks: list[Week], **scope) -> str:
         s.urls = [conversations_url(status=status, since=w.monday.isoformat(), until=w.sunday.isoformat(), **scope) for w in weeks]
     notes = [f"{w.show_up_rate * 100:.0f}%" if w.show_up_rate is not None else "–" for w in weeks]
     described = "; ".join(
-        f"{week_label(w).replace(chr(10), ' ')}: {w.held} {_('held')}, {w.no_show} {_('no-show')}, {w.planned} {_('awaiting outcome')}"
+        _("%(week)s: %(held)s held, %(no_show)s no-show, %(planned)s awaiting outcome")
+        % {"week": week_label(w).replace(chr(10), " "), "held": w.held, "no_show": w.no_show, "planned": w.planned}
         for w in weeks
     )
     return charts.column_chart(
@@ -275,7 +277,10 @@ def office_page(dashboard: OfficeDashboard) -> dict:
                     charts.Series(_("Waiting for an outcome"), [row[3].value for row in counsellors.rows],
                                   [row[3].url for row in counsellors.rows])],
             stacked=False, title=_("Caseload per counsellor"),
-            desc="; ".join(f"{row[0]}: {row[1].value} {_('open')}, {row[3].value} {_('waiting for an outcome')}" for row in counsellors.rows),
+            desc="; ".join(
+                _("%(who)s: %(open)s open, %(waiting)s waiting for an outcome") % {"who": row[0], "open": row[1].value, "waiting": row[3].value}
+                for row in counsellors.rows
+            ),
         ) if counsellors.rows else "",
         "weekly_chart": weekly_chart(dashboard.weeks, **scope),
         "outcome_chart": bars_from_table(tables["outcomes"], title=_("Outcomes in the last 12 months")),
@@ -431,8 +436,11 @@ def eurostat_chart(table: Table, limit: int = 10) -> str:
         charts.Series(_("Returned voluntarily"), [r[3].value for r in rows], [r[3].url for r in rows]),
         charts.Series(_("Returned by force"), [r[4].value for r in rows], [r[4].url for r in rows]),
     ]
-    desc = "; ".join(f"{label}: {r[2].value} {_('ordered')}, {r[3].value} {_('voluntary')}, {r[4].value} {_('by force')}"
-                     for label, r in zip(labels, rows, strict=True))
+    desc = "; ".join(
+        _("%(country)s: %(ordered)s ordered, %(voluntary)s voluntary, %(forced)s by force")
+        % {"country": label, "ordered": r[2].value, "voluntary": r[3].value, "forced": r[4].value}
+        for label, r in zip(labels, rows, strict=True)
+    )
     return charts.hbar_chart(labels=labels, series=series, stacked=False, width=760,
                              title=_("Ordered to leave and returned, top %(n)s citizenships") % {"n": len(rows)}, desc=desc)
 
