@@ -19,8 +19,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# The compiled catalogues are committed; with gettext installed they are rebuilt from the sources.
 messages: install
-	$(PY) manage.py compilemessages --ignore=.venv --verbosity 0
+	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages --ignore=.venv --verbosity 0; \
+	 else echo "gettext is not installed: using the committed .mo files"; fi
 
 run: install messages
 	$(PY) manage.py migrate --noinput
