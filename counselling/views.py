@@ -167,13 +167,20 @@ def plan_conversation(request, case_id: int):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def reschedule_conversation(request, case_id: int, conversation_id: int):
+def _planned_conversation(request, case_id: int, conversation_id: int):
+    """The case (visibility-checked) and its planned conversation, or None with a message."""
     case = access_case(actor=request.user, case_id=case_id, log_via="web")
     conversation = case.conversations.filter(pk=conversation_id, status=Conversation.Status.PLANNED).select_related("office").first()
     if conversation is None:
         messages.info(request, _("This conversation is no longer planned."))
+    return case, conversation
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reschedule_conversation(request, case_id: int, conversation_id: int):
+    case, conversation = _planned_conversation(request, case_id, conversation_id)
+    if conversation is None:
         return redirect(_case_url(case))
     domain_error = None
     if request.method == "POST":
@@ -212,10 +219,8 @@ def reschedule_conversation(request, case_id: int, conversation_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel_conversation(request, case_id: int, conversation_id: int):
-    case = access_case(actor=request.user, case_id=case_id, log_via="web")
-    conversation = case.conversations.filter(pk=conversation_id, status=Conversation.Status.PLANNED).select_related("office").first()
+    case, conversation = _planned_conversation(request, case_id, conversation_id)
     if conversation is None:
-        messages.info(request, _("This conversation is no longer planned."))
         return redirect(_case_url(case))
     domain_error = None
     form = CancelForm(request.POST or None)
