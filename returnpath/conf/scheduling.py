@@ -48,6 +48,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counselling.sweep", "schedule": crontab(minute=35), "args": ("warn_deadlines",),
         "options": {"expires": 3600},
     },
+    # Data protection (DESIGN §7) and API housekeeping, at night.
+    "pseudonymise-expired-cases": {
+        "task": "cases.pseudonymise_expired", "schedule": crontab(hour=2, minute=15), "options": {"expires": 6 * 3600},
+    },
+    "purge-idempotency-keys": {
+        "task": "cases.purge_idempotency_keys", "schedule": crontab(hour=2, minute=45), "options": {"expires": 6 * 3600},
+    },
 }
 # A killed worker's unacked task comes back once the visibility timeout passes; sweeps are
 # short, so an hour (the settings default) is plenty, and nothing waits on it: the next beat

@@ -26,3 +26,14 @@ def test_only_people_whose_cases_all_ended_long_ago_are_pseudonymised(settings):
     assert Person.objects.get(pk=recent.person.pk).pseudonymised_at is None
     assert Person.objects.get(pk=still_open.person.pk).pseudonymised_at is None
     assert pseudonymise_expired_cases() == 0  # idempotent
+
+
+def test_housekeeping_runs_every_night():
+    from django.conf import settings
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"cases.pseudonymise_expired", "cases.purge_idempotency_keys"} <= tasks
+    from returnpath.celery import app
+
+    app.loader.import_default_modules()
+    assert {"cases.pseudonymise_expired", "cases.purge_idempotency_keys"} <= set(app.tasks)

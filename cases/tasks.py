@@ -1,0 +1,17 @@
+"""Housekeeping of the case core (Celery beat, daily): thin tasks that call a service."""
+
+from celery import shared_task
+
+from cases.api.idempotency import purge_expired
+from cases.services.retention import pseudonymise_expired_cases
+
+
+@shared_task(name="cases.pseudonymise_expired", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def pseudonymise_expired() -> int:
+    """Idempotent: people already pseudonymised are skipped."""
+    return pseudonymise_expired_cases()
+
+
+@shared_task(name="cases.purge_idempotency_keys", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def purge_idempotency_keys() -> int:
+    return purge_expired()
