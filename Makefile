@@ -50,8 +50,13 @@ schema: install
 docs: install
 	$(PY) manage.py trajectory_diagram --write docs/trajectory.md
 
+# Benchmarks print ratios against a baseline measured in the same run. Each works in its own
+# scratch database on the PostgreSQL server of BENCH_PG (dropped and recreated: never real data).
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: install
-	$(PY) bench/run_all.py
+	DATABASE_URL=$(BENCH_PG)/returnpath_bench_planning $(PY) bench/planning.py --cases 2000
+	DATABASE_URL=$(BENCH_PG)/returnpath_bench_api $(PY) bench/api_batch.py 300
+	DATABASE_URL=$(BENCH_PG)/returnpath_bench_dashboards $(PY) bench/dashboards.py --sizes 20000 100000
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .celery-broker staticfiles
