@@ -54,9 +54,9 @@ docs: install
 # scratch database on the PostgreSQL server of BENCH_PG (dropped and recreated: never real data).
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: install
-	DATABASE_URL=$(BENCH_PG)/returnpath_bench_planning $(PY) bench/planning.py --cases 2000
-	DATABASE_URL=$(BENCH_PG)/returnpath_bench_api $(PY) bench/api_batch.py 300
-	DATABASE_URL=$(BENCH_PG)/returnpath_bench_dashboards $(PY) bench/dashboards.py --sizes 20000 100000
+	DATABASE_URL=$(BENCH_PG)/returnpath_planning_bench $(PY) bench/planning.py --cases 2000
+	DATABASE_URL=$(BENCH_PG)/returnpath_api_bench $(PY) bench/api_batch.py 300
+	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/dashboards.py --sizes 20000 100000
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .celery-broker staticfiles
