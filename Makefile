@@ -56,6 +56,7 @@ BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: install
 	DATABASE_URL=$(BENCH_PG)/returnpath_planning_bench $(PY) bench/planning.py --cases 2000
 	DATABASE_URL=$(BENCH_PG)/returnpath_api_bench $(PY) bench/api_batch.py 300
+	-psql $(BENCH_PG)/postgres -qc "CREATE DATABASE returnpath_dashboards_bench" 2>/dev/null
 	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/dashboards.py --sizes 20000 100000
 
 clean:
