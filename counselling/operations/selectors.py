@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import COUNSELLED_STATES, Case
 from cases.selectors import cases_visible_to, is_coordinator
@@ -26,12 +27,47 @@ def may_see_operations(user) -> bool:
     )
 
 
+SWEEP_LABELS = {
+    "plan_missing_conversations": _("Plan missing conversations"),
+    "send_due_messages": _("Send invitations and reminders"),
+    "flag_overdue_conversations": _("Flag conversations without an outcome"),
+    "apply_no_show_rule": _("Apply the no-show rule"),
+    "warn_deadlines": _("Warn before deadlines and detention limits"),
+}
+COUNT_LABELS = {
+    "planned": _("planned"),
+    "unplannable": _("no free slot"),
+    "examined": _("examined"),
+    "invitations": _("invitations"),
+    "reminders": _("reminders"),
+    "retried": _("retried"),
+    "sent": _("sent"),
+    "failed": _("failed"),
+    "no_template": _("no template"),
+    "flagged": _("flagged"),
+    "proposed": _("proposed to the manager"),
+    "deadline": _("deadline warnings"),
+    "detention": _("detention warnings"),
+}
+
+
 @dataclass
 class SweepStatus:
     name: str
     last: SweepRun | None
     last_error: SweepRun | None
     running: bool
+
+    @property
+    def label(self) -> str:
+        return str(SWEEP_LABELS.get(self.name, self.name))
+
+    @property
+    def counts(self) -> list[tuple[str, int]]:
+        """What the last finished run did, in words."""
+        if self.last is None:
+            return []
+        return [(str(COUNT_LABELS.get(key, key)), value) for key, value in self.last.counts.items()]
 
 
 def sweep_statuses() -> list[SweepStatus]:
