@@ -124,7 +124,14 @@ def test_french_and_other_office(page, live_server, world):
     page.locator("form.lang button").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "fr"
-    assert "Maroc" in page.locator("#person").inner_text()  # a string Django's apps already translate
+    assert "Maroc" in page.locator("#person").inner_text()
+    # Our own interface, its state names and guard sentences are French too.
+    assert page.get_by_role("heading", name="Personne et ménage").is_visible()
+    assert page.get_by_role("link", name="Ma journée").is_visible()
+    page.get_by_role("link", name="Ma journée").click()
+    page.wait_for_load_state()
+    assert page.title().startswith("Ma journée")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.locator("form.logout button").click()
     page.wait_for_url("**/accounts/login/**")
 
