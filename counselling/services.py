@@ -303,6 +303,51 @@ def reschedule_conversation(
     )
 
 
+@transaction.atomic
+def log_conversation_and_plan_next(
+    *,
+    actor,
+    case_id: int,
+    conversation_id: int | None,
+    no_show: bool,
+    outcome: dict,
+    held_at: dt.datetime | None = None,
+    next_conversation: dict | None = None,
+) -> Conversation | None:
+    """The counsellor's one step: what happened, and when we meet next (all or nothing).
+
+    ``outcome`` holds the arguments of :func:`record_held_conversation` (or ``notes`` for a
+    no-show); ``next_conversation`` those of :func:`plan_conversation`. When the planner already
+    planned the next conversation meanwhile, it is moved to what the counsellor chose. Returns
+    the next planned conversation, if any.
+    """
+    if no_show:
+        record_no_show(actor=actor, case_id=case_id, conversation_id=conversation_id, note=outcome.get("notes", ""))
+    else:
+        record_held_conversation(actor=actor, case_id=case_id, conversation_id=conversation_id, held_at=held_at, **outcome)
+    if next_conversation is None:
+        return None
+    if not Case.objects.filter(pk=case_id, state__in=COUNSELLED_STATES).exists():
+        return None
+    planned = Conversation.objects.filter(case_id=case_id, status=Conversation.Status.PLANNED).first()
+    if planned is None:
+        return plan_conversation(actor=actor, case_id=case_id, **next_conversation)
+    unchanged = (
+        planned.planned_at == next_conversation["planned_at"]
+        and planned.mode == next_conversation["mode"]
+        and next_conversation.get("office_id") in (None, planned.office_id)
+        and next_conversation.get("counsellor_id") in (None, planned.counsellor_id)
+    )
+    if unchanged:
+        return planned
+    return reschedule_conversation(
+        actor=actor, case_id=case_id, conversation_id=planned.pk, planned_at=next_conversation["planned_at"],
+        reason=_("Adjusted by the counsellor when logging the previous conversation."),
+        counsellor_id=next_conversation.get("counsellor_id"), office_id=next_conversation.get("office_id"),
+        mode=next_conversation["mode"],
+    )
+
+
 def cancel_planned_when_counselling_ends(sender, *, case: Case, actor, from_state: str, to_state: str, **kwargs) -> None:
     """A case that ends or becomes untraceable keeps no planned conversation (receiver)."""
     if to_state in COUNSELLED_STATES:

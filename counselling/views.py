@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cases.models import COUNSELLED_STATES
 from cases.selectors import access_case
 from counselling import selectors, services
 from counselling.forms import CancelForm, LogConversationForm, Outcome, PlanConversationForm, RescheduleForm
@@ -50,26 +48,6 @@ def _planned_of(case) -> Conversation | None:
     return case.conversations.filter(status=Conversation.Status.PLANNED).select_related("office", "counsellor").first()
 
 
-def _plan_or_adjust(*, actor, case_id: int, next_conversation: dict) -> Conversation:
-    """Plan the next conversation; if the planner already planned one meanwhile, move it to what the user chose."""
-    planned = Conversation.objects.filter(case_id=case_id, status=Conversation.Status.PLANNED).first()
-    if planned is None:
-        return services.plan_conversation(actor=actor, case_id=case_id, **next_conversation)
-    same = (
-        planned.planned_at == next_conversation["planned_at"]
-        and planned.mode == next_conversation["mode"]
-        and (next_conversation["office_id"] in (None, planned.office_id))
-        and (next_conversation["counsellor_id"] in (None, planned.counsellor_id))
-    )
-    if same:
-        return planned
-    return services.reschedule_conversation(
-        actor=actor, case_id=case_id, conversation_id=planned.pk, planned_at=next_conversation["planned_at"],
-        reason=_("Adjusted by the counsellor when logging the previous conversation."),
-        counsellor_id=next_conversation["counsellor_id"], office_id=next_conversation["office_id"], mode=next_conversation["mode"],
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def log_conversation(request, case_id: int, conversation_id: int | None = None):
@@ -88,21 +66,12 @@ def log_conversation(request, case_id: int, conversation_id: int | None = None):
         form.setup_choices(case, request.user)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    if form.cleaned_data["outcome"] == Outcome.NO_SHOW:
-                        services.record_no_show(actor=request.user, case_id=case.pk, conversation_id=conversation.pk, note=form.cleaned_data["notes"])
-                    else:
-                        services.record_held_conversation(
-                            actor=request.user, case_id=case.pk, conversation_id=conversation.pk if conversation else None,
-                            held_at=form.cleaned_data.get("held_at"), **form.held_kwargs(),
-                        )
-                    next_conversation = None
-                    if form.cleaned_data["plan_next"]:
-                        case.refresh_from_db()
-                        if case.state in COUNSELLED_STATES:
-                            next_conversation = _plan_or_adjust(actor=request.user, case_id=case.pk, next_conversation=form.next_conversation())
-            except Conflict as error:
-                domain_error = error
+                next_conversation = services.log_conversation_and_plan_next(
+                    actor=request.user, case_id=case.pk, conversation_id=conversation.pk if conversation else None,
+                    no_show=form.cleaned_data["outcome"] == Outcome.NO_SHOW, held_at=form.cleaned_data.get("held_at"),
+                    outcome=form.held_kwargs() if form.cleaned_data["outcome"] != Outcome.NO_SHOW else {"notes": form.cleaned_data["notes"]},
+                    next_conversation=form.next_conversation() if form.cleaned_data["plan_next"] else None,
+                )
             except DomainError as error:
                 domain_error = error
             else:
