@@ -58,6 +58,7 @@ bench: install
 	DATABASE_URL=$(BENCH_PG)/returnpath_api_bench $(PY) bench/api_batch.py 300
 	-psql $(BENCH_PG)/postgres -qc "CREATE DATABASE returnpath_dashboards_bench" 2>/dev/null
 	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/dashboards.py --sizes 20000 100000
+	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/caseload.py --cases 100000
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .celery-broker staticfiles

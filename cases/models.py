@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -128,6 +129,9 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["family_name", "given_names"]),
             models.Index(fields=["family_name", "birth_date", "nationality"]),
+            # The caseload search compares case-insensitively (UPPER); name parts use trigram
+            # indexes on PostgreSQL (migration 0006).
+            models.Index(Upper("dossier_number"), name="person_dossier_upper"),
         ]
 
     def __str__(self) -> str:
@@ -472,6 +476,7 @@ class OrderToLeave(models.Model):
                 name="order_short_term_reasoned", condition=Q(departure_term_days__gte=30) | ~Q(term_reason="")
             ),
         ]
+        indexes = [models.Index(Upper("external_reference"), name="order_reference_upper")]
 
     def __str__(self) -> str:
         return self.external_reference
