@@ -13,6 +13,7 @@ import logging
 from celery import shared_task
 
 from counselling import messaging, sweeps
+from counselling.dashboards import cache as dashboard_cache
 from counselling.scheduling import plan_next_for_case
 
 logger = logging.getLogger("returnpath.tasks")
@@ -51,3 +52,8 @@ def enqueue(task, **kwargs) -> None:
         task.apply_async(kwargs=kwargs, retry=False)
     except Exception:  # broker unreachable: the database still says what is due
         logger.warning("Could not queue %s %s; the next sweep will do it", task.name, kwargs, exc_info=True)
+
+
+@shared_task(name="counselling.warm_dashboards", **IDEMPOTENT)
+def warm_dashboards() -> dict:
+    return dashboard_cache.warm_dashboards()

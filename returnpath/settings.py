@@ -196,6 +196,8 @@ SPECTACULAR_SETTINGS = {
 # Where a case goes when no office serves the person's postcode (no known address).
 RETURNPATH_DEFAULT_OFFICE_CODE = env.str("RETURNPATH_DEFAULT_OFFICE_CODE", default="BXL-1")
 RETURNPATH_RETENTION_DAYS = env.int("RETURNPATH_RETENTION_DAYS", default=365 * 5)
+# Dashboards are served from the cache for this many seconds (a beat task keeps them warm); 0: always live.
+RETURNPATH_DASHBOARD_MAX_AGE = env.int("RETURNPATH_DASHBOARD_MAX_AGE", default=300)
 RETURNPATH_SMS_BACKEND = env.str("RETURNPATH_SMS_BACKEND", default="counselling.sms.LoggingSmsBackend")
 
 EMAIL_BACKEND = env.str(

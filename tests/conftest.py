@@ -62,6 +62,12 @@ def _celery_in_memory():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _live_dashboards(settings):
+    """Dashboards computed on every request in tests (the cache has its own tests)."""
+    settings.RETURNPATH_DASHBOARD_MAX_AGE = 0
+
+
 def ensure_reference_data() -> None:
     """Roles and playbooks come from a data migration; a transactional test's flush removes them."""
     import importlib

@@ -19,13 +19,12 @@ from django.views.decorators.http import require_GET
 from cases.caseload import CaseloadFilter
 from cases.selectors import cases_visible_to
 from counselling.dashboards import exports, panels
+from counselling.dashboards.cache import cached_national_dashboard, cached_office_dashboard
 from counselling.dashboards.selectors import (
     Clock,
     Quarter,
     conversations_of,
     dashboard_offices,
-    national_dashboard,
-    office_dashboard,
     recent_quarters,
 )
 from counselling.models import Conversation
@@ -56,7 +55,8 @@ def _office_context(request):
         office = next((o for o in offices if o.pk == chosen), None)
         if office is None:  # not one of theirs: it does not exist for them
             raise Http404
-    dashboard = office_dashboard(user=request.user, office=office)
+    # Authorised above for this office: its cached figures are the same for everyone who may see it.
+    dashboard = cached_office_dashboard(office=office, refresh=request.GET.get("refresh") == "1")
     return {"nav": "office", "offices": offices, "office": office, "dashboard": dashboard, "clock": dashboard.clock,
             "export_query": f"office={office.pk}",
             **panels.office_page(dashboard)}
@@ -74,7 +74,8 @@ def _national_context(request):
     quarter = Quarter.parse(request.GET.get("quarter"), default=quarters[0])
     if quarter not in quarters:
         quarters = sorted({*quarters, quarter}, key=lambda q: (q.year, q.number), reverse=True)
-    dashboard = national_dashboard(user=request.user, quarter=quarter, clock=clock)
+    dashboard = cached_national_dashboard(quarter=quarter, refresh=request.GET.get("refresh") == "1")
+    clock = dashboard.clock
     return {"nav": "national", "quarters": quarters, "quarter": quarter, "dashboard": dashboard, "clock": clock,
             "export_query": f"quarter={quarter}",
             **panels.national_page(dashboard)}

@@ -48,6 +48,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counselling.sweep", "schedule": crontab(minute=35), "args": ("warn_deadlines",),
         "options": {"expires": 3600},
     },
+    # The dashboards' figures, recomputed before the cached ones expire (RETURNPATH_DASHBOARD_MAX_AGE).
+    "warm-dashboards": {
+        "task": "counselling.warm_dashboards", "schedule": 240.0, "options": {"expires": 240},
+    },
     # Data protection (DESIGN §7) and API housekeeping, at night.
     "pseudonymise-expired-cases": {
         "task": "cases.pseudonymise_expired", "schedule": crontab(hour=2, minute=15), "options": {"expires": 6 * 3600},

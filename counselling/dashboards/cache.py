@@ -1,0 +1,74 @@
+"""Dashboards served from a cache that a periodic task keeps warm (decision 005).
+
+The figures of an office are the same for everyone allowed to see that office, and the national
+figures the same for every coordinator, so a computed dashboard is cached per office (and per
+quarter nationally) — never per user, and only ever handed to a user the view has already
+authorised for that office. The page says when its figures were computed; "Refresh" recomputes.
+``RETURNPATH_DASHBOARD_MAX_AGE = 0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+
+from counselling.dashboards.selectors import (
+    Clock,
+    NationalDashboard,
+    OfficeDashboard,
+    Quarter,
+    national_dashboard,
+    office_dashboard,
+)
+from offices.models import Office
+
+VERSION = 1  # bump when the dashboards' dataclasses change shape
+
+
+def _key(kind: str, part) -> str:
+    return f"returnpath:dashboard:v{VERSION}:{kind}:{part}"
+
+
+def _fresh(found, max_age: int) -> bool:
+    if found is None:
+        return False
+    age = (Clock.start().now - found.clock.now).total_seconds()
+    return 0 <= age <= max_age
+
+
+def cached_office_dashboard(*, office: Office, refresh: bool = False) -> OfficeDashboard:
+    max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
+    key = _key("office", office.pk)
+    found = cache.get(key) if max_age and not refresh else None
+    if _fresh(found, max_age):
+        return found
+    dashboard = office_dashboard(user=None, office=office)
+    if max_age:
+        cache.set(key, dashboard, timeout=max_age)
+    return dashboard
+
+
+def cached_national_dashboard(*, quarter: Quarter, refresh: bool = False) -> NationalDashboard:
+    max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
+    key = _key("national", quarter)
+    found = cache.get(key) if max_age and not refresh else None
+    if _fresh(found, max_age):
+        return found
+    dashboard = national_dashboard(user=None, quarter=quarter)
+    if max_age:
+        cache.set(key, dashboard, timeout=max_age)
+    return dashboard
+
+
+def warm_dashboards() -> dict:
+    """Recompute the national dashboard (current quarter) and every counselling office's."""
+    if not settings.RETURNPATH_DASHBOARD_MAX_AGE:
+        return {"offices": 0, "national": 0}
+    quarter = Quarter.containing(Clock.start().today)
+    cached_national_dashboard(quarter=quarter, refresh=True)
+    offices = Office.objects.filter(kind__in=Office.COUNSELLING_KINDS, is_active=True)
+    count = 0
+    for office in offices:
+        cached_office_dashboard(office=office, refresh=True)
+        count += 1
+    return {"offices": count, "national": 1}
