@@ -348,6 +348,35 @@ def log_conversation_and_plan_next(
     )
 
 
+def hand_over_planned_conversation(sender, *, case: Case, actor, office, counsellor, **kwargs) -> None:
+    """A reassigned case's planned conversation goes with it (receiver of ``case_assigned``).
+
+    The new counsellor takes it over when free at that time and the place still fits; otherwise
+    it is cancelled with the reason, and the planner plans a new one with the new counsellor
+    after commit. Never a conversation left with someone who no longer follows the case.
+    """
+    if counsellor is None:
+        return
+    planned = Conversation.objects.select_for_update().filter(case=case, status=Conversation.Status.PLANNED).first()
+    if planned is None or planned.counsellor_id == counsellor.pk:
+        return
+    same_place = planned.mode != Conversation.Mode.OFFICE or office is None or planned.office_id == office.pk
+    if same_place and counsellor_is_free(counsellor=counsellor, start=planned.planned_at, minutes=planned.duration_minutes):
+        before = planned.counsellor
+        planned.counsellor = counsellor
+        planned.interpreter_language = interpreter_needed(case.person.languages, counsellor)
+        planned.save(update_fields=["counsellor", "interpreter_language"])
+        record_event(
+            case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_RESCHEDULED,
+            note=_("Handed over to the new counsellor."),
+            data={"conversation": planned.pk, "from": before.get_full_name() or before.get_username(),
+                  "to": counsellor.get_full_name() or counsellor.get_username()},
+        )
+        return
+    _cancel(case=case, conversation=planned, actor=actor,
+            reason=_("The case was reassigned: a new conversation is planned with the new counsellor."))
+
+
 def cancel_planned_when_counselling_ends(sender, *, case: Case, actor, from_state: str, to_state: str, **kwargs) -> None:
     """A case that ends or becomes untraceable keeps no planned conversation (receiver)."""
     if to_state in COUNSELLED_STATES:
