@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
@@ -16,7 +17,7 @@ from cases.identity import normalise_national_number
 from cases.models import OPEN_STATES, ApiClient, Case, CaseEvent, OrderToLeave, Person, Playbook, TargetGroup
 from cases.selectors import find_person_for_order
 from cases.services.events import record_event
-from cases.services.staffing import assign_case
+from cases.services.staffing import assign_case, choose_office
 from cases.signals import case_opened
 from returnpath.errors import Conflict, DomainError
 
@@ -132,6 +133,34 @@ def _identity_key(person: PersonData, national_number: str) -> str:
     return f"name:{person.family_name.casefold()}:{person.birth_date}:{person.nationality}"
 
 
+def _refresh_person(person: Person, data: PersonData) -> bool:
+    """A new order carries the person's latest known address and contact details: keep them.
+
+    Only what the order gives replaces what is known (an order without a phone number does not
+    erase one). Returns whether the address changed.
+    """
+    changed, moved = [], False
+    address = (data.street, data.postcode, data.municipality)
+    if data.postcode and address != (person.street, person.postcode, person.municipality):
+        person.street, person.postcode, person.municipality = address
+        person.address_invalid = False
+        person.address_updated_at = timezone.now()
+        changed += ["street", "postcode", "municipality", "address_invalid", "address_updated_at"]
+        moved = True
+    for name in ("phone", "email"):
+        value = getattr(data, name)
+        if value and value != getattr(person, name):
+            setattr(person, name, value)
+            changed.append(name)
+    languages = [code for code in data.languages if code not in person.languages]
+    if languages:
+        person.languages = [*person.languages, *languages]
+        changed.append("languages")
+    if changed:
+        person.save(update_fields=changed)
+    return moved
+
+
 @transaction.atomic
 def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = None) -> OrderResult:
     """Record an order to leave: a new case, or the person's open case for a repeat order.
@@ -167,8 +196,10 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
         nationality=data.person.nationality,
     )
     case = None
+    moved = False
     if person is not None:
         case = Case.objects.select_for_update(of=("self",)).filter(person=person, state__in=OPEN_STATES).first()
+        moved = _refresh_person(person, data.person)
     else:
         person = Person.objects.create(
             family_name=data.person.family_name,
@@ -239,5 +270,11 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
     else:
         record_event(case=case, actor=actor, kind=CaseEvent.Kind.ORDER_ATTACHED,
                      data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
+        if moved:
+            record_event(case=case, actor=actor, kind=CaseEvent.Kind.ADDRESS_CHANGED,
+                         data={"postcode": person.postcode, "order": data.external_reference})
+            # A counsellor close to home: a move to another region moves the case to its office.
+            if choose_office(postcode=person.postcode if person.has_known_address else "") != case.office:
+                assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
     return OrderResult(case=case, order=order, created=True, case_created=case_created)
 
