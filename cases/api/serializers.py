@@ -97,7 +97,7 @@ class IsoDate(serializers.DateField):
 class CountryCode(serializers.CharField):
     """ISO 3166-1 alpha-2 or alpha-3; answered as alpha-2."""
 
-    default_error_messages = {"invalid_country": _("“%(value)s” is not an ISO 3166-1 alpha-2 or alpha-3 country code.")}
+    default_error_messages = {"invalid_country": _("“{value}” is not an ISO 3166-1 alpha-2 or alpha-3 country code.")}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 3)
@@ -114,7 +114,7 @@ class CountryCode(serializers.CharField):
 
 
 class LanguageCode(serializers.CharField):
-    default_error_messages = {"invalid_language": _("“%(value)s” is not an ISO 639-1 language code.")}
+    default_error_messages = {"invalid_language": _("“{value}” is not an ISO 639-1 language code.")}
 
     def __init__(self, **kwargs):
         super().__init__(max_length=2, min_length=2, **kwargs)

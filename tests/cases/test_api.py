@@ -188,6 +188,10 @@ def test_every_field_error_at_once_with_paths(api_register):
     }
     pointers = {e["pointer"] for e in body["errors"]}
     assert "/person/address/postcode" in pointers and "/person/languages/1" in pointers
+    details = {e["attr"]: e["detail"] for e in body["errors"]}
+    # The sentences name the wrong value, never a raw placeholder.
+    assert "“XX”" in details["person.languages.1"] or "“xx”" in details["person.languages.1"]
+    assert not any("%(" in d or "{" in d for d in details.values())
     assert Case.objects.count() == 0
 
 
