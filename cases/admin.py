@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
+from cases.selectors import cases_visible_to
 from returnpath import roles
 
 User = get_user_model()
@@ -190,7 +191,9 @@ class CaseAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.person)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("person", "office", "counsellor", "playbook")
+        # The admin is no back door: the same visibility rule as everywhere (superusers see all).
+        cases = super().get_queryset(request).select_related("person", "office", "counsellor", "playbook")
+        return cases if request.user.is_superuser else cases.filter(pk__in=cases_visible_to(request.user).values("pk"))
 
     def has_add_permission(self, request):
         return False
@@ -224,6 +227,12 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ("family_name", "given_names", "=national_number", "=dossier_number")
     show_full_result_count = False
     inlines = (PersonCaseInline,)
+
+    def get_queryset(self, request):
+        people = super().get_queryset(request)
+        if request.user.is_superuser:
+            return people
+        return people.filter(pk__in=cases_visible_to(request.user).values("person_id"))
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Person._meta.fields if f.name != "id"]

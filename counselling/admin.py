@@ -5,8 +5,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from cases.selectors import cases_visible_to
 from counselling import messaging
 from counselling.models import Conversation, MessageTemplate, OutboundMessage, SweepRun
+
+
+def visible_only(request, queryset, case_path: str):
+    """The admin is no back door: rows of cases the user may not see elsewhere are not listed."""
+    if request.user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{case_path}__in": cases_visible_to(request.user).values("pk")})
 
 
 @admin.register(Conversation)
@@ -16,10 +24,14 @@ class ConversationAdmin(admin.ModelAdmin):
     date_hierarchy = "planned_at"
     search_fields = ("case__id", "counsellor__username", "counsellor__last_name")
     raw_id_fields = ("case", "counsellor", "office")
-    readonly_fields = (
-        "case", "counsellor", "office", "status", "planned_at", "is_intake", "outcome_recorded_at", "outcome_recorded_by",
-        "invitation_sent_at", "reminder_sent_at", "overdue_flagged_at", "created_at",
-    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Read-only: outcomes change the case's derived fields and its timeline, so only the
+        # services write them (the counsellor's page, the API, the planner).
+        return [field.name for field in self.model._meta.fields]
+
+    def get_queryset(self, request):
+        return visible_only(request, super().get_queryset(request), "case")
 
     def has_add_permission(self, request):
         return False  # planned through the services (constraints, events, derived fields)
@@ -54,6 +66,9 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+    def get_queryset(self, request):
+        return visible_only(request, super().get_queryset(request), "conversation__case")
 
     def has_add_permission(self, request):
         return False

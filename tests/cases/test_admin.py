@@ -142,3 +142,18 @@ def test_person_and_office_changelists_stay_flat(admin_client, django_assert_max
 
 def test_conversation_factory_exists_for_world(world):
     assert Conversation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_an_administrator_only_the_cases_they_may_see(client, office, other_office, counsellor):
+    from returnpath import roles
+
+    mine = f.CaseFactory(office=office, counsellor=counsellor)
+    theirs = f.CaseFactory(office=other_office)
+    administrator = f.staff(username="admin.office", office=office, groups=[roles.ADMINISTRATOR])
+    administrator.is_staff = True
+    administrator.save()
+    client.force_login(administrator)
+    assert client.get(f"/admin/cases/case/{mine.pk}/change/").status_code == 200
+    assert client.get(f"/admin/cases/case/{theirs.pk}/change/").status_code == 302  # "does not exist" → back to the list
+    assert client.get(f"/admin/cases/person/{theirs.person.pk}/change/").status_code == 302
