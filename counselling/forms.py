@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from cases.languages import language_choices
 from counselling.models import Conversation
 from offices.models import Membership, Office
 
@@ -54,14 +55,17 @@ class NextConversationFields(forms.Form):
     next_mode = forms.ChoiceField(label=_("How"), choices=Conversation.Mode.choices, required=False)
     next_office = forms.ModelChoiceField(label=_("Office"), queryset=Office.objects.none(), required=False)
     next_counsellor = CounsellorChoiceField(label=_("Counsellor"), queryset=User.objects.none(), required=False)
-    next_interpreter_language = forms.CharField(
-        label=_("Interpreter language"), required=False, max_length=8,
-        help_text=_("ISO code of the language, e.g. ar, ti, ps. Leave empty when no interpreter is needed."),
+    next_interpreter_language = forms.ChoiceField(
+        label=_("Interpreter"), required=False,
+        help_text=_("The person's languages come first. Choose “No interpreter” when you share a language."),
     )
 
     def setup_choices(self, case, user) -> None:
         self.fields["next_office"].queryset = offices_for(case, user).order_by("name")
         self.fields["next_counsellor"].queryset = counsellors_of(case.office)
+        self.fields["next_interpreter_language"].choices = [
+            ("", _("No interpreter")), *language_choices(first=case.person.languages),
+        ]
 
     def next_conversation(self) -> dict:
         data = self.cleaned_data

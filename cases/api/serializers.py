@@ -17,8 +17,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField, get_error_detail
 
-from cases.api.codes import ISO_639_1
 from cases.identity import normalise_national_number
+from cases.languages import ISO_639_1
 from cases.models import Case, CaseEvent, LegalProcedure, Person, State, TargetGroup
 from cases.services.orders import OrderData, PersonData, validate_order
 

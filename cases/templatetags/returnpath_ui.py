@@ -9,6 +9,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cases import languages
+
 register = template.Library()
 
 
@@ -63,16 +65,7 @@ def urgency(days: int | None) -> str:
 
 @register.filter
 def language_name(code: str) -> str:
-    """The name of an ISO 639-1 language in the interface language (CLDR data via Babel)."""
-    from babel import Locale, UnknownLocaleError
-    from django.utils.text import capfirst
-    from django.utils.translation import get_language
-
-    try:
-        name = Locale.parse(get_language() or "en").languages.get(code)
-    except (ValueError, UnknownLocaleError):
-        name = None
-    return capfirst(name) if name else code
+    return languages.language_name(code)
 
 
 @register.filter
