@@ -57,6 +57,12 @@ class Node:
     def text_y(self) -> float:
         return self.y + NODE_H / 2 + 5
 
+    @property
+    def squeeze(self) -> int | None:
+        """Long labels (French, Dutch) are fitted into the box rather than running out of it."""
+        characters = len(self.label) + (2 if self.current else 0)
+        return NODE_W - 12 if characters * 7 > NODE_W - 12 else None
+
 
 @dataclass
 class Edge:
