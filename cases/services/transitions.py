@@ -10,11 +10,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Min
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, State
+from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import record_event
 from cases.services.placements import end_placement_when_case_ends
@@ -134,6 +135,16 @@ def _required(value, message) -> list[str]:
     return []
 
 
+def _not_before_the_order(case_id: int, day: dt.date | None, message) -> list[str]:
+    """An outcome cannot predate the order it answers (checked after visibility in ``_take``)."""
+    if day is None:
+        return []
+    first = OrderToLeave.objects.filter(case_id=case_id).aggregate(first=Min("notified_on"))["first"]
+    if first and day < first:
+        return [message % {"date": formats.date_format(first)}]
+    return []
+
+
 def _not_in_future(day: dt.date | None, message) -> list[str]:
     if day is not None and day > timezone.localdate():
         return [message]
@@ -195,6 +206,9 @@ def confirm_departure(
 ) -> Case:
     errors = _required(departed_on, _("Give the departure date."))
     errors += _not_in_future(departed_on, _("The departure date cannot be in the future."))
+    errors += _not_before_the_order(case_id, departed_on, _("The departure date cannot be before the order was notified (%(date)s)."))
+    if str(destination_country).upper() == "BE":
+        errors.append(_("The destination cannot be Belgium: a departure leaves the territory."))
     if evidence not in Case.DepartureEvidence.values:
         errors.append(_("Choose the evidence of departure (boarding pass, border stamp or partner confirmation)."))
     return _take(
@@ -218,6 +232,7 @@ def escalate_to_forced_return(*, actor, case_id: int, motivation: str, expected_
 def confirm_removal(*, actor, case_id: int, removed_on: dt.date | None, expected_state: str | None = None) -> Case:
     errors = _required(removed_on, _("Give the removal date."))
     errors += _not_in_future(removed_on, _("The removal date cannot be in the future."))
+    errors += _not_before_the_order(case_id, removed_on, _("The removal date cannot be before the order was notified (%(date)s)."))
     return _take(
         actor=actor, case_id=case_id, name="confirm_removal", expected_state=expected_state, input_errors=errors,
         removed_on=removed_on, data={"removed_on": removed_on.isoformat() if removed_on else None},

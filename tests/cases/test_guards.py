@@ -513,3 +513,22 @@ def test_after_an_escalation_voluntary_return_needs_a_new_agreement(office, coun
     counselling.record_held_conversation(actor=counsellor, case_id=case.pk, conversation_id=None, stance="agrees",
                                          discussed_voluntary_return=True)
     assert services.agree_voluntary_return(actor=counsellor, case_id=case.pk).state == State.VOLUNTARY_RETURN
+
+
+@pytest.mark.django_db
+def test_a_departure_cannot_predate_the_order_nor_go_to_belgium(office, counsellor):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cases import services
+    from returnpath.errors import TransitionRefused
+
+    case = f.CaseFactory(office=office, counsellor=counsellor, state="voluntary_return")
+    f.OrderFactory(case=case, notified_on=timezone.localdate() - dt.timedelta(days=10), issued_on=timezone.localdate() - dt.timedelta(days=11))
+    with pytest.raises(TransitionRefused) as refused:
+        services.confirm_departure(
+            actor=counsellor, case_id=case.pk, departed_on=dt.date(2001, 1, 1), evidence="boarding_pass", destination_country="BE"
+        )
+    reasons = " ".join(refused.value.details)
+    assert "before the order was notified" in reasons and "cannot be Belgium" in reasons
