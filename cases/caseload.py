@@ -36,7 +36,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases.identity import normalise_national_number
-from cases.models import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, Case, OrderToLeave, Person, Placement, State, TargetGroup
+from cases.models import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, Case, OrderToLeave, Person, Placement, State, TargetGroup, fold_for_search
 
 FLAGS = ("public_order", "nuisance", "vulnerable", "minor_children", "unaccompanied_minor")
 SORTS = {
@@ -214,13 +214,23 @@ class CaseloadFilter:
 
 
 def _search(q: str) -> Q:
-    """Name (part), dossier number, national number, order reference or case number.
+    """Name (any words of it, in any order, accents ignored), dossier number, national number,
+    order reference or case number ("45" or "#45").
 
     The person and order conditions are subqueries of their own tables, so PostgreSQL answers
-    each from its index (trigram indexes for name parts, see migration 0005) instead of
-    scanning every visible case's person and orders.
+    each from its index (trigram indexes on the folded name, see migrations 0006 and 0008)
+    instead of scanning every visible case's person and orders.
     """
-    people = Q(family_name__icontains=q) | Q(given_names__icontains=q) | Q(dossier_number__iexact=q)
+    q = q.strip()
+    number = q.lstrip("#").strip()
+    words = fold_for_search(q).split()
+    people = Q(dossier_number__iexact=q)
+    if words:
+        name = Q()
+        for word in words:
+            name &= Q(search_name__contains=word)
+        # People created in bulk (imports) may not have a folded name yet: their name matches as typed.
+        people |= name | Q(search_name="", family_name__icontains=q)
     digits = "".join(ch for ch in q if ch.isdigit())
     if len(digits) == 11:
         try:
@@ -230,8 +240,8 @@ def _search(q: str) -> Q:
     matches = Case.objects.filter(person__in=Person.objects.filter(people)).order_by().values("pk").union(
         OrderToLeave.objects.filter(external_reference__iexact=q).order_by().values("case_id")
     )
-    if q.isdigit() and len(q) < 11:
-        matches = matches.union(Case.objects.filter(pk=int(q)).order_by().values("pk"))
+    if number.isdigit() and len(number) < 11:
+        matches = matches.union(Case.objects.filter(pk=int(number)).order_by().values("pk"))
     return Q(pk__in=matches)
 
 

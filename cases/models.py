@@ -7,6 +7,7 @@ Transitions change fields in memory only; every save, event and side effect happ
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -93,6 +94,13 @@ class Playbook(models.Model):
         return int(self.cadence_by_state.get(state, self.cadence_days))
 
 
+def fold_for_search(text: str) -> str:
+    """Lower case without accents or punctuation, one space between words (search and its index)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
+
+
 class Person(models.Model):
     class Sex(models.TextChoices):
         FEMALE = "F", _("Female")
@@ -120,6 +128,8 @@ class Person(models.Model):
     address_updated_at = models.DateTimeField(_("address updated"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    # Given and family names folded for search: lower case, no accents ("Doğan Aïssatou" → "dogan aissatou").
+    search_name = models.CharField(max_length=310, blank=True, editable=False)
     pseudonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -137,9 +147,16 @@ class Person(models.Model):
     def __str__(self) -> str:
         return f"{self.family_name.upper()}, {self.given_names}".strip(", ")
 
+    def save(self, *args, **kwargs):
+        self.search_name = fold_for_search(f"{self.given_names} {self.family_name}")
+        if kwargs.get("update_fields") is not None and {"given_names", "family_name"} & set(kwargs["update_fields"]):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         return f"{self.given_names} {self.family_name}".strip()
+
 
     @property
     def has_known_address(self) -> bool:
