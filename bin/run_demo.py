@@ -11,6 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 python = sys.executable
+# A demo shows what users see: the application's own error pages, not Django's debug pages.
+os.environ.setdefault("DJANGO_DEBUG", "false")
 
 worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
     [python, "-m", "celery", "-A", "returnpath", "worker", "--beat", "--loglevel", "INFO", "--concurrency", "2",
