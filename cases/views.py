@@ -210,6 +210,8 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
         }),
         "best_interest_form": bound.get("best_interest") or BestInterestForm(initial={"outcome": case.best_interest_outcome}),
         "planned": planned,
+        # A conversation's outcome can be logged from its day on (counselling.services says the same).
+        "planned_is_due": planned is not None and timezone.localdate(planned.planned_at) <= timezone.localdate(),
         "events": events,
         "timeline_page": page,
         "timeline_more": timeline_more,

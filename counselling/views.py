@@ -60,6 +60,8 @@ def log_conversation(request, case_id: int, conversation_id: int | None = None):
             messages.info(request, _("This conversation already has an outcome."))
             return redirect(_case_url(case))
     walk_in = conversation is None
+    # A walk-in leaves the conversation already planned alone unless the counsellor moves it.
+    already_planned = _planned_of(case) if walk_in else None
     domain_error = None
     if request.method == "POST":
         form = LogConversationForm(request.POST, walk_in=walk_in)
@@ -89,7 +91,7 @@ def log_conversation(request, case_id: int, conversation_id: int | None = None):
             "outcome": Outcome.HELD,
             "mode": conversation.mode if conversation else Conversation.Mode.OFFICE,
             "interpreter_used": bool(conversation and conversation.interpreter_language),
-            "plan_next": True,
+            "plan_next": already_planned is None,
             "held_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None),
             **_proposal_initial(case),
         }
@@ -98,7 +100,8 @@ def log_conversation(request, case_id: int, conversation_id: int | None = None):
     status = 409 if isinstance(domain_error, Conflict) else (400 if request.method == "POST" else 200)
     return render(
         request, "counselling/log_conversation.html",
-        {"case": case, "conversation": conversation, "form": form, "domain_error": domain_error, "walk_in": walk_in},
+        {"case": case, "conversation": conversation, "form": form, "domain_error": domain_error, "walk_in": walk_in,
+         "already_planned": already_planned},
         status=status,
     )
 

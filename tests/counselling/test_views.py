@@ -162,3 +162,25 @@ def test_plan_page_prefills_a_proposal(web, office, counsellor):
 def test_other_office_cannot_log(client, case, other_counsellor):
     client.force_login(other_counsellor)
     assert client.get(reverse("counselling:log_walk_in", args=[case.pk])).status_code == 404
+
+
+def test_a_walk_in_keeps_the_planned_conversation_unless_asked(web, case, counsellor):
+    planned = f.ConversationFactory(case=case, planned_at=local(5))
+    page = web.get(reverse("counselling:log_walk_in", args=[case.pk]))
+    html = page.content.decode()
+    assert "A conversation is already planned on" in html
+    assert not page.context["form"].initial["plan_next"]
+    response = web.post(reverse("counselling:log_walk_in", args=[case.pk]), {
+        "outcome": "held", "mode": "office", "stance": "considering", "discussed_voluntary_return": "on",
+        "held_at": timezone.localtime().strftime("%d/%m/%Y %H:%M"), "notes": "Came by.",
+    })
+    assert response.status_code == 302
+    planned.refresh_from_db()
+    assert planned.status == Conversation.Status.PLANNED and planned.planned_at == local(5)
+
+
+def test_a_conversation_of_a_later_day_offers_no_logging_yet(web, case):
+    f.ConversationFactory(case=case, planned_at=local(3))
+    html = web.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert reverse("counselling:log", args=[case.pk, case.conversations.get().pk]) not in html
+    assert "can be logged from the day of the conversation" in html
