@@ -79,7 +79,34 @@ def _add_error(errors: dict, path: str, code: str, message: str) -> None:
     node.setdefault(parts[-1], []).append(ErrorDetail(str(message), code=code))
 
 
-class Text(serializers.CharField):
+class JsonString(serializers.CharField):
+    """A JSON string and nothing else: DRF would turn 12345 or true into text silently."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBoolean(serializers.BooleanField):
+    """JSON true or false only: "yes" or 1 must not switch a flag that relaxes a legal guard."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictInteger(serializers.IntegerField):
+    """A JSON number without fraction; "30" or true are refused, as the schema says."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Text(JsonString):
     """A trimmed string; DRF's CharField already refuses NUL and lone surrogates."""
 
     def __init__(self, *, max_length: int, required: bool = False, **kwargs):
@@ -94,7 +121,7 @@ class IsoDate(serializers.DateField):
         super().__init__(input_formats=["iso-8601"], format="iso-8601", **kwargs)
 
 
-class CountryCode(serializers.CharField):
+class CountryCode(JsonString):
     """ISO 3166-1 alpha-2 or alpha-3; answered as alpha-2."""
 
     default_error_messages = {"invalid_country": _("“{value}” is not an ISO 3166-1 alpha-2 or alpha-3 country code.")}
@@ -113,7 +140,7 @@ class CountryCode(serializers.CharField):
         return code
 
 
-class LanguageCode(serializers.CharField):
+class LanguageCode(JsonString):
     default_error_messages = {"invalid_language": _("“{value}” is not an ISO 639-1 language code.")}
 
     def __init__(self, **kwargs):
@@ -126,7 +153,7 @@ class LanguageCode(serializers.CharField):
         return value
 
 
-class NationalNumber(serializers.CharField):
+class NationalNumber(JsonString):
     """Belgian national register or bis number (python-stdnum); answered as its 11 digits."""
 
     def __init__(self, **kwargs):
@@ -144,7 +171,7 @@ class NationalNumber(serializers.CharField):
             ) from None
 
 
-class Postcode(serializers.CharField):
+class Postcode(JsonString):
     default_error_messages = {"invalid_postcode": _("A Belgian postcode is four digits, 1000 to 9999.")}
 
     def __init__(self, **kwargs):
@@ -200,16 +227,16 @@ class PersonSerializer(StrictSerializer):
 class HouseholdSerializer(StrictSerializer):
     """Minor children, or an unaccompanied minor."""
 
-    minor_children = serializers.IntegerField(min_value=0, max_value=30, default=0)
-    unaccompanied_minor = serializers.BooleanField(default=False)
+    minor_children = StrictInteger(min_value=0, max_value=30, default=0)
+    unaccompanied_minor = StrictBoolean(default=False)
 
 
 class FlagsSerializer(StrictSerializer):
     """Facts that change the trajectory (e.g. a public-order flag allows an earlier escalation)."""
 
-    public_order = serializers.BooleanField(default=False)
-    nuisance = serializers.BooleanField(default=False)
-    vulnerable = serializers.BooleanField(default=False)
+    public_order = StrictBoolean(default=False)
+    nuisance = StrictBoolean(default=False)
+    vulnerable = StrictBoolean(default=False)
 
 
 class OrderSerializer(StrictSerializer):
@@ -218,10 +245,10 @@ class OrderSerializer(StrictSerializer):
     external_reference = Text(max_length=64, required=True, help_text="Your reference; unique per API client.")
     issued_on = IsoDate(validators=[_not_after_today, _order_era])
     notified_on = IsoDate(validators=[_not_after_today, _order_era])
-    departure_term_days = serializers.IntegerField(min_value=0, max_value=30, help_text="0–30; under 30 needs term_reason.")
+    departure_term_days = StrictInteger(min_value=0, max_value=30, help_text="0–30; under 30 needs term_reason.")
     term_reason = Text(max_length=300)
     legal_basis = Text(max_length=200)
-    entry_ban_years = serializers.IntegerField(min_value=0, max_value=20, default=0)
+    entry_ban_years = StrictInteger(min_value=0, max_value=20, default=0)
     person = PersonSerializer()
     household = HouseholdSerializer(required=False)
     flags = FlagsSerializer(required=False)
@@ -296,7 +323,7 @@ class ProcedureSerializer(StrictSerializer):
 
     kind = serializers.ChoiceField(choices=LegalProcedure.Kind.choices)
     lodged_on = IsoDate(validators=[_not_after_today, _order_era])
-    suspensive = serializers.BooleanField(required=False, allow_null=True, default=None,
+    suspensive = StrictBoolean(required=False, allow_null=True, default=None,
                                           help_text="Defaults from the kind of procedure.")
     decision = serializers.ChoiceField(
         choices=[c for c in LegalProcedure.Status.choices if c[0] != LegalProcedure.Status.PENDING],

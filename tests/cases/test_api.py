@@ -435,3 +435,21 @@ def test_throttling_counts_in_redis_across_processes(make_api_client, settings):
     assert_problem(response, 429)
     assert 1 <= int(response["Retry-After"]) <= 60
     cache.clear()
+
+
+@pytest.mark.parametrize("path, value", [
+    ("flags.public_order", "yes"), ("flags.public_order", 1), ("household.unaccompanied_minor", "true"),
+    ("departure_term_days", "30"), ("entry_ban_years", True), ("household.minor_children", "2"),
+    ("external_reference", 12345), ("person.address.postcode", 1000), ("person.national_number", 90010200190),
+])
+def test_json_types_are_strict(api_register, path, value):
+    """Loose types would silently switch flags that relax legal guards: each is a field error."""
+    _client, api = api_register
+    payload = order_payload()
+    node = payload
+    *parents, leaf = path.split(".")
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+    assert attrs(api.post(ORDERS, payload, format="json")) == {path: "invalid"}
+    assert Case.objects.count() == 0
