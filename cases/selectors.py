@@ -11,7 +11,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import Case, CaseAccess, OrderToLeave, Person
+from cases.models import Case, CaseAccess, OrderToLeave, Person, fold_for_search
+from returnpath.errors import Conflict
 
 
 def is_coordinator(user) -> bool:
@@ -89,11 +90,24 @@ def find_person_for_order(
     if dossier_number:
         person = candidates.filter(dossier_number=dossier_number).first()
         if person:
+            # A dossier number is typed by people: it only identifies someone whose name or birth
+            # date agrees, or any order could attach itself (and its sender) to a stranger's case.
+            same_name = fold_for_search(person.family_name) == fold_for_search(family_name)
+            same_birth = bool(birth_date) and person.birth_date == birth_date
+            if not (same_name or same_birth):
+                raise Conflict(
+                    _("Dossier number %(number)s belongs to another person on record: check the number, the name and the birth date.")
+                    % {"number": dossier_number},
+                    code="dossier_number_conflict",
+                )
             return person
     if family_name and birth_date and nationality:
-        return candidates.filter(
+        matches = candidates.filter(
             family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality
-        ).first()
+        )
+        if dossier_number:  # two dossier numbers are two people, as two national numbers are
+            matches = matches.filter(dossier_number="")
+        return matches.first()
     return None
 
 

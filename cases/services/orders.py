@@ -88,6 +88,19 @@ def derive_target_group(data: OrderData) -> str:
     return TargetGroup.INDIVIDUAL
 
 
+def _birth_date_in(number: str) -> dt.date | None:
+    """The birth date a national register or bis number encodes, when it encodes a full one."""
+    from stdnum.be import bis, nn
+
+    compact = nn.compact(number)
+    for module in (nn, bis):
+        try:
+            return module.get_birth_date(compact)
+        except Exception:  # noqa: S112 - not this kind of number, or an unknown birth date: try the next
+            continue
+    return None
+
+
 def validate_order(data: OrderData) -> list[tuple[str, str, str]]:
     """Domain checks on an order: (field path, code, message) for every problem at once."""
     problems = []
@@ -97,6 +110,15 @@ def validate_order(data: OrderData) -> list[tuple[str, str, str]]:
         problems.append(("departure_term_days", "term_out_of_range", _("The departure term is 0 to 30 days.")))
     elif data.departure_term_days < legal.FULL_TERM_DAYS and not data.term_reason.strip():
         problems.append(("term_reason", "term_reason_required", _("A departure term under 30 days must be reasoned.")))
+    if data.person.birth_date and data.person.birth_date > data.notified_on:
+        problems.append(("person.birth_date", "born_after_notification", _("The birth date is after the notification of the order.")))
+    if data.person.national_number and data.person.birth_date:
+        encoded = _birth_date_in(data.person.national_number)
+        if encoded and encoded != data.person.birth_date:
+            problems.append((
+                "person.birth_date", "birth_date_mismatch",
+                _("The birth date does not match the national number (which says %(date)s).") % {"date": encoded.isoformat()},
+            ))
     if data.person.national_number:
         try:
             normalise_national_number(data.person.national_number)

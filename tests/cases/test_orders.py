@@ -16,6 +16,7 @@ TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
 NN = "90010200190"  # a valid (fictitious) national register number: born 2 January 1990
 NN_OTHER = "85123100561"
+NN_SAME_BIRTHDAY = "90010200388"  # another person born on 2 January 1990 (like NN)
 BIS = "90410200179"  # a bis number
 
 
@@ -285,7 +286,7 @@ def test_another_person_gets_another_case(other, other_office, antwerp):
     services.open_case_from_order(actor=None, data=order("OQT-1", who=person(**first)))
     repeat = dict(other)
     if "national_number" in other:
-        repeat.update(family_name="Otherperson")
+        repeat.update(family_name="Otherperson", birth_date=dt.date(1985, 12, 31))  # the birth date NN_OTHER encodes
     result = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(**repeat)))
     assert result.case_created
     assert Person.objects.count() == people_before + 2
@@ -372,8 +373,8 @@ def test_content_hash_covers_every_field_the_sender_gave():
 @pytest.mark.parametrize(
     "repeat",
     [
-        {"national_number": NN_OTHER, "dossier_number": "DV-1"},  # same dossier number, another national number
-        {"national_number": NN_OTHER},  # same name, birth date and nationality, another national number
+        {"national_number": NN_SAME_BIRTHDAY, "dossier_number": "DV-1"},  # same dossier number, another national number
+        {"national_number": NN_SAME_BIRTHDAY},  # same name, birth date and nationality, another national number
     ],
 )
 def test_two_national_numbers_are_two_people(repeat, other_office, antwerp):
@@ -382,3 +383,29 @@ def test_two_national_numbers_are_two_people(repeat, other_office, antwerp):
     second = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(**repeat)))
     assert second.case_created and second.case.person_id != first.case.person_id
     assert Person.objects.count() == people_before + 2
+
+
+
+@pytest.mark.django_db
+def test_a_dossier_number_does_not_attach_an_order_to_a_stranger(other_office, antwerp):
+    services.open_case_from_order(actor=None, data=order("OQT-1", who=person(dossier_number="DV-9")))
+    with pytest.raises(Conflict) as conflict:
+        services.open_case_from_order(
+            actor=None, data=order("OQT-2", who=person(dossier_number="DV-9", family_name="Stranger", birth_date=dt.date(1970, 5, 5)))
+        )
+    assert conflict.value.code == "dossier_number_conflict"
+    assert OrderToLeave.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_two_dossier_numbers_are_two_people(other_office, antwerp):
+    first = services.open_case_from_order(actor=None, data=order("OQT-1", who=person(dossier_number="D1")))
+    second = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(dossier_number="D2")))
+    assert second.case_created and second.case.person_id != first.case.person_id
+
+
+@pytest.mark.django_db
+def test_the_birth_date_must_match_the_national_number(other_office, antwerp):
+    with pytest.raises(DomainError) as refused:
+        services.open_case_from_order(actor=None, data=order("OQT-1", who=person(national_number=NN, birth_date=dt.date(1970, 1, 2))))
+    assert "birth date does not match" in " ".join(refused.value.details)
