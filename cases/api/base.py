@@ -77,12 +77,29 @@ class ApiView(APIView):
     def initial(self, request, *args, **kwargs):
         if self.max_body_bytes is None:
             self.max_body_bytes = settings.RETURNPATH_API_MAX_BODY_BYTES
-        wait = auth_failures_exceeded(request)
-        if wait is not None:
-            raise exceptions.Throttled(wait=wait)
         super().initial(request, *args, **kwargs)
         if request.method in ("POST", "PUT", "PATCH"):
             self.check_body(request)
+
+    def perform_authentication(self, request):
+        """A valid token always gets in; only an address that keeps failing is slowed down.
+
+        Checking the failure limit before the token would let one misbehaving client behind a
+        shared proxy address lock every integrator out.
+        """
+        try:
+            super().perform_authentication(request)
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+            self._refuse_if_failing_too_often(request)
+            raise
+        if not request.user or not request.user.is_authenticated:
+            self._refuse_if_failing_too_often(request)
+
+    @staticmethod
+    def _refuse_if_failing_too_often(request) -> None:
+        wait = auth_failures_exceeded(request)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
 
     def check_body(self, request) -> None:
         """Refuse before reading: wrong media type (415), a declared length over the limit (413)."""

@@ -87,6 +87,16 @@ def test_failed_authentication_is_throttled_per_address(db, settings):
     assert int(response["Retry-After"]) >= 1
 
 
+def test_failures_from_an_address_never_lock_out_a_valid_token(db, settings, api_register):
+    settings.RETURNPATH_API_ANON_THROTTLE = "3/min"
+    bad = token_client("f" * 64)
+    for _ in range(5):
+        bad.get("/api/v1/cases/")
+    assert bad.get("/api/v1/cases/").status_code == 429
+    _client, good = api_register  # same test address, a real token
+    assert good.get("/api/v1/cases/").status_code == 200
+
+
 def test_client_throttle_answers_429_with_retry_after(make_api_client):
     _client, token = make_api_client("slow", throttle_rate="2/min")
     api = token_client(token)
