@@ -314,7 +314,7 @@ def order_data(validated: dict) -> OrderData:
 class BatchSerializer(StrictSerializer):
     """Only the envelope: each order is parsed on its own so one bad order blocks nothing."""
 
-    orders = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+    orders = serializers.ListField(child=serializers.JSONField(allow_null=True), min_length=1, max_length=1000)
 
 
 # --- legal events in --------------------------------------------------------------------

@@ -204,6 +204,10 @@ def confirm_departure(
     destination_country: str = "",
     expected_state: str | None = None,
 ) -> Case:
+    # A partner retrying after a timeout gets the same answer, not a refusal.
+    already = access_case(actor=actor, case_id=case_id)
+    if already.state == State.DEPARTED and already.departed_on == departed_on and already.departure_evidence == evidence:
+        return already
     errors = _required(departed_on, _("Give the departure date."))
     errors += _not_in_future(departed_on, _("The departure date cannot be in the future."))
     errors += _not_before_the_order(case_id, departed_on, _("The departure date cannot be before the order was notified (%(date)s)."))

@@ -463,3 +463,11 @@ def test_json_types_are_strict(api_register, path, value):
     node[leaf] = value
     assert attrs(api.post(ORDERS, payload, format="json")) == {path: "invalid"}
     assert Case.objects.count() == 0
+
+
+def test_a_null_item_in_a_batch_is_answered_on_its_own(api_register):
+    _client, api = api_register
+    response = api.post("/api/v1/orders/batch/", {"orders": [order_payload(external_reference="B-OK"), None]}, format="json")
+    assert response.status_code == 200, response.content
+    lines = response.json()["results"]
+    assert [line["status"] for line in lines] == ["created", "invalid"]

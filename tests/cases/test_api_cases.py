@@ -173,10 +173,16 @@ def test_departure_confirmed_and_refused_with_the_guard_sentences(api_register, 
     case.refresh_from_db()
     assert case.state == State.DEPARTED and case.destination_country == "MA"
 
+    # The same report again (a partner's retry after a timeout) answers the same, changing nothing ...
     again = api.post(f"{CASES}{case.pk}/departure/", payload, format="json")
-    assert again.status_code == 409 and again["Content-Type"].startswith(PROBLEM)
-    assert again.json()["type"].endswith("/transition-refused/")
-    assert again.json()["errors"][0]["code"] == "guard" and "Departed" in again.json()["errors"][0]["detail"]
+    assert again.status_code == 200 and again.json()["state"] == "departed"
+    assert CaseEvent.objects.filter(case=case, transition="confirm_departure").count() == 1
+    # ... while a different departure for a departed case is refused with the guard's sentence.
+    other = {**payload, "departed_on": (timezone.localdate() - dt.timedelta(days=1)).isoformat()}
+    refused = api.post(f"{CASES}{case.pk}/departure/", other, format="json")
+    assert refused.status_code == 409 and refused["Content-Type"].startswith(PROBLEM)
+    assert refused.json()["type"].endswith("/transition-refused/")
+    assert refused.json()["errors"][0]["code"] == "guard" and "Departed" in refused.json()["errors"][0]["detail"]
 
 
 @pytest.mark.parametrize("scope_less", ["procedures:write", "departures:write"])
@@ -196,3 +202,4 @@ def test_api_order_then_status_round_trip(api_register, office, counsellor):
     body = api.get(created["url"].replace("http://testserver", "")).json()
     assert body["id"] == created["id"] and body["external_references"] == ["ROUND-1"]
     assert [e["kind"] for e in body["events"]][:2] == ["opened", "assigned"]
+
