@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
@@ -590,6 +592,13 @@ class Placement(models.Model):
         return self.ended_on is None
 
 
+def _date_or_none(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class CaseEventQuerySet(models.QuerySet):
     def update(self, **kwargs):  # pragma: no cover - a guard rail, not a feature
         raise TypeError("Case events are append-only.")
@@ -658,6 +667,21 @@ class CaseEvent(models.Model):
         if self.kind == self.Kind.TRANSITION and self.transition:
             return str(TRANSITION_LABELS.get(self.transition, self.transition))
         return str(self.get_kind_display())
+
+    @property
+    def text(self) -> str:
+        """The event's sentence in the reader's language: what the service itself wrote is built
+        from the event's data at display time; what a person wrote is shown as written."""
+        data = self.data if isinstance(self.data, dict) else {}
+        day = _date_or_none(data.get("deadline") if self.kind == self.Kind.DEADLINE_WARNING else data.get("limit"))
+        if self.kind == self.Kind.DEADLINE_WARNING and day:
+            return gettext("The departure deadline is on %(date)s.") % {"date": date_format(day)}
+        if self.kind == self.Kind.DETENTION_WARNING and day:
+            return gettext("The detention limit is reached on %(date)s.") % {"date": date_format(day)}
+        if self.kind == self.Kind.LOSE_CONTACT_PROPOSED and isinstance(data.get("no_shows"), int):
+            count = data["no_shows"]
+            return ngettext("%(count)s consecutive no-show.", "%(count)s consecutive no-shows.", count) % {"count": count}
+        return self.note
 
 
 class CaseAccess(models.Model):

@@ -327,5 +327,6 @@ def propose_lose_contact(*, case: Case, actor=None, note: str = "") -> bool:
         return False
     case.lose_contact_proposed_at = timezone.now()
     case.save(update_fields=["lose_contact_proposed_at", "updated_at"])
-    record_event(case=case, actor=actor, kind=CaseEvent.Kind.LOSE_CONTACT_PROPOSED, note=note)
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.LOSE_CONTACT_PROPOSED, note=note,
+                 data={"no_shows": case.consecutive_no_shows})
     return True

@@ -37,3 +37,20 @@ def test_housekeeping_runs_every_night():
 
     app.loader.import_default_modules()
     assert {"cases.pseudonymise_expired", "cases.purge_idempotency_keys"} <= set(app.tasks)
+
+
+@pytest.mark.django_db
+def test_system_events_read_in_the_readers_language(case):
+    from django.utils import translation
+
+    from cases.services import record_event
+
+    warning = record_event(case=case, actor=None, kind=CaseEvent.Kind.DETENTION_WARNING, note="written in English",
+                           data={"placement": 1, "limit": "2026-08-08"})
+    proposal = record_event(case=case, actor=None, kind=CaseEvent.Kind.LOSE_CONTACT_PROPOSED, note="1 consecutive no-shows.",
+                            data={"no_shows": 1})
+    with translation.override("en"):
+        assert warning.text == "The detention limit is reached on 08/08/2026."
+        assert proposal.text == "1 consecutive no-show."
+    typed = record_event(case=case, actor=None, kind=CaseEvent.Kind.CONVERSATION_HELD, note="Notes as typed.")
+    assert typed.text == "Notes as typed."
