@@ -184,3 +184,9 @@ class BestInterestForm(forms.Form):
         label=_("Durable solution decided"), choices=[("", "—"), *[c for c in Case.BestInterest.choices if c[0]]],
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeclineProposalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why not (the counsellor reads this)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+    )

@@ -622,6 +622,7 @@ class CaseEvent(models.Model):
         PLACEMENT_ENDED = "placement_ended", _("Placement ended")
         ESCALATION_PROPOSED = "escalation_proposed", _("Escalation proposed")
         LOSE_CONTACT_PROPOSED = "lose_contact_proposed", _("Losing contact proposed")
+        PROPOSAL_DECLINED = "proposal_declined", _("Proposal declined")
         CONVERSATION_PLANNED = "conversation_planned", _("Conversation planned")
         CONVERSATION_HELD = "conversation_held", _("Conversation held")
         CONVERSATION_NO_SHOW = "conversation_no_show", _("No-show")

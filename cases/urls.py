@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<int:case_id>/timeline/", views.case_timeline, name="timeline"),
     path("cases/<int:case_id>/steps/<slug:name>/", views.take_step, name="step"),
     path("cases/<int:case_id>/propose-escalation/", views.propose_escalation, name="propose_escalation"),
+    path("cases/<int:case_id>/decline/<str:proposal>/", views.decline_proposal, name="decline_proposal"),
     path("cases/<int:case_id>/procedures/", views.record_procedure, name="record_procedure"),
     path("cases/<int:case_id>/procedures/<int:procedure_id>/decide/", views.decide_procedure, name="decide_procedure"),
     path("cases/<int:case_id>/placements/", views.place, name="place"),

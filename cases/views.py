@@ -21,6 +21,7 @@ from cases.forms import (
     BestInterestForm,
     CaseloadFilterForm,
     DecideProcedureForm,
+    DeclineProposalForm,
     EndPlacementForm,
     PlacementForm,
     ProcedureForm,
@@ -202,6 +203,8 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
             escalation is not None and not escalation.permitted and not services.escalation_proposal_refusals(case, user)
         ),
         "propose_form": bound.get("propose") or ProposeEscalationForm(),
+        "decline_escalation_form": bound.get("decline:escalation") or DeclineProposalForm(prefix="decline-escalation"),
+        "decline_lose_contact_form": bound.get("decline:lose_contact") or DeclineProposalForm(prefix="decline-lose_contact"),
         "procedure_form": bound.get("procedure") or ProcedureForm(initial={"lodged_on": timezone.localdate()}),
         "placement_form": bound.get("placement") or PlacementForm(initial={"started_on": timezone.localdate()}),
         "address_form": bound.get("address") or AddressForm(initial={
@@ -289,6 +292,21 @@ def propose_escalation(request, case_id: int):
         else:
             return _done(request, case, _("Your proposal to escalate was sent to the office manager."), "trajectory")
     return _failed(request, case_id, section="trajectory", key="propose", form=form, error=error)
+
+
+@login_required
+@require_POST
+def decline_proposal(request, case_id: int, proposal: str):
+    form = DeclineProposalForm(request.POST, prefix=f"decline-{proposal}")
+    error = None
+    if form.is_valid():
+        try:
+            case = services.decline_proposal(actor=request.user, case_id=case_id, proposal=proposal, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            error = exc
+        else:
+            return _done(request, case, _("The proposal is declined; the counsellor sees your reason in the timeline."), "trajectory")
+    return _failed(request, case_id, section="trajectory", key=f"decline:{proposal}", form=form, error=error)
 
 
 @login_required

@@ -316,6 +316,38 @@ def propose_escalation(*, actor, case_id: int, motivation: str) -> Case:
     return case
 
 
+PROPOSALS = {
+    "escalation": ("escalation_proposed_at", "cases.escalate_case"),
+    "lose_contact": ("lose_contact_proposed_at", "cases.decide_case"),
+}
+
+
+@transaction.atomic
+def decline_proposal(*, actor, case_id: int, proposal: str, reason: str) -> Case:
+    """The office manager decides against a proposal (escalation, losing contact): it leaves the
+    managers' list, the counsellor goes on, and the timeline says why."""
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    if proposal not in PROPOSALS:
+        raise DomainError(_("Unknown proposal."), code="unknown_proposal")
+    field, perm = PROPOSALS[proposal]
+    reasons = []
+    if not actor.has_perm(perm):
+        reasons.append(_("Only an office manager may decide this step."))
+    if getattr(case, field) is None:
+        reasons.append(_("There is no open proposal to decide on."))
+    reasons += _required(reason, _("Give the reason for declining, for the counsellor."))
+    if reasons:
+        raise TransitionRefused(_("This step cannot be taken now."), details=reasons)
+    setattr(case, field, None)
+    update = [field, "updated_at"]
+    if proposal == "escalation":
+        case.escalation_motivation = ""
+        update.append("escalation_motivation")
+    case.save(update_fields=update)
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.PROPOSAL_DECLINED, note=reason, data={"proposal": proposal})
+    return case
+
+
 def propose_lose_contact(*, case: Case, actor=None, note: str = "") -> bool:
     """Mark the case for a manager's decision on losing contact (the no-show rule). Idempotent.
 

@@ -295,3 +295,26 @@ def test_conversation_in_timeline_shows_outcome(web, case, counsellor):
     html = web.get(detail(case)).content.decode()
     assert "Talked about family in Morocco." in html and "Call the partner" in html
     assert Conversation.objects.get(pk=conversation.pk).status == "held"
+
+
+@pytest.mark.django_db
+def test_a_manager_declines_an_escalation_proposal_with_a_reason(client, office, counsellor, manager):
+    from cases import services as case_services
+    from cases.models import Case, CaseEvent, State
+    from tests import factories as f
+
+    case = f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION)
+    case_services.propose_escalation(actor=counsellor, case_id=case.pk, motivation="Refuses every option.")
+    client.force_login(manager)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Decline the proposal to escalate" in page
+    empty = client.post(f"/cases/{case.pk}/decline/escalation/", {"decline-escalation-reason": ""})
+    assert empty.status_code == 400
+    done = client.post(f"/cases/{case.pk}/decline/escalation/", {"decline-escalation-reason": "Two more conversations first."})
+    assert done.status_code == 302
+    case = Case.objects.get(pk=case.pk)
+    assert case.escalation_proposed_at is None
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.PROPOSAL_DECLINED, note="Two more conversations first.").exists()
+    client.force_login(counsellor)  # a counsellor cannot decide
+    case_services.propose_escalation(actor=counsellor, case_id=case.pk, motivation="Again.")
+    assert client.post(f"/cases/{case.pk}/decline/escalation/", {"decline-escalation-reason": "no"}).status_code == 400
