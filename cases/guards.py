@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -80,6 +81,19 @@ def enough_refusals_unless_flagged(case: Case) -> bool:
     return case.voluntary_return_refusals >= minimum
 
 
+def _refusals_in_numbers(case: Case) -> str:
+    minimum = case.playbook.min_conversations_before_escalation if case.playbook_id else 2
+    if minimum is None:
+        return str(enough_refusals_unless_flagged.refusal)
+    return gettext(
+        "Voluntary return was offered and refused in %(done)s held conversation(s); the playbook of this target group "
+        "asks for %(needed)s before escalating (a public-order or nuisance flag waives this)."
+    ) % {"done": case.voluntary_return_refusals, "needed": minimum}
+
+
+enough_refusals_unless_flagged.refusal_for = _refusals_in_numbers
+
+
 @guard(_("An unaccompanied minor may only be escalated after a best-interest decision for return."))
 def best_interest_decided_for_return(case: Case) -> bool:
     if not case.unaccompanied_minor:
@@ -93,6 +107,17 @@ def contact_lost(case: Case) -> bool:
     return case.consecutive_no_shows >= limit or case.person.address_invalid
 
 
+def _no_shows_in_numbers(case: Case) -> str:
+    limit = case.playbook.no_shows_before_lose_contact if case.playbook_id else 2
+    return gettext(
+        "Contact is not lost yet: %(count)s consecutive no-show(s) where the playbook asks for %(limit)s, and the address is "
+        "not confirmed invalid."
+    ) % {"count": case.consecutive_no_shows, "limit": limit}
+
+
+contact_lost.refusal_for = _no_shows_in_numbers
+
+
 @guard(_("Contact has not been re-established: record a held conversation or a new address first."))
 def contact_re_established(case: Case) -> bool:
     since = case.state_entered_at
@@ -100,6 +125,12 @@ def contact_re_established(case: Case) -> bool:
         (case.last_contact_at and case.last_contact_at > since)
         or (case.person.address_updated_at and case.person.address_updated_at > since and not case.person.address_invalid)
     )
+
+
+def refusal_text(condition, case: Case) -> str:
+    """The sentence a failing guard gives, worded with the case's own numbers where it can."""
+    refusal_for = getattr(condition, "refusal_for", None)
+    return refusal_for(case) if refusal_for else str(condition.refusal)
 
 
 def permission(perm: str, refusal):

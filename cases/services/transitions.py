@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from cases.guards import refusal_text
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import record_event
@@ -56,7 +57,7 @@ def transition_refusals(case: Case, name: str, actor, *, system: bool = False) -
         reasons.append(str(spec.permission.refusal))
     for condition in spec.conditions:
         if not condition(case):
-            reasons.append(str(condition.refusal))
+            reasons.append(refusal_text(condition, case))
     return reasons
 
 

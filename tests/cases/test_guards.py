@@ -337,7 +337,8 @@ def test_escalation_counts_held_conversations_where_return_was_offered_and_refus
     assert (case.held_conversations, case.voluntary_return_refusals) == (3, 1)
     with pytest.raises(TransitionRefused) as refused:
         services.escalate_to_forced_return(actor=manager, case_id=case.pk, motivation="Refused.")
-    assert refused.value.details == [str(g.enough_refusals_unless_flagged.refusal)]
+    assert refused.value.details == [g.refusal_text(g.enough_refusals_unless_flagged, case)]
+    assert "refused in 1 held conversation(s)" in refused.value.details[0] and "asks for 2" in refused.value.details[0]
 
     held("refuses")
     assert services.escalate_to_forced_return(actor=manager, case_id=case.pk, motivation="Refused twice.").state == State.FORCED_RETURN
@@ -353,7 +354,7 @@ def test_a_refused_escalation_lists_every_failing_guard(office, counsellor):
         str(g.may_escalate.refusal),
         str(g.has_no_pending_suspensive_procedure.refusal),
         str(g.departure_deadline_passed_unless_public_order.refusal),
-        str(g.enough_refusals_unless_flagged.refusal),
+        g.refusal_text(g.enough_refusals_unless_flagged, case),
         "A written motivation is required to escalate to forced return.",
     ])
     assert refused.value.status == 409 and refused.value.code == "transition_refused"
@@ -410,7 +411,7 @@ def test_lose_contact_after_an_invalid_address(office, counsellor, manager):
     case = f.CaseFactory(office=office, counsellor=counsellor, state="orientation")
     with pytest.raises(TransitionRefused) as refused:
         services.lose_contact(actor=manager, case_id=case.pk)
-    assert refused.value.details == [str(g.contact_lost.refusal)]
+    assert refused.value.details == [g.refusal_text(g.contact_lost, case)]
     services.update_address(actor=counsellor, case_id=case.pk, street="Rue Haute 10", postcode="1000",
                             municipality="Brussels", invalid=True)
     assert services.lose_contact(actor=manager, case_id=case.pk).state == State.UNTRACEABLE
