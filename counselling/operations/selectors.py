@@ -110,10 +110,12 @@ def stuck_messages(user, now: dt.datetime | None = None) -> QuerySet[OutboundMes
     )
 
 
-def overdue_outcomes(user) -> QuerySet[Conversation]:
+def overdue_outcomes(user, now: dt.datetime | None = None) -> QuerySet[Conversation]:
+    """Planned conversations whose time is past the grace period (whether or not the flag sweep ran yet)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.RETURNPATH_OVERDUE_GRACE_HOURS)
     return (
         Conversation.objects.filter(_visible(user))
-        .filter(status=Conversation.Status.PLANNED, overdue_flagged_at__isnull=False)
+        .filter(status=Conversation.Status.PLANNED, planned_at__lt=cutoff)
         .select_related("case__person", "counsellor")
         .order_by("planned_at", "id")
     )

@@ -22,7 +22,7 @@ def index(request):
     now = timezone.now()
     stuck_cases = selectors.cases_without_planned_conversation(request.user, now)
     stuck_messages = selectors.stuck_messages(request.user, now)
-    overdue = selectors.overdue_outcomes(request.user)
+    overdue = selectors.overdue_outcomes(request.user, now)
     letters = selectors.letters_to_print(request.user, now)
     limit = selectors.LIST_LIMIT
     return render(request, "operations/index.html", {
