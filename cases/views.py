@@ -29,7 +29,7 @@ from cases.forms import (
     TransitionForm,
     caseload_choices,
 )
-from cases.models import TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
+from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
 from cases.selectors import access_case, cases_visible_to, deadline_explanation
 from offices.models import Office
 from returnpath.errors import Conflict, DomainError
@@ -163,7 +163,8 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
     orders = list(case.orders.all())
     procedures = list(case.procedures.all())
     # The steps this user can take now first; the others follow with the reasons why not.
-    checks = sorted(services.check_transitions(case, user), key=lambda check: not check.allowed)
+    # Steps that end the trajectory (departure, closing...) after the ones that continue it.
+    checks = sorted(services.check_transitions(case, user), key=lambda check: (not check.allowed, check.target in TERMINAL_STATES))
     transition_forms = {}
     for check in checks:
         key = f"transition:{check.name}"
