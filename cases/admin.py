@@ -103,10 +103,8 @@ class ApiClientAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
+class ReadOnly:
+    """Look, never touch: these rows change only through the services (events, guards, history)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -116,6 +114,12 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInline(ReadOnly, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
 
 
 class OrderInline(ReadOnlyInline):
@@ -156,7 +160,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnly, admin.ModelAdmin):
     """Read-only: a case changes through the services (guards, events), never through a form."""
 
     list_display = ("__str__", "person", "state", "target_group", "office", "counsellor", "departure_deadline",
@@ -195,15 +199,6 @@ class CaseAdmin(admin.ModelAdmin):
         cases = super().get_queryset(request).select_related("person", "office", "counsellor", "playbook")
         return cases if request.user.is_superuser else cases.filter(pk__in=cases_visible_to(request.user).values("pk"))
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class PersonCaseInline(ReadOnlyInline):
     model = Case
@@ -219,7 +214,7 @@ class PersonCaseInline(ReadOnlyInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ReadOnly, admin.ModelAdmin):
     """Read-only: an address change goes through ``update_address`` so the case keeps its history."""
 
     list_display = ("__str__", "birth_date", "sex", "nationality", "national_number", "dossier_number", "postcode", "municipality")
@@ -236,12 +231,3 @@ class PersonAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Person._meta.fields if f.name != "id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
