@@ -118,9 +118,16 @@ def flatten_errors(detail, path: list | None = None) -> list[dict]:
     return out
 
 
+# Which request field a domain refusal is about, when it is about one.
+DOMAIN_ERROR_FIELDS = {"reference_conflict": "external_reference", "dossier_number_conflict": "person.dossier_number"}
+
+
 def _domain_errors(exc: DomainError) -> list[dict]:
+    """One entry per reason; a refusal without listed reasons still gets one entry (never an empty list)."""
     code = "guard" if isinstance(exc, TransitionRefused) else exc.code
-    return [{"code": code, "detail": d, "attr": None, "pointer": ""} for d in exc.details]
+    attr = DOMAIN_ERROR_FIELDS.get(exc.code)
+    pointer = "/" + attr.replace(".", "/") if attr else ""
+    return [{"code": code, "detail": d, "attr": attr, "pointer": pointer} for d in (exc.details or [exc.message])]
 
 
 def problem_for_exception(exc: Exception, request) -> Response:

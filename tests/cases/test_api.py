@@ -137,6 +137,7 @@ def test_identical_replay_is_200_and_different_content_409_changes_nothing(api_r
     conflict = api.post(ORDERS, order_payload(departure_term_days=20, term_reason="Risk of absconding"), format="json")
     body = assert_problem(conflict, 409)
     assert body["type"].endswith("/reference-conflict/")
+    assert [(e["code"], e["pointer"]) for e in body["errors"]] == [("reference_conflict", "/external_reference")]
     assert OrderToLeave.objects.count() == 1 and Case.objects.count() == 1 and CaseEvent.objects.count() == events
     assert OrderToLeave.objects.get().departure_term_days == 30
 
