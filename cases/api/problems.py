@@ -84,7 +84,8 @@ def problem_response(
         "detail": str(detail),
         "instance": request.path if request is not None else "",
         "request_id": getattr(request, "request_id", None) or current_request_id(),
-        "errors": errors or [],
+        # Never an empty list: an integrator can always read errors[0].code.
+        "errors": errors or [{"code": slug.replace("-", "_"), "detail": str(detail), "attr": None, "pointer": ""}],
     }
     return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
