@@ -8,7 +8,6 @@ and untraceable guards read them.
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -384,7 +383,3 @@ def cancel_planned_when_counselling_ends(sender, *, case: Case, actor, from_stat
     for conversation in Conversation.objects.select_for_update().filter(case=case, status=Conversation.Status.PLANNED):
         _cancel(case=case, conversation=conversation, actor=actor,
                 reason=_("The case moved to “%(state)s”.") % {"state": case.get_state_display()})
-
-
-def queue_after_commit(task, **kwargs) -> None:
-    transaction.on_commit(partial(task.delay, **kwargs))

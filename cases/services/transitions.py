@@ -100,9 +100,13 @@ def _take(
     input_errors: list[str] = (),
     system: bool = False,
     data: dict | None = None,
+    already_done=None,
     **kwargs,
 ) -> Case:
     case = access_case(actor=actor, case_id=case_id, for_update=True) if not system else _lock_for_system(case_id)
+    # Under the lock: a retry of a step that already happened answers the same, changing nothing.
+    if already_done is not None and already_done(case):
+        return case
     if expected_state and case.state != expected_state:
         raise Conflict(
             _("Someone else changed this case meanwhile: it is now “%(state)s”. Check the case and try again.")
@@ -205,10 +209,6 @@ def confirm_departure(
     destination_country: str = "",
     expected_state: str | None = None,
 ) -> Case:
-    # A partner retrying after a timeout gets the same answer, not a refusal.
-    already = access_case(actor=actor, case_id=case_id)
-    if already.state == State.DEPARTED and already.departed_on == departed_on and already.departure_evidence == evidence:
-        return already
     errors = _required(departed_on, _("Give the departure date."))
     errors += _not_in_future(departed_on, _("The departure date cannot be in the future."))
     errors += _not_before_the_order(case_id, departed_on, _("The departure date cannot be before the order was notified (%(date)s)."))
@@ -218,6 +218,10 @@ def confirm_departure(
         errors.append(_("Choose the evidence of departure (boarding pass, border stamp or partner confirmation)."))
     return _take(
         actor=actor, case_id=case_id, name="confirm_departure", expected_state=expected_state, input_errors=errors,
+        # A partner retrying after a timeout gets the same answer, not a refusal.
+        already_done=lambda case: (
+            case.state == State.DEPARTED and case.departed_on == departed_on and case.departure_evidence == evidence
+        ),
         departed_on=departed_on, evidence=evidence, destination_country=destination_country,
         data={"departed_on": departed_on.isoformat() if departed_on else None, "evidence": evidence,
               "destination_country": str(destination_country)},
