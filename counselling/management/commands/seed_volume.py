@@ -1,0 +1,38 @@
+"""python manage.py seed_volume --cases 1000000 --seed 1 — realistic volume for measurements (COPY).
+
+Refuses to run on a database that holds cases it did not generate; with ``--reuse`` it does
+nothing when the database already holds at least the asked number of generated cases.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from counselling.volume import VolumeRefused, describe, generated_case_count, seed_volume
+
+
+class Command(BaseCommand):
+    help = "Fill a PostgreSQL database with N generated cases and their history (for benchmarks; never on real data)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--cases", type=int, default=1_000_000, help="cases to add (default 1,000,000)")
+        parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
+        parser.add_argument("--counsellors", type=int, default=2000, help="counsellors over the regional offices (default 2,000)")
+        parser.add_argument("--reuse", action="store_true", help="do nothing if at least --cases generated cases exist")
+
+    def handle(self, *args, cases: int, seed: int, counsellors: int, reuse: bool, **options) -> None:
+        if cases < 1:
+            raise CommandError("--cases must be at least 1.")
+        if reuse:
+            generated, other = generated_case_count()
+            if generated >= cases and not other:
+                self.stdout.write(f"{generated:,} generated cases are there already: reused.")
+                return
+        try:
+            report = seed_volume(cases=cases, seed=seed, counsellors=counsellors, log=self.stdout.write)
+        except VolumeRefused as refused:
+            raise CommandError(str(refused)) from refused
+        self.stdout.write(self.style.SUCCESS(
+            f"{report.cases:,} cases in {report.seconds:.0f} s ({report.cases / max(report.seconds, 0.001):,.0f} cases/s); "
+            f"{describe(report.rows.items())}; {report.counsellors:,} counsellors."
+        ))
