@@ -9,7 +9,7 @@ PIP := $(VENV)/bin/pip
 PG_URL ?= postgres://postgres@127.0.0.1:5432/returnpath
 REDIS_LOCAL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint check messages schema docs bench clean
+.PHONY: run test install lint check messages schema docs bench bench-parts clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +50,16 @@ schema: install
 docs: install
 	$(PY) manage.py trajectory_diagram --write docs/trajectory.md
 
-# Benchmarks print ratios against a baseline measured in the same run. Each works in its own
-# scratch database on the PostgreSQL server of BENCH_PG (dropped and recreated: never real data).
+# Benchmarks print ratios against a baseline measured in the same run. `make bench` is the scale
+# table (bench/scale.py): it builds or reuses generated databases of BENCH_CASES and 1,000 cases
+# with seed_volume on the PostgreSQL server of BENCH_PG (never real data) and writes
+# bench/results.json. `make bench-parts` runs the older focused benchmarks in scratch databases.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_CASES ?= 1000000
 bench: install
+	BENCH_PG=$(BENCH_PG) $(PY) bench/scale.py --cases $(BENCH_CASES)
+
+bench-parts: install
 	DATABASE_URL=$(BENCH_PG)/returnpath_planning_bench $(PY) bench/planning.py --cases 2000
 	DATABASE_URL=$(BENCH_PG)/returnpath_api_bench $(PY) bench/api_batch.py 300
 	-psql $(BENCH_PG)/postgres -qc "CREATE DATABASE returnpath_dashboards_bench" 2>/dev/null

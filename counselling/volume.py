@@ -127,8 +127,9 @@ def _field_default(f: models.Field, now: dt.datetime) -> Any:
 class CopyWriter:
     """Rows of one model streamed into its table with COPY, every concrete column filled."""
 
-    def __init__(self, model: type[models.Model], *, now: dt.datetime) -> None:
+    def __init__(self, model: type[models.Model], *, now: dt.datetime, table: str = "") -> None:
         self.model = model
+        self.table = table or model._meta.db_table
         self.fields = list(model._meta.concrete_fields)
         self.columns = [f.column for f in self.fields]
         self.index = {f.attname: i for i, f in enumerate(self.fields)}
@@ -155,7 +156,7 @@ class CopyWriter:
         self.buffer.seek(0)
         columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
         with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY {self.model._meta.db_table} ({columns}) FROM STDIN", self.buffer)  # type: ignore[attr-defined]
+            cursor.cursor.copy_expert(f"COPY {self.table} ({columns}) FROM STDIN", self.buffer)  # type: ignore[attr-defined]
         self.total += self.pending
         self.buffer = io.StringIO()
         self.pending = 0

@@ -1,7 +1,7 @@
 """python manage.py seed_volume --cases 1000000 --seed 1 — realistic volume for measurements (COPY).
 
-Refuses to run on a database that holds cases it did not generate; with ``--reuse`` it does
-nothing when the database already holds at least the asked number of generated cases.
+Refuses to run on a database that holds cases it did not generate; with ``--reuse`` it keeps the
+generated cases already there and adds only what is missing to reach ``--cases``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=1_000_000, help="cases to add (default 1,000,000)")
         parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
         parser.add_argument("--counsellors", type=int, default=2000, help="counsellors over the regional offices (default 2,000)")
-        parser.add_argument("--reuse", action="store_true", help="do nothing if at least --cases generated cases exist")
+        parser.add_argument("--reuse", action="store_true", help="keep the generated cases there are and add only what is missing to reach --cases")
 
     def handle(self, *args, cases: int, seed: int, counsellors: int, reuse: bool, **options) -> None:
         if cases < 1:
@@ -28,6 +28,7 @@ class Command(BaseCommand):
             if generated >= cases and not other:
                 self.stdout.write(f"{generated:,} generated cases are there already: reused.")
                 return
+            cases -= generated
         try:
             report = seed_volume(cases=cases, seed=seed, counsellors=counsellors, log=self.stdout.write)
         except VolumeRefused as refused:

@@ -1,0 +1,451 @@
+"""The cost of history: every figure of the scale table against its baseline, measured in one run.
+
+    .venv/bin/python bench/scale.py [--cases 1000000] [--small 1000] [--seed 1] [--quick]
+
+Builds (or reuses) two generated databases on the PostgreSQL server of ``BENCH_PG`` with
+``seed_volume``: ``returnpath_bench_large`` (``--cases``) and ``returnpath_bench_small``
+(``--small``). Never real data: seed_volume refuses a database holding cases it did not write,
+and everything the bench itself creates carries the generated mark too.
+
+Each figure is measured beside its baseline in the same minute (the machines are shared and
+noisy: ratios hold, absolute times do not), printed as a table and written to
+``bench/results.json`` as ``{figure, value, baseline, ratio, target, met}``. Dashboards are
+measured live (cache off). ``--quick`` uses fewer repetitions (a smoke run, not a measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BENCH_PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+LARGE, SMALL = "returnpath_bench_large", "returnpath_bench_small"
+RESULTS = ROOT / "bench" / "results.json"
+
+
+# --- orchestration (no Django here: each database is measured in its own process) ----------
+
+def _env(db: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
+    env.update(
+        DATABASE_URL=f"{BENCH_PG}/{db}", CELERY_BROKER_URL="memory://", RETURNPATH_DASHBOARD_MAX_AGE="0",
+        DJANGO_SETTINGS_MODULE="returnpath.settings", DATABASE_CONN_MAX_AGE="0", **extra,
+    )
+    return env
+
+
+def _manage(db: str, *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=_env(db), check=True)
+
+
+def ensure_database(db: str, cases: int, seed: int) -> None:
+    admin = f"{BENCH_PG}/postgres"
+    exists = subprocess.run(
+        ["psql", admin, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{db}'"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db}"], check=True)
+    _manage(db, "migrate", "--noinput", "-v", "0")
+    _manage(db, "seed_volume", "--cases", str(cases), "--seed", str(seed), "--reuse")
+
+
+def measure(db: str, figure: str, quick: bool) -> dict:
+    out = subprocess.run(
+        [PY, __file__, "--measure", figure, *(["--quick"] if quick else [])], cwd=ROOT, env=_env(db),
+        capture_output=True, text=True,
+    )
+    if out.returncode:
+        sys.stderr.write(out.stdout + out.stderr)
+        raise SystemExit(f"measuring {figure} on {db} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def row(figure: str, value: float, baseline: float | None, ratio: float | None, target: str, met: bool, unit: str = "") -> dict:
+    return {"figure": figure, "value": round(value, 4), "baseline": None if baseline is None else round(baseline, 4),
+            "ratio": None if ratio is None else round(ratio, 3), "target": target, "met": bool(met), "unit": unit}
+
+
+def run(args: argparse.Namespace) -> None:
+    ensure_database(SMALL, args.small, args.seed)
+    ensure_database(LARGE, args.cases, args.seed)
+    rows = []
+
+    load = measure(LARGE, "order_load", args.quick)
+    rows.append(row("single order POST, 8 clients: throughput", load["orders_per_s"], load["baseline_per_s"],
+                    load["orders_per_s"] / load["baseline_per_s"], "≥ 0.25", load["orders_per_s"] / load["baseline_per_s"] >= 0.25,
+                    "req/s"))
+    rows.append(row("single order POST, 8 clients: p95", load["p95_ms"], load["baseline_p95_ms"],
+                    load["p95_ms"] / load["baseline_p95_ms"], "≤ 4", load["p95_ms"] / load["baseline_p95_ms"] <= 4, "ms"))
+
+    small, large = measure(SMALL, "order_one", args.quick), measure(LARGE, "order_one", args.quick)
+    ratio = large["median_ms"] / small["median_ms"]
+    rows.append(row("one order, large vs small database", large["median_ms"], small["median_ms"], ratio, "≤ 1.5", ratio <= 1.5, "ms"))
+    rows.append(row("one order: queries", large["queries"], small["queries"], None, "same at both sizes",
+                    large["queries"] == small["queries"]))
+
+    batch = measure(LARGE, "batch", args.quick)
+    ratio = batch["orders_per_s"] / batch["copy_per_s"]
+    rows.append(row("batch of 1,000 new orders", batch["orders_per_s"], batch["copy_per_s"], ratio, "≥ 0.15 of COPY", ratio >= 0.15,
+                    "orders/s"))
+
+    dash = measure(LARGE, "dashboards", args.quick)
+    for name in ("office", "national"):
+        ratio = dash[f"{name}_s"] / dash["group_by_s"]
+        rows.append(row(f"{name} dashboard, live", dash[f"{name}_s"], dash["group_by_s"], ratio, "≤ 1.5 × GROUP BY", ratio <= 1.5, "s"))
+    rows.append(row("dashboard warm cycle", dash["warm_s"], None, None, "≤ 5 s", dash["warm_s"] <= 5, "s"))
+
+    sweep = measure(LARGE, "planning", args.quick)
+    ratio = sweep["sweep_per_s"] / sweep["insert_select_per_s"]
+    rows.append(row(f"planning sweep, {sweep['cases']:,} cases", sweep["sweep_per_s"], sweep["insert_select_per_s"], ratio,
+                    "≥ 0.5 of INSERT…SELECT", ratio >= 0.5, "cases/s"))
+    rows.append(row("planning sweep with nothing to do", sweep["idle_ms"], None, None, "≤ 50 ms", sweep["idle_ms"] <= 50, "ms"))
+
+    small, large = measure(SMALL, "pages", args.quick), measure(LARGE, "pages", args.quick)
+    for page in large:
+        queries = large[page]["queries"]
+        rows.append(row(f"{page}: queries", queries, small[page]["queries"], None, "≤ 12, same at both sizes" if "case page" in page
+                        else "same at both sizes", queries == small[page]["queries"] and ("case page" not in page or queries <= 12)))
+        ratio = large[page]["p95_ms"] / small[page]["p95_ms"]
+        rows.append(row(f"{page}: p95, large vs small", large[page]["p95_ms"], small[page]["p95_ms"], ratio, "≤ 1.5", ratio <= 1.5, "ms"))
+
+    print(f"\n{'figure':<52} {'value':>12} {'baseline':>12} {'ratio':>8}  {'target':<26} met")
+    for r in rows:
+        base = "" if r["baseline"] is None else f"{r['baseline']:,.1f}"
+        ratio_text = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        print(f"{r['figure']:<52} {r['value']:>12,.1f} {base:>12} {ratio_text:>8}  {r['target']:<26} {'yes' if r['met'] else 'NO'}")
+    RESULTS.write_text(json.dumps({"cases": args.cases, "small": args.small, "seed": args.seed, "quick": args.quick,
+                                   "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "figures": rows}, indent=2) + "\n")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+# --- measurements (inside Django, one database per process) ---------------------------------
+
+def _django() -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _payload(tag: str) -> dict:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from counselling.volume import MARK
+
+    today = timezone.localdate()
+    return {
+        "external_reference": f"{MARK}bench-{tag}", "issued_on": (today - dt.timedelta(days=3)).isoformat(),
+        "notified_on": (today - dt.timedelta(days=2)).isoformat(), "departure_term_days": 30, "term_reason": "",
+        "legal_basis": "art. 7, 1°", "entry_ban_years": 0,
+        "person": {"family_name": f"Bench {tag[-12:]}", "given_names": "Test", "birth_date": "1990-04-02", "sex": "M",
+                   "nationality": "MA", "national_number": "", "dossier_number": f"{MARK}bench-{tag}", "languages": ["ar", "fr"],
+                   "address": {"street": "Rue Haute 10", "postcode": str(1000 + hash(tag) % 299), "municipality": "Bruxelles"},
+                   "phone": "", "email": ""},
+        "household": {"minor_children": 0, "unaccompanied_minor": False},
+        "flags": {"public_order": False, "nuisance": False, "vulnerable": False},
+    }
+
+
+def _token(scopes: list[str]) -> str:
+    from cases.api.auth import create_client_token
+
+    _client, _created, token = create_client_token(name="bench-register", scopes=scopes, throttle_rate="100000000/min")
+    return token
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _hammer(port: int, path: str, body_for, headers: dict, clients: int, seconds: float) -> tuple[float, float]:
+    """``clients`` keep-alive connections posting for ``seconds``: (requests/s, p95 ms)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    errors: list[str] = []
+
+    def client(n: int) -> None:
+        conn = HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, i = [], 0
+        while time.monotonic() < stop_at:
+            body = json.dumps(body_for(f"{n}-{i}-{uuid.uuid4().hex[:8]}"))
+            started = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            if response.status >= 300:
+                errors.append(f"{response.status}")
+            i += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    if errors:
+        raise SystemExit(f"{len(errors)} requests to {path} failed, e.g. {errors[:3]}")
+    return len(latencies) / elapsed, statistics.quantiles(latencies, n=20)[18]
+
+
+def figure_order_load(quick: bool) -> dict:
+    _django()
+    token = _token(["orders:write", "cases:read"])
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.baseline_settings", "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+           "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    server = subprocess.Popen([PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "returnpath.wsgi"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        seconds = 4 if quick else 15
+        headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
+        _hammer(port, "/bench/raw-insert/", lambda tag: {"tag": tag}, headers, 8, 1)  # warm both
+        base_rate, base_p95 = _hammer(port, "/bench/raw-insert/", lambda tag: {"tag": tag}, headers, 8, seconds)
+        api = {**headers, "Authorization": f"Token {token}"}
+        rate, p95 = _hammer(port, "/api/v1/orders/", _payload, api, 8, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"orders_per_s": rate, "p95_ms": p95, "baseline_per_s": base_rate, "baseline_p95_ms": base_p95}
+
+
+def figure_order_one(quick: bool) -> dict:
+    _django()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {_token(['orders:write'])}")
+    times, queries = [], 0
+    for i in range(10 if quick else 40):
+        payload = _payload(f"one-{uuid.uuid4().hex[:12]}")
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = api.post("/api/v1/orders/", payload, format="json", HTTP_HOST="127.0.0.1")
+            times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 201, response.content
+        if i == 0:
+            continue  # the first pays for imports and caches
+        queries = len(captured)
+    return {"median_ms": statistics.median(times[1:]), "queries": queries}
+
+
+def figure_batch(quick: bool) -> dict:
+    _django()
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from cases.models import Case, OrderToLeave, Person
+    from counselling.volume import CopyWriter
+
+    n = 200 if quick else 1000
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {_token(['orders:write'])}")
+    orders = [_payload(f"batch-{uuid.uuid4().hex[:12]}") for _ in range(n)]
+    started = time.perf_counter()
+    response = api.post("/api/v1/orders/batch/", {"orders": orders}, format="json", HTTP_HOST="127.0.0.1")
+    if response.status_code == 202:  # accepted as a job: wait until it is answered
+        status_url = response.json().get("status_url") or response["Location"]
+        while True:
+            status = api.get(status_url, HTTP_HOST="127.0.0.1").json()
+            if status.get("status") in ("done", "completed", "finished", "failed"):
+                break
+            time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    assert response.status_code in (200, 201, 202, 207), response.content
+
+    # Baseline: COPY the same orders' rows (person, case, order) into empty copies of the tables.
+    from django.utils import timezone
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for model in (Person, Case, OrderToLeave):
+            cursor.execute(f"CREATE TEMP TABLE bench_{model._meta.model_name} (LIKE {model._meta.db_table} INCLUDING DEFAULTS)")
+    writers = {m: CopyWriter(m, now=now, table=f"bench_{m._meta.model_name}") for m in (Person, Case, OrderToLeave)}
+    started = time.perf_counter()
+    for i, order in enumerate(orders):
+        p = order["person"]
+        writers[Person].add({"id": i, "family_name": p["family_name"], "given_names": p["given_names"], "birth_date": p["birth_date"],
+                             "sex": p["sex"], "nationality": p["nationality"], "dossier_number": p["dossier_number"],
+                             "languages": p["languages"], "street": p["address"]["street"], "postcode": p["address"]["postcode"],
+                             "municipality": p["address"]["municipality"]})
+        writers[Case].add({"id": i, "person_id": i, "state": "registered", "departure_deadline": order["notified_on"]})
+        writers[OrderToLeave].add({"id": i, "case_id": i, "external_reference": order["external_reference"],
+                                   "issued_on": order["issued_on"], "notified_on": order["notified_on"], "departure_term_days": 30,
+                                   "departure_deadline": order["notified_on"]})
+    for w in writers.values():
+        w.flush()
+    copy_elapsed = time.perf_counter() - started
+    return {"orders_per_s": n / elapsed, "copy_per_s": n / copy_elapsed}
+
+
+def _median_time(fn, repeat: int) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def figure_dashboards(quick: bool) -> dict:
+    _django()
+    from django.core.cache import cache
+    from django.db import connection
+    from django.db.models import Count
+
+    from cases.models import Case
+    from counselling.dashboards.cache import warm_dashboards
+    from counselling.dashboards.selectors import Clock, Quarter, national_dashboard, office_dashboard
+
+    biggest = Case.objects.values("office").annotate(n=Count("id")).order_by("-n").first()
+    from offices.models import Office
+
+    office = Office.objects.get(pk=biggest["office"])
+    repeat = 1 if quick else 3
+
+    def group_by() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT office_id, state, count(*) FROM cases_case GROUP BY office_id, state")
+            cursor.fetchall()
+
+    quarter = Quarter.containing(Clock.start().today)
+    result = {
+        "group_by_s": _median_time(group_by, repeat),
+        "office_s": _median_time(lambda: office_dashboard(user=None, office=office), repeat),
+        "national_s": _median_time(lambda: national_dashboard(user=None, quarter=quarter), repeat),
+    }
+    from django.conf import settings
+
+    settings.RETURNPATH_DASHBOARD_MAX_AGE = 240  # the beat cycle computes what the cache will serve
+    cache.clear()
+    started = time.perf_counter()
+    warm_dashboards()
+    result["warm_s"] = time.perf_counter() - started
+    return result
+
+
+def figure_planning(quick: bool) -> dict:
+    _django()
+    from django.db import connection, transaction
+
+    from cases.models import Case
+    from counselling.models import Conversation
+    from counselling.sweeps import plan_missing_conversations
+    from counselling.volume import COUNSELLED
+
+    n = 2000 if quick else 20_000
+    ids = list(Case.objects.filter(state__in=COUNSELLED).order_by("?").values_list("pk", flat=True)[:n])
+
+    def unplan() -> None:
+        with transaction.atomic():
+            Conversation.objects.filter(case_id__in=ids, status=Conversation.Status.PLANNED).delete()
+            Case.objects.filter(pk__in=ids).update(next_conversation_at=None)
+
+    idle = _median_time(plan_missing_conversations, 3) * 1000
+    unplan()
+    started = time.perf_counter()
+    counts = plan_missing_conversations()
+    sweep_elapsed = time.perf_counter() - started
+    unplan()
+    # Baseline: the same rows with one INSERT … SELECT (no slot finding, no events, no rules).
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO counselling_conversation (case_id, counsellor_id, office_id, mode, planned_at, duration_minutes,
+                   is_intake, interpreter_language, status, discussed_legal_stay, discussed_voluntary_return,
+                   discussed_forced_return_risk, stance, notes, agreed_next_step, interpreter_used, cancel_reason, created_at)
+               SELECT c.id, c.counsellor_id, c.office_id, 'office', now() + (c.id %% 100000) * interval '1 minute', 60, false, '',
+                      'planned', false, false, false, '', '', '', false, '', now()
+               FROM cases_case c WHERE c.id = ANY(%s) AND c.counsellor_id IS NOT NULL""",
+            [ids],
+        )
+    insert_elapsed = time.perf_counter() - started
+    unplan()
+    plan_missing_conversations()  # leave every counselled case planned again
+    return {"cases": len(ids), "planned": counts.get("planned", 0), "sweep_per_s": len(ids) / sweep_elapsed,
+            "insert_select_per_s": len(ids) / insert_elapsed, "idle_ms": idle}
+
+
+def figure_pages(quick: bool) -> dict:
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import Case, State
+    from returnpath import roles
+
+    user_model = get_user_model()
+    coordinator, _ = user_model.objects.get_or_create(username="bench.coordinator")
+    coordinator.groups.add(Group.objects.get(name=roles.NATIONAL_COORDINATOR))
+    case = Case.objects.filter(state=State.ORIENTATION, counsellor__isnull=False).order_by("pk").first()
+    counsellor = case.counsellor
+    repeat = 5 if quick else 20
+    result = {}
+    for who, user in (("counsellor", counsellor), ("coordinator", coordinator)):
+        client = Client()
+        client.force_login(user)
+        pages = {f"case page ({who})": f"/cases/{case.pk}/"}
+        if who == "counsellor":
+            pages.update({"caseload list": "/cases/", "caseload search": "/cases/?q=amrani"})
+        for name, url in pages.items():
+            client.get(url, HTTP_HOST="127.0.0.1")
+            times, queries = [], 0
+            for _ in range(repeat):
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url, HTTP_HOST="127.0.0.1")
+                    times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+                queries = len(captured)
+            result[name] = {"queries": queries, "p95_ms": statistics.quantiles(times, n=20)[18] if len(times) > 1 else times[0]}
+    return result
+
+
+FIGURES = {"order_load": figure_order_load, "order_one": figure_order_one, "batch": figure_batch,
+           "dashboards": figure_dashboards, "planning": figure_planning, "pages": figure_pages}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--measure", choices=sorted(FIGURES), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.measure:
+        print(json.dumps(FIGURES[arguments.measure](arguments.quick)))
+    else:
+        run(arguments)
