@@ -750,5 +750,9 @@ class IdempotencyKey(models.Model):
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability  # noqa: E402, F401
 from cases.returns.documents import CaseDocument, DocumentDownload  # noqa: E402, F401
 from cases.returns.models import (  # noqa: E402, F401
-    ConsularRequest, FollowUpContact, Referral, ReintegrationSupport, TravelDocument,
+    ConsularRequest,
+    FollowUpContact,
+    Referral,
+    ReintegrationSupport,
+    TravelDocument,
 )

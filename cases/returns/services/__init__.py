@@ -38,4 +38,5 @@ __all__ = [
     "update_consular_request",
     "update_travel_document",
     "update_vulnerability",
+    "upload_document",
 ]

@@ -13,7 +13,7 @@ from cases.returns.access import access_for_identification
 from cases.returns.models import ConsularRequest, TravelDocument
 from cases.returns.timers import consular_due
 from cases.services.events import record_event
-from returnpath.errors import DomainError
+from returnpath.errors import Conflict, DomainError
 
 DOCUMENT_FIELDS = ("kind", "status", "country", "number", "valid_until", "kept_at")
 REQUEST_FIELDS = ("kind", "country", "consulate", "reference", "sent_on", "interview_on")
@@ -101,7 +101,7 @@ def record_consular_request(*, actor, case_id: int, kind: str, country: str, con
 
 @transaction.atomic
 def update_consular_request(
-    *, actor, case_id: int, request_id: int, interview_on: dt.date | None | str = "", interview_held_on: dt.date | None = None,
+    *, actor, case_id: int, request_id: int, interview_on: dt.date | str | None = "", interview_held_on: dt.date | None = None,
     reminder_sent_on: dt.date | None = None, answer: str = "", answered_on: dt.date | None = None,
     document_number: str = "", valid_until: dt.date | None = None,
 ) -> ConsularRequest:
@@ -119,7 +119,7 @@ def update_consular_request(
     if not request.is_pending and (answer or interview_held_on or reminder_sent_on or interview_on != ""):
         if answer == request.answer and answered_on == request.answered_on:
             return request  # the same answer reported again: nothing changes
-        reasons.append(_("The consulate has already answered this request."))
+        raise Conflict(_("The consulate has already answered this request."), code="already_answered")
     if interview_on != "":
         request.interview_on = interview_on
         changed.append("interview_on")
