@@ -26,7 +26,7 @@ def refer(case, counsellor, partner_client, **overrides):
 
 # --- identification -----------------------------------------------------------------------
 def test_identification_records_a_consular_request_to_its_answer(identification, case, today):
-    client, api = identification
+    _client, api = identification
     sent = today - dt.timedelta(days=10)
     response = api.post(f"/api/v1/cases/{case.pk}/consular-requests/", {
         "kind": "laissez_passer", "country": "MAR", "consulate": "Consulate-General of Morocco, Brussels", "sent_on": sent.isoformat(),
@@ -89,7 +89,7 @@ def test_identification_needs_its_scope_and_reads_no_case(make_api_client, ident
 # --- partners -----------------------------------------------------------------------------
 def test_a_partner_sees_only_the_cases_referred_to_it(partner, other_partner, voluntary_case, counsellor, office):
     client, api = partner
-    other_client, other_api = other_partner
+    _other_client, other_api = other_partner
     referral = refer(voluntary_case, counsellor, client)
     stranger = f.CaseFactory(office=office, counsellor=counsellor, state=State.VOLUNTARY_RETURN)
 
