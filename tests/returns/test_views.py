@@ -47,16 +47,18 @@ def test_the_case_page_shows_each_stage_and_the_flags_on_every_case_page(client,
     assert "SN 245" in my_day
 
 
-def test_a_refused_referral_shows_why_and_keeps_what_was_typed(client, case, counsellor, partner, today):
+def test_a_refused_referral_shows_why_and_keeps_what_was_typed(client, case, voluntary_case, counsellor, partner, today):
     partner_client, _api = partner
     client.force_login(counsellor)
-    response = client.post(reverse("cases:refer", args=[case.pk]), {
-        "partner": partner_client.pk, "destination_country": "GN", "travellers": 1, "consent_on": d(today),
-        "reintegration_wishes": "Bakery",
-    })
+    form = {"partner": partner_client.pk, "destination_country": "GN", "travellers": 1, "consent_on": d(today),
+            "reintegration_wishes": "Bakery"}
+    response = client.post(reverse("cases:refer", args=[case.pk]), form)
     assert response.status_code == 400
+    assert "needs the case in voluntary return" in response.content.decode()
+    response = client.post(reverse("cases:refer", args=[voluntary_case.pk]), {**form, "consent_on": d(today + dt.timedelta(days=1))})
+    assert response.status_code == 409
     body = response.content.decode()
-    assert "needs the case in voluntary return" in body and "Bakery" in body
+    assert "Consent cannot be given in the future" in body and "Bakery" in body
     assert Referral.objects.count() == 0
 
 
