@@ -56,7 +56,7 @@ def test_a_refused_referral_shows_why_and_keeps_what_was_typed(client, case, vol
     assert response.status_code == 400
     assert "needs the case in voluntary return" in response.content.decode()
     response = client.post(reverse("cases:refer", args=[voluntary_case.pk]), {**form, "consent_on": d(today + dt.timedelta(days=1))})
-    assert response.status_code == 409
+    assert response.status_code == 400
     body = response.content.decode()
     assert "Consent cannot be given in the future" in body and "Bakery" in body
     assert Referral.objects.count() == 0
@@ -95,7 +95,7 @@ def test_removal_planning_says_why_not_while_unfit(client, forced_case, manager,
     page = client.get(reverse("cases:detail", args=[forced_case.pk])).content.decode()
     assert "Unfit to travel" in page and "no removal step until it is lifted" in page
     response = client.post(reverse("cases:plan_removal", args=[forced_case.pk]), {"planned_on": d(today + dt.timedelta(days=3))})
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert "unfit to travel" in response.content.decode()
 
 
