@@ -57,3 +57,11 @@ RETURNS_BEAT_SCHEDULE = {
         "task": "cases.remind_return_timers", "schedule": crontab(minute=40), "options": {"expires": 3600},
     },
 }
+
+# Names of the API's enums where several models have a "kind" or "status" (drf-spectacular).
+RETURNS_ENUM_NAME_OVERRIDES = {
+    "TravelDocumentKindEnum": "cases.returns.models.TravelDocument.Kind",
+    "TravelDocumentStatusEnum": "cases.returns.models.TravelDocument.Status",
+    "ConsularRequestKindEnum": "cases.returns.models.ConsularRequest.Kind",
+    "ReintegrationSupportKindEnum": "cases.returns.models.ReintegrationSupport.Kind",
+}
