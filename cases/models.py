@@ -234,6 +234,8 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     departure_evidence = models.CharField(max_length=32, choices=DepartureEvidence.choices, blank=True)
     destination_country = CountryField(_("destination"), blank=True)
     removal_planned_on = models.DateField(_("removal planned on"), null=True, blank=True)
+    # Kept by cases.returns' services: the date of the "unfit to travel" opinion in force (guard fit_to_travel).
+    unfit_to_travel_since = models.DateField(_("unfit to travel since"), null=True, blank=True, editable=False)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=32, choices=CloseReason.choices, blank=True)
     close_note = models.TextField(_("close note"), blank=True)

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 @guard(_("A medical opinion says the person is unfit to travel: no removal step until it is lifted."))
 def fit_to_travel(case: Case) -> bool:
-    # One indexed EXISTS: the opinion lives in its own table, not as a flag on the case row.
-    return not case.fitness_opinions.filter(lifted_on__isnull=True).exists()
+    # The opinions live in their own table; the services keep the one in force on the case row.
+    return case.unfit_to_travel_since is None
 
 
 @guard(_("A removal operation can only be planned for a case in forced return."))

@@ -8,13 +8,13 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cases import legal
 from cases.models import OPEN_STATES, ApiClient, Case
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability
-from cases.returns.models import FOLLOW_UP_MONTHS, ConsularRequest, FollowUpContact, Referral, ReintegrationSupport, TravelDocument
+from cases.returns.models import ACTIVE_REFERRAL_STAGES, FOLLOW_UP_MONTHS, ConsularRequest, FollowUpContact, Referral, ReintegrationSupport, TravelDocument
 from cases.returns.timers import due_reason
 from cases.selectors import cases_visible_to
 
@@ -88,14 +88,13 @@ def due_consular_requests(cases) -> list[ConsularRequest]:
 
 
 def timers_for_counsellor(user) -> dict:
-    """My day: the consular requests to act on and the flights of the coming week, own cases."""
+    """My day: the consular requests to act on and the referrals under way (stage, flight), own cases."""
     mine = cases_visible_to(user).filter(counsellor=user)
-    today = timezone.localdate()
-    flights = list(
-        Referral.objects.filter(case__in=mine, stage=Referral.Stage.BOOKED, flight_on__range=(today, today + dt.timedelta(days=7)))
-        .select_related("case__person", "partner").order_by("flight_on")[:100]
+    referrals = list(
+        Referral.objects.filter(case__in=mine, stage__in=ACTIVE_REFERRAL_STAGES)
+        .select_related("case__person", "partner").order_by(F("flight_on").asc(nulls_last=True), "-stage_at")[:100]
     )
-    return {"consular_due": due_consular_requests(mine), "flights": flights}
+    return {"consular_due": due_consular_requests(mine), "referrals": referrals}
 
 
 def overdue_for_managers(user) -> list[ConsularRequest]:

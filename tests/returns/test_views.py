@@ -32,6 +32,7 @@ def test_the_case_page_shows_each_stage_and_the_flags_on_every_case_page(client,
     assert response.status_code == 302, response.content.decode()[:2000]
     referral = Referral.objects.get()
     assert referral.vulnerabilities == ["pregnancy", "trafficking_victim"]
+    assert "return-partner: Referred" in client.get(reverse("counselling:my_day")).content.decode()
     services.report_referral_stage(actor=partner_client.user, referral_id=referral.pk, stage="accepted")
     services.report_referral_stage(actor=partner_client.user, referral_id=referral.pk, stage="booked", flight="SN 245",
                                    flight_on=today + dt.timedelta(days=2))

@@ -49,6 +49,8 @@ def record_unfit_to_travel(*, actor, case_id: int, given_on: dt.date | None, phy
     if reasons:
         raise TransitionRefused(_("The opinion cannot be recorded."), details=reasons)
     opinion = FitnessOpinion.objects.create(case=case, given_on=given_on, physician=physician, note=note, recorded_by=actor)
+    case.unfit_to_travel_since = given_on
+    case.save(update_fields=["unfit_to_travel_since", "updated_at"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.FITNESS_OPINION, note=note,
                  data={"opinion": opinion.pk, "unfit": True, "given_on": given_on.isoformat()})
     return opinion
@@ -71,6 +73,8 @@ def lift_unfit_to_travel(*, actor, case_id: int, lifted_on: dt.date | None, note
         raise TransitionRefused(_("The opinion cannot be lifted."), details=reasons)
     opinion.lifted_on, opinion.lifted_note = lifted_on, note
     opinion.save(update_fields=["lifted_on", "lifted_note"])
+    case.unfit_to_travel_since = None
+    case.save(update_fields=["unfit_to_travel_since", "updated_at"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.FITNESS_OPINION, note=note,
                  data={"opinion": opinion.pk, "unfit": False, "lifted_on": lifted_on.isoformat()})
     return opinion
