@@ -24,6 +24,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 
 from cases import guards as g
 from cases.identity import validate_national_number
+from cases.returns import events as return_events
 from cases.returns import guards as return_guards
 
 
@@ -698,6 +699,8 @@ class CaseEvent(models.Model):
             return gettext("The departure deadline is on %(date)s.") % {"date": date_format(day)}
         if self.kind == self.Kind.DETENTION_WARNING and day:
             return gettext("The detention limit is reached on %(date)s.") % {"date": date_format(day)}
+        if self.kind in return_events.KINDS:  # the return itself (cases.returns)
+            return return_events.text(self)
         if self.kind == self.Kind.LOSE_CONTACT_PROPOSED and isinstance(data.get("no_shows"), int):
             count = data["no_shows"]
             return ngettext("%(count)s consecutive no-show.", "%(count)s consecutive no-shows.", count) % {"count": count}

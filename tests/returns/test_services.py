@@ -167,3 +167,20 @@ def test_the_window_is_twelve_months_from_departure(voluntary_case, counsellor, 
                                                     delivered_on=departed + dt.timedelta(days=100))
     events = {e.data["support"]: e.data["within_window"] for e in voluntary_case.events.filter(kind=CaseEvent.Kind.REINTEGRATION_SUPPORT)}
     assert events == {late.pk: False, in_time.pk: True}
+
+
+def test_timeline_sentences_are_built_in_the_readers_language(voluntary_case, counsellor, partner, today):
+    from django.utils import translation
+
+    client, _api = partner
+    referral = services.refer_to_partner(actor=counsellor, case_id=voluntary_case.pk, partner_id=client.pk, destination_country="GN",
+                                         consent_on=today)
+    services.report_referral_stage(actor=client.user, referral_id=referral.pk, stage="accepted")
+    services.report_referral_stage(actor=client.user, referral_id=referral.pk, stage="booked", flight="SN 245",
+                                   flight_on=today + dt.timedelta(days=2))
+    event = voluntary_case.events.filter(kind=CaseEvent.Kind.REFERRAL_STAGE).order_by("-id").first()
+    assert event.text.startswith("Booked · Flight SN 245 on")
+    with translation.override("fr"):
+        assert event.text.startswith("Réservé · Vol SN 245 le")
+    with translation.override("nl"):
+        assert event.label == "Terugkeerpartner meldde"
