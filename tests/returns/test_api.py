@@ -163,3 +163,25 @@ def test_consular_figures_rows_are_not_visible_across_offices(identification, ca
             "kind": "identification", "country": "GN", "consulate": "Embassy of Guinea", "sent_on": today.isoformat()}, format="json")
     assert ConsularRequest.objects.count() == 2
     assert Referral.objects.count() == 0
+
+
+def test_a_partner_with_case_reading_still_sees_only_its_referred_cases(make_api_client, voluntary_case, counsellor, office):
+    client, token = make_api_client("reading-partner", scopes=["returns:partner", "cases:read"])
+    api = token_client(token)
+    stranger = f.CaseFactory(office=office, counsellor=counsellor, state=State.VOLUNTARY_RETURN)
+    assert api.get(f"/api/v1/cases/{voluntary_case.pk}/").status_code == 404
+    refer(voluntary_case, counsellor, client)
+    assert api.get(f"/api/v1/cases/{voluntary_case.pk}/").status_code == 200
+    assert api.get(f"/api/v1/cases/{stranger.pk}/").status_code == 404
+    assert [c["id"] for c in api.get("/api/v1/cases/").json()["results"]] == [voluntary_case.pk]
+
+
+def test_the_referral_list_reads_in_a_fixed_number_of_queries(partner, office, counsellor, django_assert_max_num_queries, today):
+    client, api = partner
+    for _ in range(6):
+        case = f.CaseFactory(office=office, counsellor=counsellor, state=State.VOLUNTARY_RETURN)
+        referral = refer(case, counsellor, client, consent_on=today)
+        services.record_reintegration_support(actor=client.user, referral_id=referral.pk, kind="housing", planned_on=today)
+    with django_assert_max_num_queries(7):  # auth 2, referrals 1, support 1, follow-ups 1, access log 1, savepoint
+        response = api.get("/api/v1/referrals/")
+    assert len(response.json()["results"]) == 6
