@@ -103,3 +103,21 @@ def test_documents_and_free_text_go_with_the_case_at_retention(settings, counsel
     assert CaseDocument.objects.filter(case=case).count() == 0
     assert [p for p in _document_root.rglob("*") if p.is_file()] == []
     assert case.vulnerability.note == "" and case.vulnerability.mental_health  # the flag stays for the figures
+
+
+def test_s3_compatible_storage_is_chosen_by_setting(monkeypatch):
+    import importlib
+
+    from returnpath.conf import returns as conf
+
+    monkeypatch.setenv("RETURNPATH_DOCUMENT_STORAGE", "s3")
+    monkeypatch.setenv("RETURNPATH_S3_BUCKET", "rp-documents")
+    monkeypatch.setenv("RETURNPATH_S3_ENDPOINT_URL", "https://s3.example.be")
+    try:
+        s3 = importlib.reload(conf).DOCUMENT_STORAGE
+    finally:
+        monkeypatch.delenv("RETURNPATH_DOCUMENT_STORAGE")
+        default = importlib.reload(conf).DOCUMENT_STORAGE
+    assert s3["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3["OPTIONS"]["bucket_name"] == "rp-documents" and s3["OPTIONS"]["default_acl"] == "private"
+    assert default["BACKEND"] == "django.core.files.storage.FileSystemStorage" and default["OPTIONS"]["base_url"] is None

@@ -127,3 +127,28 @@ def test_state_is_unchanged_by_a_refused_removal_form(client, forced_case, manag
     client.post(reverse("cases:plan_removal", args=[forced_case.pk]), {"planned_on": ""})
     forced_case.refresh_from_db()
     assert forced_case.state == State.FORCED_RETURN and forced_case.removal_planned_on is None
+
+
+def test_the_case_page_reads_the_return_work_in_a_fixed_number_of_queries(client, voluntary_case, counsellor, partner, today,
+                                                                          django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    partner_client, _api = partner
+    client.force_login(counsellor)
+    url = reverse("cases:detail", args=[voluntary_case.pk])
+
+    def cancelled_referral():
+        referral = services.refer_to_partner(actor=counsellor, case_id=voluntary_case.pk, partner_id=partner_client.pk,
+                                             destination_country="GN", consent_on=today)
+        services.record_reintegration_support(actor=counsellor, referral_id=referral.pk, kind="housing", planned_on=today)
+        services.report_referral_stage(actor=counsellor, referral_id=referral.pk, stage="cancelled", reason="test")
+
+    cancelled_referral()
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(3):
+        cancelled_referral()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get(url).status_code == 200
