@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 KINDS = (
@@ -63,7 +64,7 @@ def text(event) -> str:
             "month": data.get("month"), "count": gettext("reached") if data.get("reached") else gettext("not reached")}
     elif kind == "vulnerability":
         labels = [str(Vulnerability._meta.get_field(f).verbose_name) for f in data.get("flags", []) if f in Vulnerability.FLAGS]
-        sentence = ", ".join(labels) or gettext("No vulnerability recorded.")
+        sentence = capfirst(", ".join(labels)) or gettext("No vulnerability recorded.")
     elif kind == "fitness_opinion":
         sentence = (gettext("Unfit to travel since %(since)s") % {"since": _day(data.get("given_on"))} if data.get("unfit")
                     else gettext("The unfit-to-travel opinion is lifted."))
