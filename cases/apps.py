@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from cases.returns.services.care import cancel_removal_on_state_change
+        from cases.returns.services.referrals import follow_referral_on_state_change
+        from cases.signals import case_state_changed
+
+        # The return work follows the trajectory: referrals and planned removals end with it.
+        case_state_changed.connect(follow_referral_on_state_change, dispatch_uid="cases.returns.referral")
+        case_state_changed.connect(cancel_removal_on_state_change, dispatch_uid="cases.returns.removal")

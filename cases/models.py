@@ -24,6 +24,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 
 from cases import guards as g
 from cases.identity import validate_national_number
+from cases.returns import events as return_events
+from cases.returns import guards as return_guards
 
 
 class TargetGroup(models.TextChoices):
@@ -233,6 +235,8 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     departure_evidence = models.CharField(max_length=32, choices=DepartureEvidence.choices, blank=True)
     destination_country = CountryField(_("destination"), blank=True)
     removal_planned_on = models.DateField(_("removal planned on"), null=True, blank=True)
+    # Kept by cases.returns' services: the date of the "unfit to travel" opinion in force (guard fit_to_travel).
+    unfit_to_travel_since = models.DateField(_("unfit to travel since"), null=True, blank=True, editable=False)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=32, choices=CloseReason.choices, blank=True)
     close_note = models.TextField(_("close note"), blank=True)
@@ -365,7 +369,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.voluntary_return_agreed_at = None
 
     @transition(field=state, source=State.FORCED_RETURN, target=State.REMOVED, permission=g.may_record_legal,
-                conditions=[g.has_no_pending_suspensive_procedure])
+                conditions=[g.has_no_pending_suspensive_procedure, return_guards.fit_to_travel])
     def confirm_removal(self, *, removed_on: dt.date) -> None:
         self._enter()
         self.removed_on = removed_on
@@ -446,6 +450,8 @@ class ApiClient(models.Model):
         CASES_READ_ALL = "cases:read_all", "cases:read_all"
         PROCEDURES_WRITE = "procedures:write", "procedures:write"
         DEPARTURES_WRITE = "departures:write", "departures:write"
+        IDENTIFICATION_WRITE = "identification:write", "identification:write"
+        RETURNS_PARTNER = "returns:partner", "returns:partner"
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
@@ -632,6 +638,20 @@ class CaseEvent(models.Model):
         DEADLINE_WARNING = "deadline_warning", _("Deadline warning")
         DETENTION_WARNING = "detention_warning", _("Detention limit warning")
         PSEUDONYMISED = "pseudonymised", _("Personal data pseudonymised")
+        # The return itself (cases.returns)
+        TRAVEL_DOCUMENT = "travel_document", _("Travel document recorded")
+        CONSULAR_REQUEST = "consular_request", _("Consular request")
+        CONSULAR_ANSWER = "consular_answer", _("Consulate answered")
+        CONSULAR_FOLLOW_UP_DUE = "consular_follow_up_due", _("Consular request needs follow-up")
+        REFERRAL = "referral", _("Referred to a return partner")
+        REFERRAL_STAGE = "referral_stage", _("Return partner reported")
+        REINTEGRATION_SUPPORT = "reintegration_support", _("Reintegration support")
+        FOLLOW_UP_CONTACT = "follow_up_contact", _("Follow-up contact after return")
+        VULNERABILITY = "vulnerability", _("Vulnerabilities updated")
+        FITNESS_OPINION = "fitness_opinion", _("Fitness to travel")
+        REMOVAL_PLANNED = "removal_planned", _("Removal operation planned")
+        REMOVAL_OUTCOME = "removal_outcome", _("Removal operation outcome")
+        DOCUMENT_ADDED = "document_added", _("Document added")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -679,6 +699,8 @@ class CaseEvent(models.Model):
             return gettext("The departure deadline is on %(date)s.") % {"date": date_format(day)}
         if self.kind == self.Kind.DETENTION_WARNING and day:
             return gettext("The detention limit is reached on %(date)s.") % {"date": date_format(day)}
+        if self.kind in return_events.KINDS:  # the return itself (cases.returns)
+            return return_events.text(self)
         if self.kind == self.Kind.LOSE_CONTACT_PROPOSED and isinstance(data.get("no_shows"), int):
             count = data["no_shows"]
             return ngettext("%(count)s consecutive no-show.", "%(count)s consecutive no-shows.", count) % {"count": count}
@@ -727,3 +749,15 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# The return itself: models of the subject package, kept in this app's migrations.
+from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability  # noqa: E402, F401
+from cases.returns.documents import CaseDocument, DocumentDownload  # noqa: E402, F401
+from cases.returns.models import (  # noqa: E402, F401
+    ConsularRequest,
+    FollowUpContact,
+    Referral,
+    ReintegrationSupport,
+    TravelDocument,
+)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import Case, CaseAccess, OrderToLeave, Person, fold_for_search
+from cases.models import Case, CaseAccess, OrderToLeave, Person, Referral, fold_for_search
 from returnpath.errors import Conflict
 
 
@@ -47,7 +47,11 @@ def cases_visible_to(user) -> QuerySet[Case]:
         if api_client.has_scope("cases:read_all"):
             return cases
         # A subquery, not a join + DISTINCT: services lock the row (FOR UPDATE refuses DISTINCT).
-        return cases.filter(pk__in=OrderToLeave.objects.filter(client=api_client).values("case_id"))
+        own = Q(pk__in=OrderToLeave.objects.filter(client=api_client).values("case_id"))
+        if api_client.has_scope("returns:partner"):
+            # A return partner sees the cases referred to it, and no other (cases.returns).
+            own |= Q(pk__in=Referral.objects.filter(partner=api_client).values("case_id"))
+        return cases.filter(own)
     return cases.filter(office_id__in=office_ids_of(user))
 
 

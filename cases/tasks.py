@@ -15,3 +15,11 @@ def pseudonymise_expired() -> int:
 @shared_task(name="cases.purge_idempotency_keys", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def purge_idempotency_keys() -> int:
     return purge_expired()
+
+
+@shared_task(name="cases.remind_return_timers", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def remind_return_timers() -> int:
+    """Idempotent: a timer reminds once per due date (cases.returns.timers)."""
+    from cases.returns.timers import remind_due_consular_requests
+
+    return remind_due_consular_requests()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from cases import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("cases/<int:case_id>/placements/<int:placement_id>/end/", views.end_placement, name="end_placement"),
     path("cases/<int:case_id>/address/", views.update_address, name="update_address"),
     path("cases/<int:case_id>/best-interest/", views.best_interest, name="best_interest"),
+    path("", include("cases.returns.urls")),  # the return itself
 ]

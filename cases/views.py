@@ -30,6 +30,7 @@ from cases.forms import (
     caseload_choices,
 )
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
+from cases.returns.page import returns_context
 from cases.selectors import access_case, cases_visible_to, deadline_explanation
 from offices.models import Office
 from returnpath.errors import Conflict, DomainError
@@ -223,6 +224,7 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
         "domain_error": domain_error,
         "today": timezone.localdate(),
         "nav": "caseload",
+        **returns_context(case, user, bound),  # the return itself (cases.returns)
     }
 
 

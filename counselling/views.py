@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from cases.returns import selectors as return_selectors
 from cases.selectors import access_case
 from counselling import selectors, services
 from counselling.forms import CancelForm, LogConversationForm, Outcome, PlanConversationForm, RescheduleForm
@@ -20,7 +21,10 @@ from returnpath.errors import Conflict, DomainError
 
 @login_required
 def my_day(request):
-    return render(request, "counselling/my_day.html", {"day": selectors.my_day(request.user), "nav": "my_day"})
+    return render(request, "counselling/my_day.html", {
+        "day": selectors.my_day(request.user), "nav": "my_day",
+        "return_timers": return_selectors.timers_for_counsellor(request.user),  # the return itself (cases.returns)
+    })
 
 
 def _when(value) -> str:

@@ -238,4 +238,9 @@ LOGGING = {
 
 # Settings owned by the API and the scheduling work (kept apart to keep this module readable).
 from returnpath.conf.api import *  # noqa: E402, F403
+from returnpath.conf.returns import *  # noqa: E402, F403
 from returnpath.conf.scheduling import *  # noqa: E402, F403
+
+STORAGES["documents"] = DOCUMENT_STORAGE  # noqa: F405
+CELERY_BEAT_SCHEDULE = {**CELERY_BEAT_SCHEDULE, **RETURNS_BEAT_SCHEDULE}  # noqa: F405
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(RETURNS_ENUM_NAME_OVERRIDES)  # noqa: F405

@@ -380,7 +380,8 @@ class ProcedureView(IdempotentPost, ApiView):
 
 
 class DepartureView(IdempotentPost, ApiView):
-    required_scopes = {"POST": "departures:write"}
+    # A return partner reports the departures of the cases referred to it (cases.returns).
+    required_scopes = {"POST": ("departures:write", "returns:partner")}
 
     @extend_schema(
         operation_id="cases_departure_create",

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import OPEN_STATES, TERMINAL_STATES, Case, CaseEvent, Person
+from cases.returns.services.retention import pseudonymise_return_data
 from cases.services.events import record_event
 
 
@@ -57,4 +58,5 @@ def _pseudonymise(person: Person, now: dt.datetime) -> None:
     person.pseudonymised_at = now
     person.save()
     for case in Case.objects.filter(person=person):
+        pseudonymise_return_data(case)  # documents and the return work's free text (cases.returns)
         record_event(case=case, actor=None, kind=CaseEvent.Kind.PSEUDONYMISED)

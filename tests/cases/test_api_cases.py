@@ -189,7 +189,9 @@ def test_departure_confirmed_and_refused_with_the_guard_sentences(api_register, 
 def test_legal_events_need_their_scope(make_api_client, office, scope_less):
     from cases.api.auth import ALL_SCOPES
 
-    client, token = make_api_client("limited", scopes=[s for s in ALL_SCOPES if s != scope_less])
+    # A return partner may report the departures of the cases referred to it: without that scope too.
+    missing = {scope_less, "returns:partner"} if scope_less == "departures:write" else {scope_less}
+    client, token = make_api_client("limited", scopes=[s for s in ALL_SCOPES if s not in missing])
     case = own_case(client, office=office)
     path = "procedures" if scope_less == "procedures:write" else "departure"
     response = token_client(token).post(f"{CASES}{case.pk}/{path}/", {}, format="json")

@@ -39,6 +39,15 @@ def test_schema_documents_problems_and_every_operation(db):
         ("/api/v1/orders/", "post"), ("/api/v1/orders/batch/", "post"), ("/api/v1/cases/", "get"),
         ("/api/v1/cases/{case_id}/", "get"), ("/api/v1/cases/{case_id}/procedures/", "post"),
         ("/api/v1/cases/{case_id}/departure/", "post"),
+        # The return itself: identification unit and return partners.
+        ("/api/v1/cases/{case_id}/travel-documents/", "get"), ("/api/v1/cases/{case_id}/travel-documents/", "post"),
+        ("/api/v1/cases/{case_id}/travel-documents/{document_id}/", "patch"),
+        ("/api/v1/cases/{case_id}/consular-requests/", "get"), ("/api/v1/cases/{case_id}/consular-requests/", "post"),
+        ("/api/v1/cases/{case_id}/consular-requests/{request_id}/", "patch"),
+        ("/api/v1/referrals/", "get"), ("/api/v1/referrals/{referral_id}/", "get"),
+        ("/api/v1/referrals/{referral_id}/stages/", "post"), ("/api/v1/referrals/{referral_id}/support/", "post"),
+        ("/api/v1/referrals/{referral_id}/support/{support_id}/", "put"),
+        ("/api/v1/referrals/{referral_id}/follow-ups/", "post"),
     }
     create = schema["paths"]["/api/v1/orders/"]["post"]
     assert create["responses"]["400"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
