@@ -13,7 +13,7 @@ _env = environ.Env()
 _base = Path(__file__).resolve().parent.parent.parent
 
 # Where uploaded documents go: the filesystem (default) or any S3-compatible object store
-# (needs boto3: pip install 'django-storages[s3]'). Never served as static or media files: every
+# (through boto3, pinned in requirements.txt). Never served as static or media files: every
 # download goes through the case's access check and is logged.
 RETURNPATH_DOCUMENT_STORAGE = _env.str("RETURNPATH_DOCUMENT_STORAGE", default="filesystem")
 if RETURNPATH_DOCUMENT_STORAGE == "s3":
