@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import views, views_duplicates
 
 app_name = "cases"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("cases/<int:case_id>/placements/<int:placement_id>/end/", views.end_placement, name="end_placement"),
     path("cases/<int:case_id>/address/", views.update_address, name="update_address"),
     path("cases/<int:case_id>/best-interest/", views.best_interest, name="best_interest"),
+    path("cases/duplicates/", views_duplicates.duplicate_list, name="duplicates"),
+    path("cases/duplicates/<int:duplicate_id>/merge/", views_duplicates.merge_duplicate, name="merge_duplicate"),
+    path("cases/duplicates/<int:duplicate_id>/dismiss/", views_duplicates.dismiss_duplicate, name="dismiss_duplicate"),
 ]

@@ -20,6 +20,7 @@ from rest_framework.fields import SkipField, get_error_detail
 from cases.identity import normalise_national_number
 from cases.languages import ISO_639_1
 from cases.models import Case, CaseEvent, LegalProcedure, Person, State, TargetGroup
+from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.services.orders import OrderData, PersonData, validate_order
 
 EARLIEST_ORDER_DATE = dt.date(2000, 1, 1)
@@ -367,7 +368,7 @@ class NextConversationSerializer(serializers.Serializer):
 class EventSerializer(serializers.Serializer):
     """One step of the case's timeline."""
 
-    kind = serializers.ChoiceField(choices=CaseEvent.Kind.choices)
+    kind = serializers.ChoiceField(choices=[c for c in CaseEvent.Kind.choices if c[0] not in STAFF_ONLY_EVENT_KINDS])
     at = serializers.DateTimeField()
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField(allow_blank=True)
@@ -413,7 +414,7 @@ class CaseSerializer(serializers.Serializer):
     def get_events(self, case) -> list[dict]:
         events = getattr(case, "api_events", None)
         if events is None:
-            events = sorted(case.events.all(), key=lambda e: (e.at, e.pk))
+            events = sorted(case.events.exclude(kind__in=STAFF_ONLY_EVENT_KINDS), key=lambda e: (e.at, e.pk))
         return [{"kind": e.kind, "at": serializers.DateTimeField().to_representation(e.at),
                  "from_state": e.from_state, "to_state": e.to_state} for e in events]
 

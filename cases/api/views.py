@@ -31,6 +31,7 @@ from cases.api.serializers import (
     order_data,
 )
 from cases.models import Case, CaseAccess, CaseEvent, OrderToLeave, State
+from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.selectors import access_case, cases_visible_to
 from cases.services import confirm_departure, open_case_from_order, record_procedure
 from returnpath.errors import Conflict, DomainError
@@ -65,7 +66,7 @@ def case_prefetches(client) -> list[Prefetch]:
         orders = orders.filter(client=client)  # another client's references are its business
     return [
         Prefetch("orders", queryset=orders, to_attr="api_orders"),
-        Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id").only("id", "case_id", "kind", "at", "from_state", "to_state"),
+        Prefetch("events", queryset=CaseEvent.objects.exclude(kind__in=STAFF_ONLY_EVENT_KINDS).order_by("at", "id").only("id", "case_id", "kind", "at", "from_state", "to_state"),
                  to_attr="api_events"),
         Prefetch("conversations", queryset=Conversation.objects.filter(status="planned").select_related("office"),
                  to_attr="api_planned"),
