@@ -33,7 +33,7 @@ class ThrottledModelBackend(ModelBackend):
         # The session policy comes with the user in one query: the session check costs nothing extra.
         try:
             user = type(self).user_model()._default_manager.select_related("session_policy").get(pk=user_id)
-        except Exception:  # noqa: BLE001 - DoesNotExist or a malformed id: no user, as ModelBackend
+        except Exception:
             return None
         return user if self.user_can_authenticate(user) else None
 

@@ -20,6 +20,9 @@ class LoginFailure(models.Model):
         verbose_name = _("failed sign-in")
         verbose_name_plural = _("failed sign-ins")
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.address or '-'}"
+
 
 class SessionPolicy(models.Model):
     """Sessions signed in before ``sessions_valid_from`` are ended (deactivation, new password)."""
@@ -30,3 +33,6 @@ class SessionPolicy(models.Model):
     class Meta:
         verbose_name = _("session policy")
         verbose_name_plural = _("session policies")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.sessions_valid_from:%Y-%m-%d %H:%M}"

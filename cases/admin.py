@@ -17,7 +17,8 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
+from cases.access_log import record_access
+from cases.models import ApiClient, Case, CaseAccess, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
 from cases.selectors import cases_visible_to
 from returnpath import roles
 
@@ -189,6 +190,11 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        _log_admin_read(request, response, Case.objects.filter(pk=object_id if str(object_id).isdigit() else None))
+        return response
+
     @admin.display(description=_("person"))
     def person_link(self, obj: Case):
         url = reverse("admin:cases_person_change", args=[obj.person_id])
@@ -231,3 +237,17 @@ class PersonAdmin(ReadOnly, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Person._meta.fields if f.name != "id"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        _log_admin_read(request, response, Case.objects.filter(person_id=object_id if str(object_id).isdigit() else None))
+        return response
+
+
+def _log_admin_read(request, response, cases) -> None:
+    """Admin case and person pages are reads of personal data like any other (decision 022)."""
+    if response.status_code == 200:
+        record_access(actor=request.user, via="admin", cases=list(cases.values_list("pk", flat=True)),
+                      detail={"path": request.path})
+    else:
+        record_access(actor=request.user, via="admin", result=CaseAccess.Result.NOT_FOUND, detail={"path": request.path})

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
 # Events that name another client's case: staff business only, never shown by the API.
 STAFF_ONLY_EVENT_KINDS = ("possible_duplicate", "duplicate_merged", "duplicate_dismissed")
 

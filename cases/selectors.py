@@ -63,9 +63,15 @@ def access_case(*, actor, case_id: int, for_update: bool = False, log_via: str =
     try:
         case = queryset.get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
+        if log_via:  # a probe of another office's or client's case is worth knowing about too
+            from cases.access_log import record_access
+
+            record_access(actor=actor, via=log_via, result=CaseAccess.Result.NOT_FOUND, detail={"case_id": str(case_id)[:40]})
         raise Http404("No such case.") from None
-    if log_via and actor is not None and actor.is_authenticated:
-        CaseAccess.objects.create(case=case, user=actor, via=log_via)
+    if log_via:
+        from cases.access_log import record_access
+
+        record_access(actor=actor, via=log_via, cases=[case])
     return case
 
 

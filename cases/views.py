@@ -237,7 +237,7 @@ def case_detail(request, case_id: int):
 @require_GET
 def case_timeline(request, case_id: int):
     """The next page of the timeline (htmx "show older")."""
-    case = access_case(actor=request.user, case_id=case_id)
+    case = access_case(actor=request.user, case_id=case_id, log_via="timeline")
     try:
         page = max(1, int(request.GET.get("timeline", 1)))
     except ValueError:

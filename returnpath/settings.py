@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.sessions.SessionPolicyMiddleware",
+    "cases.access_log.AccessContextMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -249,5 +250,5 @@ LOGGING = {
 
 # Settings owned by the API and the scheduling work (kept apart to keep this module readable).
 from returnpath.conf.api import *  # noqa: E402, F403
-from returnpath.conf.scheduling import *  # noqa: E402, F403
 from returnpath.conf.privacy import *  # noqa: E402, F403
+from returnpath.conf.scheduling import *  # noqa: E402, F403
