@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from cases.access_log import record_access
 from cases.models import ApiClient, Case, CaseAccess, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
@@ -161,7 +162,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnly, admin.ModelAdmin):
+class CaseAdmin(ReadOnly, SimpleHistoryAdmin):
     """Read-only: a case changes through the services (guards, events), never through a form."""
 
     list_display = ("__str__", "person", "state", "target_group", "office", "counsellor", "departure_deadline",
@@ -220,7 +221,7 @@ class PersonCaseInline(ReadOnlyInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadOnly, admin.ModelAdmin):
+class PersonAdmin(ReadOnly, SimpleHistoryAdmin):
     """Read-only: an address change goes through ``update_address`` so the case keeps its history."""
 
     list_display = ("__str__", "birth_date", "sex", "nationality", "national_number", "dossier_number", "postcode", "municipality")

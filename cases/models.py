@@ -699,7 +699,7 @@ class CaseAccessQuerySet(models.QuerySet):
 
 class CaseAccess(models.Model):
     """Who read which person's data, when, what, from where and with what result (DESIGN §7,
-    decision 022). Append-only: the database refuses UPDATE and DELETE too (migration 0011)."""
+    decision 022). Append-only: the database refuses UPDATE and DELETE too (migration 0010)."""
 
     class Result(models.TextChoices):
         OK = "ok", _("shown")

@@ -57,3 +57,9 @@ class PossibleDuplicate(models.Model):
     @property
     def is_strong(self) -> bool:
         return self.match == self.Match.NATIONAL_NUMBER
+
+
+
+from cases.history import register_history  # noqa: E402
+
+register_history()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<int:case_id>/address/", views.update_address, name="update_address"),
     path("cases/<int:case_id>/best-interest/", views.best_interest, name="best_interest"),
     path("cases/<int:case_id>/access/", views_privacy.case_access_log, name="access_log"),
+    path("cases/<int:case_id>/history/", views_privacy.case_history, name="history"),
     path("cases/<int:case_id>/access.csv", views_privacy.person_access_export, name="person_access_export"),
     path("cases/<int:case_id>/subject-access/", views_privacy.subject_access_export, name="subject_access"),
     path("cases/duplicates/", views_duplicates.duplicate_list, name="duplicates"),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.access_log import record_access
+from cases.history import field_changes
 from cases.models import CaseAccess
 from cases.selectors import access_case, is_coordinator
 from cases.subject_access import subject_access_report
@@ -58,6 +59,16 @@ def person_access_export(request, case_id: int):
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="access-history-person-{case.person_id}.csv"'
     return response
+
+
+@login_required
+@require_GET
+def case_history(request, case_id: int):
+    """Field-level history of the case and what hangs off it (office managers, coordinators)."""
+    if not may_see_access_log(request.user):
+        raise PermissionDenied
+    case = access_case(actor=request.user, case_id=case_id, log_via="history")
+    return render(request, "privacy/history.html", {"case": case, "changes": field_changes(case), "nav": "caseload"})
 
 
 class ReasonForm(forms.Form):
