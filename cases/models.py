@@ -24,6 +24,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 
 from cases import guards as g
 from cases.identity import validate_national_number
+from cases.names import normalise_name, validate_name
 
 
 class TargetGroup(models.TextChoices):
@@ -109,8 +110,8 @@ class Person(models.Model):
         MALE = "M", _("Male")
         OTHER = "X", _("Other / unknown")
 
-    family_name = models.CharField(_("family name"), max_length=150)
-    given_names = models.CharField(_("given names"), max_length=150, blank=True)
+    family_name = models.CharField(_("family name"), max_length=150, validators=[validate_name])
+    given_names = models.CharField(_("given names"), max_length=150, blank=True, validators=[validate_name])
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.OTHER)
     nationality = CountryField(_("nationality"), blank=True)
@@ -150,6 +151,8 @@ class Person(models.Model):
         return f"{self.family_name.upper()}, {self.given_names}".strip(", ")
 
     def save(self, *args, **kwargs):
+        # One spelling per name (decision 027): "é" typed as one or as two code points is the same name.
+        self.family_name, self.given_names = normalise_name(self.family_name), normalise_name(self.given_names)
         self.search_name = fold_for_search(f"{self.given_names} {self.family_name}")
         if kwargs.get("update_fields") is not None and {"given_names", "family_name"} & set(kwargs["update_fields"]):
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
