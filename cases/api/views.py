@@ -101,8 +101,10 @@ class OrderView(IdempotentPost, ApiView):
         operation_id="orders_create",
         summary="Send one order to leave",
         description=(
-            "Opens a case (or attaches the order to the person's open case) through the same service as the "
-            "browser. Idempotent on your `external_reference`: the same order again answers 200 with the case; "
+            "Opens a case (or attaches the order to the person's open case from your own orders) through the same "
+            "service as the browser. A person known only from another client's orders gets a new case of yours and a "
+            "review by a coordinator: you never get, read or change another client's case. "
+            "Idempotent on your `external_reference`: the same order again answers 200 with the case; "
             "the same reference with other content answers 409 and changes nothing."
         ),
         request=OrderSerializer,

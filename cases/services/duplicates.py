@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from cases.models import OPEN_STATES, Case, CaseEvent, OrderToLeave, Person, PossibleDuplicate
 from cases.selectors import cases_visible_to, is_coordinator
 from cases.services.events import actor_label, record_event
+from cases.signals import case_state_changed
 from returnpath.errors import Conflict, DomainError
 
 
@@ -49,12 +50,15 @@ def may_move_case(*, case: Case, client) -> bool:
     return PossibleDuplicate.objects.filter(existing_case=case, status=PossibleDuplicate.Status.MERGED).exists()
 
 
-def record_possible_duplicate(*, case: Case, person: Person, match: str, actor) -> PossibleDuplicate:
-    """Called by the order service inside its transaction, after opening ``case``."""
+def record_possible_duplicate(*, case: Case, person: Person, match: str, actor) -> PossibleDuplicate | None:
+    """Called by the order service inside its transaction, after opening ``case``. Nothing to
+    review when the matched person has no case (nothing of anyone's to protect or merge)."""
     existing = (
         Case.objects.filter(person=person, state__in=OPEN_STATES).first()
         or Case.objects.filter(person=person).order_by("-opened_at", "-id").first()
     )
+    if existing is None:
+        return None
     review = PossibleDuplicate.objects.create(case=case, existing_case=existing, match=match)
     # Staff see the review on both timelines; the API never shows these kinds (cases.api.views).
     for on, other in ((case, existing), (existing, case)):
@@ -124,6 +128,8 @@ def merge_possible_duplicate(*, actor, duplicate_id: int, note: str) -> Case:
         new.save()
         record_event(case=new, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition="close", from_state=from_state,
                      to_state=new.state, note=note, data={"reason": Case.CloseReason.DUPLICATE})
+        # As for any closing: counselling cancels what was planned for the closed case.
+        case_state_changed.send(sender=Case, case=new, actor=actor, from_state=from_state, to_state=new.state)
         kept = existing
         data = {"review": review.pk, "orders": moved}
     else:

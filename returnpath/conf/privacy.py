@@ -34,7 +34,7 @@ CONTENT_SECURITY_POLICY = {
 }
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
-    "payment=(), usb=(), interest-cohort=()"
+    "payment=(), usb=()"
 )
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # The API schema and its documentation pages only for signed-in staff (on in production).

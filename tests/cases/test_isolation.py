@@ -142,3 +142,23 @@ def test_review_pages(review, manager, counsellor, client):
     assert answer.status_code == 302
     review.refresh_from_db()
     assert review.status == "merged"
+
+
+@pytest.mark.django_db
+def test_a_person_without_any_case_is_nobodys_and_needs_no_review(api_partner):
+    _p, partner = api_partner
+    f.PersonFactory(family_name="El Amrani", given_names="Youssef", birth_date="1990-04-02", nationality="MA",
+                    national_number="", dossier_number="")
+    response = partner.post(ORDERS, order_payload("PAR-1", person__dossier_number=""), format="json")
+    assert response.status_code == 201 and not PossibleDuplicate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_after_a_merge_the_other_clients_next_order_joins_and_may_move_the_kept_case(review, coordinator, api_partner,
+                                                                                     other_office):
+    _p, partner = api_partner
+    kept = merge_possible_duplicate(actor=coordinator, duplicate_id=review.pk, note="same person")
+    again = partner.post(ORDERS, _antwerp_order("PAR-2", person__dossier_number=""), format="json")
+    assert again.status_code == 201 and again.json()["id"] == kept.pk
+    kept.refresh_from_db()
+    assert kept.office == other_office
