@@ -35,11 +35,9 @@ def _row(obj: models.Model) -> dict[str, Any]:
 
 def _related(obj: models.Model, depth: int) -> dict[str, list]:
     found: dict[str, list] = {}
-    for relation in obj._meta.related_objects:
-        if not (relation.one_to_many or relation.one_to_one) or relation.related_model in (Case, Person):
-            continue
-        manager_name = relation.get_accessor_name()
-        if relation.one_to_one:
+    # include_hidden: relations named "+" (the access log, the duplicate reviews' other side) too.
+    for relation in obj._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and relation.one_to_many) or relation.related_model in (Case, Person):
             continue
         rows = []
         for child in relation.related_model._base_manager.filter(**{relation.field.name: obj}).order_by("pk"):
@@ -47,8 +45,12 @@ def _related(obj: models.Model, depth: int) -> dict[str, list]:
             if depth > 0:
                 row.update({k: v for k, v in _related(child, depth - 1).items() if v})
             rows.append(row)
-        key = f"{relation.related_model._meta.label_lower}" if manager_name.endswith("+") else manager_name
-        found[key] = rows
+        name = relation.get_accessor_name() if not relation.hidden else None
+        key = name or f"{relation.related_model._meta.label_lower}.{relation.field.name}"
+        found[key] = found.get(key, []) + rows
+    history = getattr(type(obj), "history", None)  # django-simple-history (decision 023): no relation to walk
+    if history is not None:
+        found["history"] = [_row(record) for record in history.filter(id=obj.pk).order_by("history_date", "history_id")]
     return found
 
 
@@ -56,7 +58,7 @@ def subject_access_report(person: Person) -> dict[str, Any]:
     """The person, each of their cases and everything that hangs off them (two levels deep)."""
     return {
         "person": _row(person),
-        "person_related": {k: v for k, v in _related(person, 0).items() if v},
+        "person_related": {k: v for k, v in _related(person, 0).items() if v},  # the person's history
         "cases": [{**_row(case), **{k: v for k, v in _related(case, 1).items() if v}}
                   for case in Case.objects.filter(person=person).order_by("pk")],
     }

@@ -109,6 +109,7 @@ def test_managers_see_who_looked_and_coordinators_export_a_persons_history(clien
 def test_subject_access_export_needs_a_reason_and_is_logged(client, case, coordinator, counsellor):
     f.ConversationFactory(case=case, office=case.office, counsellor=case.counsellor, notes="Talked about family")
     client.force_login(counsellor)
+    client.get(reverse("cases:detail", args=[case.pk]))
     assert client.post(reverse("cases:subject_access", args=[case.pk]), {"reason": "x"}).status_code == 403
     client.force_login(coordinator)
     assert client.post(reverse("cases:subject_access", args=[case.pk]), {"reason": ""}).status_code == 200
@@ -116,4 +117,7 @@ def test_subject_access_export_needs_a_reason_and_is_logged(client, case, coordi
     report = json.loads(response.content)
     assert report["person"]["family_name"] == case.person.family_name
     assert report["cases"][0]["conversations"][0]["notes"] == "Talked about family"
+    assert report["cases"][0]["conversations"][0]["history"][0]["notes"] == "Talked about family"
+    assert [row["via"] for row in report["cases"][0]["cases.caseaccess.case"]] == ["web"]
+    assert report["person_related"]["history"][0]["family_name"] == case.person.family_name
     assert _rows(via="subject_access")[0].detail == {"reason": "Request 2026/17"}
