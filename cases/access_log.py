@@ -51,6 +51,13 @@ def record_access(
     CaseAccess.objects.bulk_create([CaseAccess(case_id=case_id, **common) for case_id in case_ids], batch_size=2000)
 
 
+# Free-text search terms may be a person's name: the log keeps that a search was made, not the words
+# (the log is append-only, so nothing in it could be pseudonymised later).
+_REDACTED_PARAMETERS = {"q", "search"}
+
+
 def export_detail(request, rows: int) -> dict[str, Any]:
-    """What an export's rows record: the filter as sent and the number of rows."""
-    return {"filter": {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}, "rows": rows}
+    """What an export's rows record: the filter as sent (search words redacted) and the number of rows."""
+    shown = {key: "…" if key in _REDACTED_PARAMETERS else (values if len(values) > 1 else values[0])
+             for key, values in request.GET.lists()}
+    return {"filter": shown, "rows": rows}

@@ -284,6 +284,8 @@ class CaseFilterSerializer(serializers.Serializer):
 
 
 READ_SCOPES = ("cases:read", "cases:read_all")
+# What the access log keeps of a list request: the filters, never other (free) parameters.
+LOGGED_PARAMETERS = ("state", "office", "updated_since", "page_size")
 
 
 class CaseListView(ApiView):
@@ -317,7 +319,7 @@ class CaseListView(ApiView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(cases, request, view=self)
         prefetch_related_objects(page, *case_prefetches(client_of(request)))
-        record_access(actor=request.user, via="api", cases=page, detail={"list": dict(request.query_params.items())})
+        record_access(actor=request.user, via="api", cases=page, detail={"list": {k: v for k, v in request.query_params.items() if k in LOGGED_PARAMETERS}})
         return paginator.get_paginated_response(CaseSerializer(page, many=True, context={"request": request}).data)
 
 

@@ -16,7 +16,17 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cases.models import OPEN_STATES, TERMINAL_STATES, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, PossibleDuplicate
+from cases.models import (
+    OPEN_STATES,
+    TERMINAL_STATES,
+    Case,
+    CaseEvent,
+    IdempotencyKey,
+    LegalProcedure,
+    OrderToLeave,
+    Person,
+    PossibleDuplicate,
+)
 
 # Free text and contact fields, per model, that are blanked; the person's identity is rewritten.
 PERSON_BLANK = ("given_names", "national_number", "dossier_number", "street", "municipality", "phone", "email")
@@ -96,9 +106,12 @@ def pseudonymise_person(person: Person, *, now: dt.datetime) -> None:
 
     _blank(LegalProcedure.objects.filter(case_id__in=case_ids), PROCEDURE_BLANK)
     _blank(LegalProcedure.history.filter(case_id__in=case_ids), PROCEDURE_BLANK)
-    for order in OrderToLeave.objects.filter(case_id__in=case_ids).only("pk"):
+    for order in OrderToLeave.objects.filter(case_id__in=case_ids).only("pk", "client_id", "external_reference"):
         # Unique per client: a pseudonymous reference per order keeps the constraint.
         OrderToLeave.objects.filter(pk=order.pk).update(external_reference=f"{name}-{order.pk}", content_hash="")
+        if order.client_id and order.external_reference:
+            # A stored API answer naming the reference (a batch) normally expired long ago; never keep one.
+            IdempotencyKey.objects.filter(client_id=order.client_id, response_body__contains=order.external_reference).delete()
     # A short term must stay reasoned (a constraint): the reason is replaced, not blanked.
     OrderToLeave.objects.filter(case_id__in=case_ids).exclude(term_reason="").update(term_reason=REMOVED)
     _blank(PossibleDuplicate.objects.filter(case_id__in=case_ids), ("note",))
