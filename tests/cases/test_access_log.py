@@ -34,6 +34,9 @@ def test_every_staff_read_is_logged_with_address_agent_and_result(client, case, 
         row = _rows(via=via)[-1]
         assert (row.case_id, row.user, row.user_label, row.address, row.user_agent, row.result) == (
             case.pk, counsellor, counsellor.get_full_name() or counsellor.username, "192.0.2.7", UA, "ok"), via
+    client.post(reverse("cases:caseload"), {"q": case.person.family_name}, follow=True)
+    listed = _rows(via="caseload")
+    assert [r.case_id for r in listed] == [case.pk] and case.person.family_name not in str(listed[0].detail)
     elsewhere = f.CaseFactory(office=other_office)
     assert client.get(reverse("cases:detail", args=[elsewhere.pk])).status_code == 404
     miss = _rows(via="web")[-1]
