@@ -16,8 +16,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
+from cases.access_log import record_access
+from cases.models import ApiClient, Case, CaseAccess, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
 from cases.selectors import cases_visible_to
 from returnpath import roles
 
@@ -160,7 +162,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnly, admin.ModelAdmin):
+class CaseAdmin(ReadOnly, SimpleHistoryAdmin):
     """Read-only: a case changes through the services (guards, events), never through a form."""
 
     list_display = ("__str__", "person", "state", "target_group", "office", "counsellor", "departure_deadline",
@@ -189,6 +191,11 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        _log_admin_read(request, response, Case.objects.filter(pk=object_id if str(object_id).isdigit() else None))
+        return response
+
     @admin.display(description=_("person"))
     def person_link(self, obj: Case):
         url = reverse("admin:cases_person_change", args=[obj.person_id])
@@ -214,7 +221,7 @@ class PersonCaseInline(ReadOnlyInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadOnly, admin.ModelAdmin):
+class PersonAdmin(ReadOnly, SimpleHistoryAdmin):
     """Read-only: an address change goes through ``update_address`` so the case keeps its history."""
 
     list_display = ("__str__", "birth_date", "sex", "nationality", "national_number", "dossier_number", "postcode", "municipality")
@@ -231,3 +238,17 @@ class PersonAdmin(ReadOnly, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Person._meta.fields if f.name != "id"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        _log_admin_read(request, response, Case.objects.filter(person_id=object_id if str(object_id).isdigit() else None))
+        return response
+
+
+def _log_admin_read(request, response, cases) -> None:
+    """Admin case and person pages are reads of personal data like any other (decision 022)."""
+    if response.status_code == 200:
+        record_access(actor=request.user, via="admin", cases=list(cases.values_list("pk", flat=True)),
+                      detail={"path": request.path})
+    else:
+        record_access(actor=request.user, via="admin", result=CaseAccess.Result.NOT_FOUND, detail={"path": request.path})

@@ -24,6 +24,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 
 from cases import guards as g
 from cases.identity import validate_national_number
+from cases.names import normalise_name, validate_name
 from cases.returns import events as return_events
 from cases.returns import guards as return_guards
 
@@ -111,8 +112,8 @@ class Person(models.Model):
         MALE = "M", _("Male")
         OTHER = "X", _("Other / unknown")
 
-    family_name = models.CharField(_("family name"), max_length=150)
-    given_names = models.CharField(_("given names"), max_length=150, blank=True)
+    family_name = models.CharField(_("family name"), max_length=150, validators=[validate_name])
+    given_names = models.CharField(_("given names"), max_length=150, blank=True, validators=[validate_name])
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.OTHER)
     nationality = CountryField(_("nationality"), blank=True)
@@ -152,6 +153,8 @@ class Person(models.Model):
         return f"{self.family_name.upper()}, {self.given_names}".strip(", ")
 
     def save(self, *args, **kwargs):
+        # One spelling per name (decision 027): "é" typed as one or as two code points is the same name.
+        self.family_name, self.given_names = normalise_name(self.family_name), normalise_name(self.given_names)
         self.search_name = fold_for_search(f"{self.given_names} {self.family_name}")
         if kwargs.get("update_fields") is not None and {"given_names", "family_name"} & set(kwargs["update_fields"]):
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
@@ -652,6 +655,10 @@ class CaseEvent(models.Model):
         REMOVAL_PLANNED = "removal_planned", _("Removal operation planned")
         REMOVAL_OUTCOME = "removal_outcome", _("Removal operation outcome")
         DOCUMENT_ADDED = "document_added", _("Document added")
+        # Staff-only: an API client never sees these (they would reveal another client's case).
+        POSSIBLE_DUPLICATE = "possible_duplicate", _("Possible duplicate recorded")
+        DUPLICATE_MERGED = "duplicate_merged", _("Duplicate merged")
+        DUPLICATE_DISMISSED = "duplicate_dismissed", _("Possible duplicate dismissed")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -707,21 +714,52 @@ class CaseEvent(models.Model):
         return self.note
 
 
-class CaseAccess(models.Model):
-    """Who read which case, when, and through which door (data protection, DESIGN §7)."""
+class CaseAccessQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The access log is append-only.")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    via = models.CharField(max_length=16)
-    at = models.DateTimeField(default=timezone.now)
+    def delete(self):
+        raise TypeError("The access log is append-only.")
+
+
+class CaseAccess(models.Model):
+    """Who read which person's data, when, what, from where and with what result (DESIGN §7,
+    decision 022). Append-only: the database refuses UPDATE and DELETE too (migration 0010)."""
+
+    class Result(models.TextChoices):
+        OK = "ok", _("shown")
+        NOT_FOUND = "not_found", _("not found or not allowed")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # A deleted user leaves the row (SET_NULL) and its name snapshot; deactivate users instead.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    user_label = models.CharField(_("who"), max_length=150, blank=True)
+    via = models.CharField(_("what"), max_length=24)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    client_label = models.CharField(_("API client"), max_length=120, blank=True)
+    result = models.CharField(_("result"), max_length=16, choices=Result.choices, default=Result.OK)
+    # Exports: the filter and the row count; other reads: the case id asked for, the reason given.
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = CaseAccessQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["case", "at"])]
+        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["at"])]
         verbose_name = _("case access")
         verbose_name_plural = _("case accesses")
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.via} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("The access log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The access log is append-only.")
 
 
 class IdempotencyKey(models.Model):
@@ -752,6 +790,8 @@ class IdempotencyKey(models.Model):
 
 
 # The return itself: models of the subject package, kept in this app's migrations.
+# Decision 020: possible duplicates across API clients; decision 023: field-level history.
+from cases.models_review import PossibleDuplicate  # noqa: E402, F401
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability  # noqa: E402, F401
 from cases.returns.documents import CaseDocument, DocumentDownload  # noqa: E402, F401
 from cases.returns.models import (  # noqa: E402, F401

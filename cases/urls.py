@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from cases import views
+from cases import views, views_duplicates, views_privacy
 
 app_name = "cases"
 
@@ -18,4 +18,11 @@ urlpatterns = [
     path("cases/<int:case_id>/address/", views.update_address, name="update_address"),
     path("cases/<int:case_id>/best-interest/", views.best_interest, name="best_interest"),
     path("", include("cases.returns.urls")),  # the return itself
+    path("cases/<int:case_id>/access/", views_privacy.case_access_log, name="access_log"),
+    path("cases/<int:case_id>/history/", views_privacy.case_history, name="history"),
+    path("cases/<int:case_id>/access.csv", views_privacy.person_access_export, name="person_access_export"),
+    path("cases/<int:case_id>/subject-access/", views_privacy.subject_access_export, name="subject_access"),
+    path("cases/duplicates/", views_duplicates.duplicate_list, name="duplicates"),
+    path("cases/duplicates/<int:duplicate_id>/merge/", views_duplicates.merge_duplicate, name="merge_duplicate"),
+    path("cases/duplicates/<int:duplicate_id>/dismiss/", views_duplicates.dismiss_duplicate, name="dismiss_duplicate"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url
 
 from cases import legal, services
+from cases.access_log import record_access
 from cases.caseload import CaseloadFilter, extra_filters
 from cases.forms import (
     AddressForm,
@@ -104,6 +105,8 @@ def _caseload_page(request):
     rows = list(cases[offset : offset + PAGE_SIZE + 1])
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    # The names on the page are a read too (decision 022); the search words are not logged.
+    record_access(actor=request.user, via="caseload", cases=rows, detail={"page": page, "searched": bool(caseload_filter.q)})
     # A capped count: "1,000+" is as useful to a counsellor as the exact figure, and far cheaper.
     total = cases.order_by()[: COUNT_CAP + 1].count()
     offices, counsellors = caseload_choices(request.user)
@@ -239,7 +242,7 @@ def case_detail(request, case_id: int):
 @require_GET
 def case_timeline(request, case_id: int):
     """The next page of the timeline (htmx "show older")."""
-    case = access_case(actor=request.user, case_id=case_id)
+    case = access_case(actor=request.user, case_id=case_id, log_via="timeline")
     try:
         page = max(1, int(request.GET.get("timeline", 1)))
     except ValueError:

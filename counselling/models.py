@@ -183,3 +183,12 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# Field-level history of conversations (decision 023), like the cases' models.
+from simple_history import register as _register_history  # noqa: E402
+
+from cases.history import FieldHistory  # noqa: E402
+
+if not hasattr(Conversation, "history"):
+    _register_history(Conversation, app="counselling", records_class=FieldHistory)

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out for staff (Django's views; the form adds the rate limit)."""
+"""Sign-in and sign-out for staff (Django's views; the limits live in the authentication backend)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from returnpath import login_throttle
+from accounts import throttle
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -20,17 +20,11 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self):
+        # The backend refuses a locked-out attempt (for the admin's sign-in too); this only says why.
         username = self.cleaned_data.get("username") or ""
-        address = login_throttle.client_address(self.request)
-        if login_throttle.is_locked_out(username=username, address=address):
+        if throttle.is_locked_out(username=username, address=throttle.client_address(self.request)):
             raise forms.ValidationError(self.error_messages["locked_out"], code="locked_out")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            login_throttle.record_failure(username=username, address=address)
-            raise
-        login_throttle.reset(username=username, address=address)
-        return cleaned
+        return super().clean()
 
 
 class LoginView(auth_views.LoginView):

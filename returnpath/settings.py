@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "django_fsm",  # graph_transitions
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "simple_history",
+    "accounts",
     "offices",
     "cases",
     "counselling",
@@ -59,8 +64,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SessionPolicyMiddleware",
+    "cases.access_log.AccessContextMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "returnpath.headers.PrivacyHeadersMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -238,6 +250,7 @@ LOGGING = {
 
 # Settings owned by the API and the scheduling work (kept apart to keep this module readable).
 from returnpath.conf.api import *  # noqa: E402, F403
+from returnpath.conf.privacy import *  # noqa: E402, F403
 from returnpath.conf.returns import *  # noqa: E402, F403
 from returnpath.conf.scheduling import *  # noqa: E402, F403
 

@@ -20,6 +20,8 @@ from rest_framework.fields import SkipField, get_error_detail
 from cases.identity import normalise_national_number
 from cases.languages import ISO_639_1
 from cases.models import Case, CaseEvent, LegalProcedure, Person, State, TargetGroup
+from cases.models_review import STAFF_ONLY_EVENT_KINDS
+from cases.names import deceptive_characters, normalise_name
 from cases.services.orders import OrderData, PersonData, validate_order
 
 EARLIEST_ORDER_DATE = dt.date(2000, 1, 1)
@@ -114,6 +116,20 @@ class Text(JsonString):
             kwargs.setdefault("default", "")
             kwargs.setdefault("allow_blank", True)
         super().__init__(max_length=max_length, required=required, **kwargs)
+
+
+class Name(Text):
+    """A person's name: NFC-normalised; invisible and text-direction characters refused (decision 027)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        found = deceptive_characters(value)
+        if found:
+            raise serializers.ValidationError(
+                _("This name contains invisible or text-direction characters (%(chars)s). Type the name with visible letters only.")
+                % {"chars": ", ".join(found)}, code="invisible_characters",
+            )
+        return normalise_name(value)
 
 
 class IsoDate(serializers.DateField):
@@ -211,8 +227,8 @@ class AddressSerializer(StrictSerializer):
 class PersonSerializer(StrictSerializer):
     """The person the order is about."""
 
-    family_name = Text(max_length=150, required=True)
-    given_names = Text(max_length=150)
+    family_name = Name(max_length=150, required=True)
+    given_names = Name(max_length=150)
     birth_date = IsoDate(required=False, allow_null=True, default=None, validators=[_not_after_today, _birth_era])
     sex = serializers.ChoiceField(choices=Person.Sex.choices, default=Person.Sex.OTHER)
     nationality = CountryCode(required=False, allow_blank=True, default="")
@@ -367,7 +383,7 @@ class NextConversationSerializer(serializers.Serializer):
 class EventSerializer(serializers.Serializer):
     """One step of the case's timeline."""
 
-    kind = serializers.ChoiceField(choices=CaseEvent.Kind.choices)
+    kind = serializers.ChoiceField(choices=[c for c in CaseEvent.Kind.choices if c[0] not in STAFF_ONLY_EVENT_KINDS])
     at = serializers.DateTimeField()
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField(allow_blank=True)
@@ -413,7 +429,7 @@ class CaseSerializer(serializers.Serializer):
     def get_events(self, case) -> list[dict]:
         events = getattr(case, "api_events", None)
         if events is None:
-            events = sorted(case.events.all(), key=lambda e: (e.at, e.pk))
+            events = sorted(case.events.exclude(kind__in=STAFF_ONLY_EVENT_KINDS), key=lambda e: (e.at, e.pk))
         return [{"kind": e.kind, "at": serializers.DateTimeField().to_representation(e.at),
                  "from_state": e.from_state, "to_state": e.to_state} for e in events]
 

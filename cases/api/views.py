@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.access_log import record_access
 from cases.api import idempotency
 from cases.api.auth import client_of
 from cases.api.base import ApiView
@@ -30,7 +31,8 @@ from cases.api.serializers import (
     ProcedureSerializer,
     order_data,
 )
-from cases.models import Case, CaseAccess, CaseEvent, OrderToLeave, State
+from cases.models import Case, CaseEvent, OrderToLeave, State
+from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.selectors import access_case, cases_visible_to
 from cases.services import confirm_departure, open_case_from_order, record_procedure
 from returnpath.errors import Conflict, DomainError
@@ -65,7 +67,8 @@ def case_prefetches(client) -> list[Prefetch]:
         orders = orders.filter(client=client)  # another client's references are its business
     return [
         Prefetch("orders", queryset=orders, to_attr="api_orders"),
-        Prefetch("events", queryset=CaseEvent.objects.order_by("at", "id").only("id", "case_id", "kind", "at", "from_state", "to_state"),
+        Prefetch("events", queryset=CaseEvent.objects.exclude(kind__in=STAFF_ONLY_EVENT_KINDS).order_by("at", "id")
+                 .only("id", "case_id", "kind", "at", "from_state", "to_state"),
                  to_attr="api_events"),
         Prefetch("conversations", queryset=Conversation.objects.filter(status="planned").select_related("office"),
                  to_attr="api_planned"),
@@ -98,8 +101,10 @@ class OrderView(IdempotentPost, ApiView):
         operation_id="orders_create",
         summary="Send one order to leave",
         description=(
-            "Opens a case (or attaches the order to the person's open case) through the same service as the "
-            "browser. Idempotent on your `external_reference`: the same order again answers 200 with the case; "
+            "Opens a case (or attaches the order to the person's open case from your own orders) through the same "
+            "service as the browser. A person known only from another client's orders gets a new case of yours and a "
+            "review by a coordinator: you never get, read or change another client's case. "
+            "Idempotent on your `external_reference`: the same order again answers 200 with the case; "
             "the same reference with other content answers 409 and changes nothing."
         ),
         request=OrderSerializer,
@@ -279,6 +284,8 @@ class CaseFilterSerializer(serializers.Serializer):
 
 
 READ_SCOPES = ("cases:read", "cases:read_all")
+# What the access log keeps of a list request: the filters, never other (free) parameters.
+LOGGED_PARAMETERS = ("state", "office", "updated_since", "page_size")
 
 
 class CaseListView(ApiView):
@@ -312,7 +319,7 @@ class CaseListView(ApiView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(cases, request, view=self)
         prefetch_related_objects(page, *case_prefetches(client_of(request)))
-        CaseAccess.objects.bulk_create([CaseAccess(case=case, user=request.user, via="api") for case in page])
+        record_access(actor=request.user, via="api", cases=page, detail={"list": {k: v for k, v in request.query_params.items() if k in LOGGED_PARAMETERS}})
         return paginator.get_paginated_response(CaseSerializer(page, many=True, context={"request": request}).data)
 
 

@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from cases import legal
 from cases.identity import normalise_national_number
+from cases.matching import match_person_for_order
 from cases.models import OPEN_STATES, ApiClient, Case, CaseEvent, OrderToLeave, Person, Playbook, TargetGroup
-from cases.selectors import find_person_for_order
+from cases.names import deceptive_characters, normalise_name
+from cases.services.duplicates import may_move_case, record_possible_duplicate
 from cases.services.events import record_event
 from cases.services.staffing import assign_case, choose_office
 from cases.signals import case_opened
@@ -119,6 +121,14 @@ def validate_order(data: OrderData) -> list[tuple[str, str, str]]:
                 "person.birth_date", "birth_date_mismatch",
                 _("The birth date does not match the national number (which says %(date)s).") % {"date": encoded.isoformat()},
             ))
+    for name in ("family_name", "given_names"):
+        found = deceptive_characters(getattr(data.person, name))
+        if found:
+            problems.append((
+                f"person.{name}", "invisible_characters",
+                _("This name contains invisible or text-direction characters (%(chars)s). Type the name with visible letters only.")
+                % {"chars": ", ".join(found)},
+            ))
     if data.person.national_number:
         try:
             normalise_national_number(data.person.national_number)
@@ -152,7 +162,7 @@ def _identity_key(person: PersonData, national_number: str) -> str:
         return f"nn:{national_number}"
     if person.dossier_number:
         return f"dossier:{person.dossier_number}"
-    return f"name:{person.family_name.casefold()}:{person.birth_date}:{person.nationality}"
+    return f"name:{normalise_name(person.family_name).casefold()}:{person.birth_date}:{person.nationality}"
 
 
 def _refresh_person(person: Person, data: PersonData) -> bool:
@@ -209,7 +219,8 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
     deadline = legal.departure_deadline(
         notified_on=data.notified_on, term_days=data.departure_term_days, term_reason=data.term_reason
     )
-    person = find_person_for_order(
+    match = match_person_for_order(
+        client=client,
         national_number=national_number,
         dossier_number=data.person.dossier_number,
         family_name=data.person.family_name,
@@ -219,13 +230,16 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
     )
     case = None
     moved = False
-    if person is not None:
+    if match is not None and match.own:
+        person = match.person
         case = Case.objects.select_for_update(of=("self",)).filter(person=person, state__in=OPEN_STATES).first()
         moved = _refresh_person(person, data.person)
     else:
+        # No one, or someone known only through another client's orders: a new person and case
+        # (decision 020); the other client's person, case and address stay as they are.
         person = Person.objects.create(
-            family_name=data.person.family_name,
-            given_names=data.person.given_names,
+            family_name=normalise_name(data.person.family_name),
+            given_names=normalise_name(data.person.given_names),
             birth_date=data.person.birth_date,
             sex=data.person.sex or Person.Sex.OTHER,
             nationality=data.person.nationality,
@@ -289,6 +303,8 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
                      data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
         assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
         case_opened.send(sender=Case, case=case, actor=actor)
+        if match is not None and not match.own:
+            record_possible_duplicate(case=case, person=match.person, match=match.match, actor=actor)
     else:
         record_event(case=case, actor=actor, kind=CaseEvent.Kind.ORDER_ATTACHED,
                      data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
@@ -296,7 +312,10 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
             record_event(case=case, actor=actor, kind=CaseEvent.Kind.ADDRESS_CHANGED,
                          data={"postcode": person.postcode, "order": data.external_reference})
             # A counsellor close to home: a move to another region moves the case to its office.
-            if choose_office(postcode=person.postcode if person.has_known_address else "") != case.office:
+            # Never a case another client's order opened, unless a person merged them (decision 020).
+            if may_move_case(case=case, client=client) and choose_office(
+                postcode=person.postcode if person.has_known_address else ""
+            ) != case.office:
                 assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
     return OrderResult(case=case, order=order, created=True, case_created=case_created)
 

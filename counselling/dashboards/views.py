@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases.access_log import export_detail, record_access
 from cases.caseload import CaseloadFilter
 from cases.selectors import cases_visible_to
 from counselling.dashboards import exports, panels
@@ -112,6 +113,7 @@ def export_table(request, page: str, table: str):
     found = context["tables"].get(table)
     if found is None:
         raise Http404
+    record_access(actor=request.user, via="export_table", detail={**export_detail(request, len(found.rows)), "table": f"{page}/{table}"})
     return exports.table_response(found, filename)
 
 
@@ -122,6 +124,8 @@ def export_cases(request):
     parameters (so a dashboard link with ``/export/cases/`` instead of the caseload path gives
     the same cases)."""
     cases = CaseloadFilter.from_params(request.GET).apply(cases_visible_to(request.user))
+    ids = list(cases.values_list("pk", flat=True))
+    record_access(actor=request.user, via="export_cases", cases=ids, detail=export_detail(request, len(ids)))
     return exports.csv_response(exports.case_rows(cases), "cases")
 
 
@@ -152,6 +156,8 @@ def conversations(request):
     which lists cases, cannot give)."""
     found, filters = _conversations(request)
     if request.GET.get("format") == "csv":
+        rows = list(found.values_list("case_id", flat=True))
+        record_access(actor=request.user, via="export_conversations", cases=sorted(set(rows)), detail=export_detail(request, len(rows)))
         return exports.csv_response(exports.conversation_rows(found), "conversations")
     page = Paginator(found.select_related("case", "counsellor", "case__office"), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

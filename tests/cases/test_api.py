@@ -147,8 +147,9 @@ def test_the_same_reference_from_two_clients_is_two_orders(api_register, api_par
     _p, other = api_partner
     assert api.post(ORDERS, order_payload("REF-1"), format="json").status_code == 201
     response = other.post(ORDERS, order_payload("REF-1"), format="json")
-    assert response.status_code == 201  # a repeat order for the same person: attached to the open case
-    assert OrderToLeave.objects.count() == 2 and Case.objects.count() == 1
+    # Another client's person: a new case and a possible duplicate for review (decision 020).
+    assert response.status_code == 201
+    assert OrderToLeave.objects.count() == 2 and Case.objects.count() == 2
 
 
 def test_diacritics_and_non_latin_names_round_trip(api_register):

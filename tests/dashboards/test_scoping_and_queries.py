@@ -117,4 +117,4 @@ def test_queries_do_not_grow_with_cases_or_offices(manager, coordinator, client,
     grow(offices=3, cases=50, manager=manager, coordinator=coordinator)  # now 5 offices, 60 cases
     large = _queries(client, url)
     assert small == large, (small, large)
-    assert small <= 20
+    assert small <= 22  # +2 for an export: the access log reads the exported case ids and inserts its rows

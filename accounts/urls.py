@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("accounts/second-factor/", views.verify, name="verify"),
+    path("accounts/second-factor/enrol/", views.enrol, name="enrol"),
+]

@@ -1,0 +1,76 @@
+"""Field-level history (decision 023): django-simple-history keeps one row per save of people,
+cases, legal procedures, placements (here) and conversations (``counselling.models``), on SQLite
+as on PostgreSQL. Registered from outside the model classes so they stay as they are."""
+
+from __future__ import annotations
+
+from django.db.models.expressions import Combinable
+from simple_history.models import HistoricalRecords
+
+
+class FieldHistory(HistoricalRecords):
+    """Services count with ``F("n") + 1`` in a save; the history row needs the resulting value."""
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        pending = [f.attname for f in instance._meta.concrete_fields if isinstance(instance.__dict__.get(f.attname), Combinable)]
+        if pending:
+            instance.refresh_from_db(fields=pending)
+        super().post_save(instance, created, using=using, **kwargs)
+
+
+def register_history() -> None:
+    from simple_history import register
+
+    from cases.models import Case, LegalProcedure, Person, Placement
+
+    for model in (Person, Case, LegalProcedure, Placement):
+        if not hasattr(model, "history"):
+            register(model, app="cases", records_class=FieldHistory,
+                     excluded_fields=["search_name"] if model is Person else [])
+
+
+def field_changes(case, *, limit: int = 500) -> list[dict]:
+    """What changed, field by field, on the case, its person, procedures, placements and
+    conversations: newest first, each change as (field label, before, after)."""
+    from cases.models import Case, LegalProcedure, Person, Placement
+
+    Conversation = Case._meta.get_field("conversations").related_model  # counselling's, without importing it
+    sources = [
+        (Case, Case.history.filter(id=case.pk)),
+        (Person, Person.history.filter(id=case.person_id)),
+        (LegalProcedure, LegalProcedure.history.filter(case_id=case.pk)),
+        (Placement, Placement.history.filter(case_id=case.pk)),
+        (Conversation, Conversation.history.filter(case_id=case.pk)),
+    ]
+    changes = []
+    for model, records in sources:
+        fields = [f for f in model._meta.concrete_fields if f.name not in {"id", "updated_at", "search_name"}]
+        previous: dict = {}
+        for record in records.select_related("history_user").order_by("history_date", "history_id")[:limit]:
+            before = previous.get(record.id)
+            diff = [
+                (str(f.verbose_name), _shown(before, f), _shown(record, f))
+                for f in fields
+                if (before is None and record.history_type != "+") or (before is not None
+                and getattr(before, f.attname) != getattr(record, f.attname))
+            ]
+            previous[record.id] = record
+            if record.history_type == "+" or diff:
+                changes.append({
+                    "at": record.history_date, "who": _who(record), "what": f"{model._meta.verbose_name} #{record.id}",
+                    "created": record.history_type == "+", "changes": diff if record.history_type != "+" else [],
+                })
+    changes.sort(key=lambda c: c["at"], reverse=True)
+    return changes[:limit]
+
+
+def _shown(record, field) -> str:
+    if record is None:
+        return ""
+    value = getattr(record, field.attname)
+    return "" if value in (None, "") else str(value)
+
+
+def _who(record) -> str:
+    user = record.history_user
+    return (user.get_full_name() or user.get_username()) if user is not None else "ReturnPath"
