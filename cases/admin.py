@@ -143,7 +143,7 @@ class ProcedureInline(ReadOnlyInline):
 
 class PlacementInline(ReadOnlyInline):
     model = Placement
-    fields = ("facility", "started_on", "ended_on", "extension")
+    fields = ("facility", "started_on", "ended_on", "detention_period")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -175,9 +175,12 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("person_link", "state", "state_entered_at", "target_group", "playbook", "office", "counsellor")}),
         (_("Flags and household"), {"fields": ("public_order", "nuisance", "vulnerable", "minor_children",
-                                               "unaccompanied_minor", "best_interest_outcome")}),
+                                               "unaccompanied_minor", "best_interest_outcome", "guardian_name",
+                                               "guardian_contact", "guardian_appointed_on", "guardian_agreed_return_on",
+                                               "came_of_age_on")}),
         (_("Legal clock"), {"fields": ("departure_deadline", "pending_procedures", "pending_suspensive_procedures",
-                                       "granted_procedures")}),
+                                       "granted_procedures", "granted_routes_to_stay", "removal_barred",
+                                       "early_escalation_ground")}),
         (_("Counselling"), {"fields": ("held_conversations", "voluntary_return_refusals", "consecutive_no_shows",
                                        "last_contact_at", "next_conversation_at", "voluntary_return_agreed_at",
                                        "escalation_proposed_at", "escalation_motivation", "lose_contact_proposed_at")}),

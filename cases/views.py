@@ -146,15 +146,7 @@ def _timeline(case: Case, page: int):
 
 
 def _placements(case: Case) -> list[Placement]:
-    placements = list(case.placements.select_related("facility"))
-    for placement in placements:
-        placement.detention_limit = (
-            legal.detention_limit(started_on=placement.started_on, extension=placement.extension)
-            if placement.facility.kind in (Office.Kind.CLOSED_CENTRE, Office.Kind.RETURN_HOUSE)
-            else None
-        )
-        placement.days_to_limit = (placement.detention_limit - timezone.localdate()).days if placement.detention_limit and placement.is_current else None
-    return placements
+    return list(case.placements.select_related("facility"))
 
 
 def _case_context(request, case: Case, *, bound: dict | None = None, error_section: str = "", domain_error=None) -> dict:
@@ -364,11 +356,16 @@ def place(request, case_id: int):
         data = form.cleaned_data
         try:
             placement = services.place_in_facility(
-                actor=request.user, case_id=case_id, facility_id=data["facility"].pk, started_on=data["started_on"], extension=data["extension"],
+                actor=request.user, case_id=case_id, facility_id=data["facility"].pk, started_on=data["started_on"],
+                motivation=data["motivation"],
             )
         except DomainError as exc:
             error = exc
         else:
+            if not isinstance(placement, Placement):
+                return _done(request, placement.case, _(
+                    "The placement in detention is decided; it takes effect once a second office manager confirms it."
+                ), "detention")
             return _done(request, placement.case, _("The placement in %(facility)s is recorded.") % {"facility": placement.facility}, "placements")
     return _failed(request, case_id, section="placements", key="placement", form=form, error=error)
 

@@ -269,6 +269,9 @@ class OrderSerializer(StrictSerializer):
             term_reason=reason,
             person=PersonData(family_name="-", birth_date=person_value.get("birth_date")),
             unaccompanied_minor=value.get("household", {}).get("unaccompanied_minor", False),
+            minor_children=value.get("household", {}).get("minor_children", 0),
+            # The household rules compare what parsed; a field that failed already has its error.
+            target_group="" if {"household", "target_group"} & set(errors) else value.get("target_group", ""),
         )
         for path, code, message in validate_order(provisional):
             _add_error(errors, path, code, message)

@@ -2,7 +2,11 @@
 
 from cases.services.events import record_event
 from cases.services.orders import OrderData, OrderResult, PersonData, open_case_from_order
+from cases.services import minors
+from cases.services.detention_decisions import confirm_detention_decision, extend_detention, refuse_detention_decision
+from cases.services.minors import record_guardian, record_guardian_agreement
 from cases.services.placements import end_placement, place_in_facility
+from cases.services.terms import record_term_decision
 from cases.services.procedures import decide_procedure, record_best_interest_decision, record_procedure
 from cases.services.staffing import assign_case, reassign_case, update_address
 from cases.services.transitions import (
@@ -38,6 +42,13 @@ __all__ = [
     "assign_case",
     "check_transitions",
     "close_case",
+    "confirm_detention_decision",
+    "extend_detention",
+    "minors",
+    "record_guardian",
+    "record_guardian_agreement",
+    "record_term_decision",
+    "refuse_detention_decision",
     "confirm_departure",
     "confirm_removal",
     "decide_procedure",

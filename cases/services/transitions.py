@@ -18,7 +18,7 @@ from django_fsm import ConcurrentTransition
 from cases.guards import refusal_text
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, OrderToLeave, State
 from cases.selectors import access_case
-from cases.services.events import record_event
+from cases.services.events import actor_label, record_event
 from cases.services.placements import end_placement_when_case_ends
 from cases.signals import case_state_changed
 from returnpath.errors import Conflict, DomainError, TransitionRefused
@@ -120,8 +120,12 @@ def _take(
     except ConcurrentTransition:
         # Only reachable without a row lock (SQLite): the UPDATE ... WHERE state=<loaded> hit nothing.
         raise Conflict(_("Someone else changed this case meanwhile. Reload the case and try again.")) from None
+    if system:
+        # The system acts (the law wins over the workflow): the event's actor is ReturnPath, and
+        # the record says whose report set it off.
+        data = {**(data or {}), "system": True, "reported_by": actor_label(actor) if actor is not None else ""}
     record_event(
-        case=case, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
+        case=case, actor=None if system else actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
         from_state=from_state, to_state=case.state, note=note, data=data,
     )
     if case.state in TERMINAL_STATES or case.state == State.UNTRACEABLE:
