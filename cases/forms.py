@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from cases.caseload import FLAGS
-from cases.models import Case, LegalProcedure, Placement, State, TargetGroup
+from cases.models import Case, LegalProcedure, State, TargetGroup
 from offices.models import Membership, Office
 
 User = get_user_model()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from cases import legal, services
+from cases import services
 from cases.caseload import CaseloadFilter, extra_filters
 from cases.forms import (
     AddressForm,
@@ -31,7 +31,6 @@ from cases.forms import (
 )
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
 from cases.selectors import access_case, cases_visible_to, deadline_explanation
-from offices.models import Office
 from returnpath.errors import Conflict, DomainError
 
 PAGE_SIZE = 25

@@ -30,7 +30,7 @@ from cases.api.serializers import (
     ProcedureSerializer,
     order_data,
 )
-from cases.models import Case, CaseAccess, CaseEvent, OrderToLeave, State
+from cases.models import Case, CaseAccess, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderToLeave, State
 from cases.selectors import access_case, cases_visible_to
 from cases.services import confirm_departure, open_case_from_order, record_procedure
 from returnpath.errors import Conflict, DomainError
@@ -69,6 +69,11 @@ def case_prefetches(client) -> list[Prefetch]:
                  to_attr="api_events"),
         Prefetch("conversations", queryset=Conversation.objects.filter(status="planned").select_related("office"),
                  to_attr="api_planned"),
+        # The legal dates read every order of the case (not only this client's) and the detention titles.
+        Prefetch("orders", queryset=OrderToLeave.objects.only("id", "case_id", "external_reference", "notified_on", "entry_ban_years"),
+                 to_attr="api_all_orders"),
+        Prefetch("detention_periods", queryset=DetentionPeriod.objects.prefetch_related("decisions"), to_attr="api_periods"),
+        Prefetch("term_decisions", queryset=DepartureTermDecision.objects.order_by("decided_on", "id"), to_attr="api_terms"),
     ]
 
 

@@ -30,7 +30,10 @@ def placement_refusals(case: Case, facility: Office, occupied: int) -> list[str]
                "or_voluntary": _(" or voluntary return") if facility.kind == Office.Kind.OPEN_RETURN_PLACE else ""}
         )
     if facility.kind == Office.Kind.CLOSED_CENTRE and case.minor_children:
-        reasons.append(_("Families with minor children are never held in a closed centre (the pro-active return law, in force since 20 July 2024): choose a return house."))
+        reasons.append(_(
+            "Families with minor children are never held in a closed centre (the pro-active return law, in force since "
+            "20 July 2024): choose a return house."
+        ))
     if facility.kind == Office.Kind.CLOSED_CENTRE and case.unaccompanied_minor:
         reasons.append(_("An unaccompanied minor is never held in a closed centre."))
     if facility.restriction == Office.Restriction.FAMILIES_ONLY and not case.minor_children:

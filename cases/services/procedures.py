@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 
 from cases import guards as g
 from cases import legal
-from cases.procedure_kinds import Granted, kinds_granting
-from cases.services.detention import release_from_detention
 from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, State
+from cases.procedure_kinds import Granted, kinds_granting
 from cases.selectors import access_case
+from cases.services.detention import release_from_detention
 from cases.services.events import record_event
 from cases.services.transitions import _take
 from returnpath.errors import Conflict, DomainError

@@ -16,7 +16,7 @@ from cases import legal
 from cases.models import ApiClient, CaseEvent, DepartureTermDecision, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import record_event
-from returnpath.errors import Conflict, DomainError, TransitionRefused
+from returnpath.errors import Conflict, TransitionRefused
 
 MAX_EXTENSION_DAYS = 180
 Kind = DepartureTermDecision.Kind

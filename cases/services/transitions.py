@@ -268,10 +268,24 @@ def close_case(*, actor, case_id: int, reason: str, note: str, expected_state: s
     if reason not in Case.CloseReason.values:
         errors.append(_("Choose a reason for closing from the list."))
     errors += _required(note, _("Explain in a few words why the case is closed."))
+    errors += _close_reason_on_record(case_id, reason)
     return _take(
         actor=actor, case_id=case_id, name="close", expected_state=expected_state, input_errors=errors,
         note=note, data={"reason": reason}, reason=reason, close_note=note,
     )
+
+
+def _close_reason_on_record(case_id: int, reason: str) -> list[str]:
+    """An annulled order or a Dublin transfer closes a case only when the decision is on record
+    (decision 010): what a granted decision means comes from ``cases.procedure_kinds``."""
+    if reason not in (Case.CloseReason.ORDER_ANNULLED, Case.CloseReason.DUBLIN_TRANSFER):
+        return []
+    counts = Case.objects.filter(pk=case_id).values("granted_annulments", "granted_transfers").first() or {}
+    if reason == Case.CloseReason.ORDER_ANNULLED and not counts.get("granted_annulments"):
+        return [_("No granted annulment of the order is on record.")]
+    if reason == Case.CloseReason.DUBLIN_TRANSFER and not counts.get("granted_transfers"):
+        return [_("No accepted Dublin transfer is on record.")]
+    return []
 
 
 _SERVICES = {
