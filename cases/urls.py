@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import views, views_legal
 
 app_name = "cases"
 
@@ -17,4 +17,11 @@ urlpatterns = [
     path("cases/<int:case_id>/placements/<int:placement_id>/end/", views.end_placement, name="end_placement"),
     path("cases/<int:case_id>/address/", views.update_address, name="update_address"),
     path("cases/<int:case_id>/best-interest/", views.best_interest, name="best_interest"),
+    path("cases/<int:case_id>/term-decisions/", views_legal.record_term_decision, name="term_decision"),
+    path("cases/<int:case_id>/detention/extend/", views_legal.extend_detention, name="extend_detention"),
+    path("cases/<int:case_id>/detention/<int:decision_id>/confirm/", views_legal.confirm_detention, name="confirm_detention"),
+    path("cases/<int:case_id>/detention/<int:decision_id>/refuse/", views_legal.refuse_detention, name="refuse_detention"),
+    path("cases/<int:case_id>/guardian/", views_legal.record_guardian, name="guardian"),
+    path("cases/<int:case_id>/guardian/agreement/", views_legal.record_guardian_agreement, name="guardian_agreement"),
+    path("detention/pending/", views_legal.pending_detention, name="pending_detention"),
 ]

@@ -31,6 +31,7 @@ from cases.forms import (
 )
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
 from cases.selectors import access_case, cases_visible_to, deadline_explanation
+from cases.views_legal import legal_context
 from returnpath.errors import Conflict, DomainError
 
 PAGE_SIZE = 25
@@ -182,6 +183,7 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
             prefix=f"end-{placement.pk}", initial={"ended_on": timezone.localdate()}
         )
     return {
+        **legal_context(case, orders=orders, bound=bound),
         "case": case,
         "person": case.person,
         "orders": orders,
