@@ -23,5 +23,6 @@ urlpatterns = [
     path("cases/<int:case_id>/detention/<int:decision_id>/refuse/", views_legal.refuse_detention, name="refuse_detention"),
     path("cases/<int:case_id>/guardian/", views_legal.record_guardian, name="guardian"),
     path("cases/<int:case_id>/guardian/agreement/", views_legal.record_guardian_agreement, name="guardian_agreement"),
+    path("cases/<int:case_id>/came-of-age/", views_legal.review_coming_of_age, name="review_coming_of_age"),
     path("detention/pending/", views_legal.pending_detention, name="pending_detention"),
 ]

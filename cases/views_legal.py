@@ -130,6 +130,18 @@ def record_guardian_agreement(request, case_id: int):
 
 
 @login_required
+@require_POST
+def review_coming_of_age(request, case_id: int):
+    from django import forms
+
+    def call(_data):
+        return services.review_coming_of_age(actor=request.user, case_id=case_id, note=request.POST.get("note", "")[:2000])
+
+    return _post(request, case_id, form=forms.Form(request.POST), key="coming_of_age", section="person", call=call,
+                 message=_("Noted: the person is followed as an adult from now on."))
+
+
+@login_required
 @require_GET
 def pending_detention(request):
     """The detention decisions awaiting a second person's confirmation, for managers to act on."""

@@ -63,6 +63,8 @@ def attention_reasons(case: Case, today: dt.date) -> list[str]:
         reasons.append(_("%(count)s no-shows in a row") % {"count": case.consecutive_no_shows})
     if case.lose_contact_proposed_at is not None:
         reasons.append(_("Losing contact proposed to the office manager"))
+    if case.unaccompanied_minor and case.came_of_age_on is not None:
+        reasons.append(_("Came of age: review the trajectory"))
     return reasons
 
 
@@ -89,6 +91,7 @@ def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
             | Q(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True)
             | Q(consecutive_no_shows__gte=REPEATED_NO_SHOWS)
             | Q(lose_contact_proposed_at__isnull=False)
+            | Q(unaccompanied_minor=True, came_of_age_on__isnull=False)
         )
         .select_related("person")
         .order_by("departure_deadline", "id")[:LIST_LIMIT]

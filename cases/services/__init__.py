@@ -3,7 +3,7 @@
 from cases.services import minors
 from cases.services.detention_decisions import confirm_detention_decision, extend_detention, refuse_detention_decision
 from cases.services.events import record_event
-from cases.services.minors import record_guardian, record_guardian_agreement
+from cases.services.minors import record_guardian, record_guardian_agreement, review_coming_of_age
 from cases.services.orders import OrderData, OrderResult, PersonData, open_case_from_order
 from cases.services.placements import end_placement, place_in_facility
 from cases.services.procedures import decide_procedure, record_best_interest_decision, record_procedure
@@ -70,6 +70,7 @@ __all__ = [
     "refuse_detention_decision",
     "require_transition",
     "resume_orientation",
+    "review_coming_of_age",
     "start_orientation",
     "take_transition",
     "transition_refusals",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, Playbook, TargetGroup
 from cases.selectors import access_case
 from cases.services.events import record_event
 from returnpath.errors import DomainError
@@ -94,3 +94,21 @@ def notice_coming_of_age(*, case: Case, today: dt.date | None = None) -> bool:
     case.save(update_fields=["came_of_age_on", "updated_at"])
     record_event(case=case, actor=None, kind=CaseEvent.Kind.CAME_OF_AGE, data={"on": on.isoformat()})
     return True
+
+
+@transaction.atomic
+def review_coming_of_age(*, actor, case_id: int, note: str = "") -> Case:
+    """The counsellor takes note that the person came of age: no longer an unaccompanied minor;
+    the playbook of an adult follows (the trajectory's state is unchanged)."""
+    if not actor.has_perm("cases.counsel_case"):
+        raise DomainError(_("Only a counsellor or office manager may take this step."), code="forbidden")
+    case = access_case(actor=actor, case_id=case_id, for_update=True)
+    if not (case.unaccompanied_minor and case.came_of_age_on):
+        raise DomainError(_("The person has not come of age as an unaccompanied minor."), code="not_applicable")
+    case.unaccompanied_minor = False
+    case.target_group = TargetGroup.INDIVIDUAL if case.person.has_known_address else TargetGroup.NO_ADDRESS
+    case.playbook = Playbook.objects.filter(target_group=case.target_group).first()
+    case.save(update_fields=["unaccompanied_minor", "target_group", "playbook", "updated_at"])
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.CAME_OF_AGE, note=note,
+                 data={"on": case.came_of_age_on.isoformat(), "reviewed": True, "target_group": case.target_group})
+    return case
