@@ -105,7 +105,7 @@ def test_a_counsellor_may_not_decide_on_the_period(office, counsellor):
     ],
 )
 def test_escalation_before_the_deadline(term_days, public_order, shortened, may_escalate, office, counsellor, manager, api_register):
-    client, api = api_register
+    _client, api = api_register
     payload = order_payload(f"OQT-T{term_days}-{int(public_order)}{int(shortened)}", departure_term_days=term_days,
                             term_reason="" if term_days >= 30 else "Risk of absconding.", flags__public_order=public_order,
                             notified_on=TODAY.isoformat(), issued_on=TODAY.isoformat())

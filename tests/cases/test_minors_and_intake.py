@@ -52,7 +52,7 @@ def test_household_contradictions_service(group, children, minor, refused):
 
 @pytest.mark.parametrize(("group", "children", "minor", "refused"), INTAKE_TABLE)
 def test_household_contradictions_api(group, children, minor, refused, api_register):
-    client, api = api_register
+    _client, api = api_register
     payload = order_payload(f"OQT-H-{group}-{children}-{int(minor)}", target_group=group, household__minor_children=children,
                             household__unaccompanied_minor=minor,
                             person__birth_date=(TODAY - 16 * 365 * DAY).isoformat() if minor else "1990-04-02")
