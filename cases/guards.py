@@ -86,8 +86,7 @@ def no_granted_route_to_stay(case: Case) -> bool:
 
 @guard(
     _(
-        "A granted extreme-urgency request or an annulment of the order bars removal "
-        "(Aliens Act art. 39/82 and 39/2 §2)."
+        "A granted extreme-urgency request or an annulment of the order bars removal."
     )
 )
 def removal_not_barred(case: Case) -> bool:

@@ -4,8 +4,8 @@ Every service, guard, API default and view reads this table: whether a procedure
 removal by itself, and what a *granted* decision does to the trajectory. A kind of procedure
 without an entry here is a bug (``tests/cases/test_procedure_kinds.py`` fails).
 
-Sources: Aliens Act of 15 December 1980 (art. 9bis, 9ter, 10, 39/2, 39/70, 39/82, 51/5, 74/14),
-Return Directive 2008/115/EC art. 9 and 13, DESIGN §2.
+Sources: DESIGN §2 and issue 9 (which procedures suspend removal, what a route to stay is); the
+articles named per kind are listed with their status in ``docs/legal.md``.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ class ProcedureKind:
 
 
 KINDS: dict[str, ProcedureKind] = {
-    # An asylum application suspends removal while it is examined (Directive 2013/32/EU art. 9;
-    # Aliens Act art. 52/3); recognition or subsidiary protection is a right to stay.
-    "asylum_application": ProcedureKind(True, Granted.ROUTE_TO_STAY, "Aliens Act art. 48/3, 48/4, 52/3"),
+    # An asylum application suspends removal while it is examined (Directive 2013/32/EU art. 9);
+    # recognition or subsidiary protection is a right to stay.
+    "asylum_application": ProcedureKind(True, Granted.ROUTE_TO_STAY, "Directive 2013/32/EU art. 9; Aliens Act art. 48/3, 48/4"),
     # The full-jurisdiction appeal against an asylum refusal is suspensive by law (Aliens Act art. 39/70).
     "asylum_appeal": ProcedureKind(True, Granted.ROUTE_TO_STAY, "Aliens Act art. 39/2 §1, 39/70"),
     # The annulment/suspension appeal against an order is not suspensive by itself; granted, it annuls the order.
@@ -42,7 +42,7 @@ KINDS: dict[str, ProcedureKind] = {
     # An extreme-urgency request suspends removal while pending; granted, removal stays suspended.
     "extreme_urgency_request": ProcedureKind(True, Granted.SUSPENSION_OF_REMOVAL, "Aliens Act art. 39/82 §4, 39/85"),
     # A cassation appeal to the Council of State is not suspensive; granted, it sends the case back.
-    "cassation_appeal": ProcedureKind(False, Granted.NONE, "Coordinated laws on the Council of State art. 14 §2"),
+    "cassation_appeal": ProcedureKind(False, Granted.NONE, "Coordinated laws on the Council of State (cassation)"),
     # Humanitarian regularisation: no right to stay during the examination; granted, a residence permit.
     "regularisation_9bis": ProcedureKind(False, Granted.ROUTE_TO_STAY, "Aliens Act art. 9bis"),
     # Medical regularisation: suspensive once declared admissible (recorded then), granted: a permit.
@@ -50,7 +50,7 @@ KINDS: dict[str, ProcedureKind] = {
     "family_reunification": ProcedureKind(False, Granted.ROUTE_TO_STAY, "Aliens Act art. 10, 40bis"),
     # The best-interest procedure of an unaccompanied minor looks for a durable solution; its
     # outcome is the best-interest decision on the case (stay = a route to stay), not "granted".
-    "best_interest_procedure": ProcedureKind(True, Granted.NONE, "Aliens Act art. 61/14–61/25; Directive art. 10"),
+    "best_interest_procedure": ProcedureKind(True, Granted.NONE, "Return Directive 2008/115/EC art. 10"),
     # Dublin: another member state accepts to take charge; the case ends when the transfer is carried out.
     "dublin_transfer": ProcedureKind(False, Granted.TRANSFER_TO_MEMBER_STATE, "Regulation (EU) 604/2013 art. 29; Aliens Act art. 51/5"),
 }
