@@ -39,6 +39,8 @@ def test_schema_documents_problems_and_every_operation(db):
         ("/api/v1/orders/", "post"), ("/api/v1/orders/batch/", "post"), ("/api/v1/cases/", "get"),
         ("/api/v1/cases/{case_id}/", "get"), ("/api/v1/cases/{case_id}/procedures/", "post"),
         ("/api/v1/cases/{case_id}/departure/", "post"),
+        ("/api/v1/cases/{case_id}/term-extensions/", "post"),
+        ("/api/v1/cases/{case_id}/term-shortenings/", "post"),
     }
     create = schema["paths"]["/api/v1/orders/"]["post"]
     assert create["responses"]["400"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
