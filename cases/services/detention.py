@@ -9,8 +9,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseEvent, DetentionPeriod, Placement
+from cases.models import Case, CaseEvent, DetentionDecision, DetentionPeriod, Placement
 from cases.services.events import record_event
 from offices.models import Office
 
@@ -60,8 +61,24 @@ def close_period(*, case: Case, actor, on: dt.date | None = None, reason: str = 
     return period
 
 
+def withdraw_pending_detention(*, case: Case, reason: str) -> int:
+    """A detention decision still awaiting its second person lapses when the case no longer allows
+    it (a route to stay granted, the case ended): it leaves the managers' list, with the reason."""
+    pending = list(case.detention_decisions.filter(status=DetentionDecision.Status.PENDING))
+    note = (_("A route to legal stay was granted: the detention decision lapses.") if reason == "route_to_stay"
+            else _("The case left forced return: the detention decision lapses."))
+    for decision in pending:
+        decision.status = DetentionDecision.Status.REFUSED
+        decision.refusal_reason = note
+        decision.save(update_fields=["status", "refusal_reason"])
+        record_event(case=case, actor=None, kind=CaseEvent.Kind.DETENTION_REFUSED, note=note,
+                     data={"decision": decision.pk, "kind": decision.kind, "lapsed": reason})
+    return len(pending)
+
+
 def release_from_detention(*, case: Case, actor, reason: str, on: dt.date | None = None) -> DetentionPeriod | None:
     """End the current detention placement and the period (e.g. a route to stay was granted)."""
+    withdraw_pending_detention(case=case, reason=reason)
     current = (
         case.placements.select_related("facility").filter(ended_on__isnull=True, facility__kind__in=DETENTION_KINDS).first()
     )

@@ -11,7 +11,14 @@ from django.utils.translation import gettext as _
 from cases import guards as g
 from cases.models import Case, CaseEvent, DetentionDecision, Person, Placement, State
 from cases.selectors import access_case
-from cases.services.detention import close_period, continue_or_open_period, four_eyes_required, is_detention, open_period
+from cases.services.detention import (
+    close_period,
+    continue_or_open_period,
+    four_eyes_required,
+    is_detention,
+    open_period,
+    withdraw_pending_detention,
+)
 from cases.services.events import record_event
 from offices.models import Office
 from returnpath.errors import DomainError, TransitionRefused
@@ -146,6 +153,7 @@ def end_placement(*, actor, case_id: int, placement_id: int, ended_on: dt.date |
 def end_placement_when_case_ends(*, case: Case, actor, on: dt.date | None = None) -> Placement | None:
     """A person removed, departed, vanished or whose case closed no longer takes a place: free it
     (inside the transition's transaction, the case row locked). Returns the ended placement, if any."""
+    withdraw_pending_detention(case=case, reason=case.state)
     current = case.placements.select_related("facility").filter(ended_on__isnull=True).first()
     if current is None:
         return None

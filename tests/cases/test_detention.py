@@ -176,6 +176,16 @@ def test_a_transfer_needs_no_second_confirmation(forced, manager, deputy):
     assert isinstance(moved, Placement) and case.detention_periods.count() == 1
 
 
+def test_a_pending_placement_lapses_when_a_route_to_stay_is_granted(forced, manager, counsellor):
+    case = forced()
+    decision = services.place_in_facility(actor=manager, case_id=case.pk, facility_id=centre().pk)
+    services.record_procedure(actor=counsellor, case_id=case.pk, kind="asylum_application", lodged_on=TODAY - DAY,
+                              decision="granted", decided_on=TODAY)
+    decision.refresh_from_db()
+    assert decision.status == "refused" and "route to legal stay" in decision.refusal_reason
+    assert not Placement.objects.filter(case=case).exists()
+
+
 def test_four_eyes_can_be_switched_off(forced, manager, at_once):
     case = forced()
     assert isinstance(services.place_in_facility(actor=manager, case_id=case.pk, facility_id=centre().pk), Placement)
