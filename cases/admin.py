@@ -17,7 +17,19 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
+from cases.models import (
+    ApiClient,
+    Case,
+    CaseEvent,
+    DepartureTermDecision,
+    DetentionDecision,
+    DetentionPeriod,
+    LegalProcedure,
+    OrderToLeave,
+    Person,
+    Placement,
+    Playbook,
+)
 from cases.selectors import cases_visible_to
 from returnpath import roles
 
@@ -150,6 +162,28 @@ class PlacementInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("facility")
 
 
+class DetentionPeriodInline(ReadOnlyInline):
+    model = DetentionPeriod
+    fields = ("started_on", "ended_on", "limit")
+    readonly_fields = fields
+
+
+class DetentionDecisionInline(ReadOnlyInline):
+    model = DetentionDecision
+    fields = ("kind", "status", "facility", "starts_on", "extend_to", "ground", "decided_on", "decided_by", "confirmed_by",
+              "confirmed_at", "motivation", "refusal_reason")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("facility", "decided_by", "confirmed_by")
+
+
+class TermDecisionInline(ReadOnlyInline):
+    model = DepartureTermDecision
+    fields = ("kind", "ground", "decided_on", "days", "previous_deadline", "new_deadline", "reference", "motivation")
+    readonly_fields = fields
+
+
 class EventInline(ReadOnlyInline):
     """The timeline, oldest first; events are append-only (the model refuses edits and deletes)."""
 
@@ -171,7 +205,8 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
     list_select_related = ("person", "office", "counsellor")
     show_full_result_count = False
     ordering = ("-opened_at", "-id")
-    inlines = (OrderInline, ProcedureInline, PlacementInline, EventInline)
+    inlines = (OrderInline, ProcedureInline, PlacementInline, DetentionPeriodInline, DetentionDecisionInline,
+               TermDecisionInline, EventInline)
     fieldsets = (
         (None, {"fields": ("person_link", "state", "state_entered_at", "target_group", "playbook", "office", "counsellor")}),
         (_("Flags and household"), {"fields": ("public_order", "nuisance", "vulnerable", "minor_children",
