@@ -34,9 +34,15 @@ def record_term_decision(
     decided_on: dt.date | None = None,
     reference: str = "",
     client: ApiClient | None = None,
+    until: dt.date | None = None,
 ) -> tuple[DepartureTermDecision, bool]:
     """Record a dated decision on the departure period. Returns (decision, created); the same
-    reference again answers the decision already recorded (integrators may retry)."""
+    reference again answers the decision already recorded (integrators may retry).
+
+    An extension is given in ``days`` added to the current deadline, or as the date it runs
+    ``until`` (then ``days`` is counted from the current deadline); either way the new deadline
+    rolls to the next working day.
+    """
     if not actor.has_perm("cases.decide_departure_term"):
         raise TransitionRefused(_("This decision cannot be recorded."),
                                 details=[_("Only an office manager or the order register may decide on the departure period.")])
@@ -44,7 +50,8 @@ def record_term_decision(
     if reference:
         existing = case.term_decisions.filter(reference=reference, kind=kind).first()
         if existing is not None:
-            if (existing.days, existing.ground) != (days, ground):
+            same_period = (existing.new_deadline == legal.next_working_day_on_or_after(until)) if until else existing.days == days
+            if existing.ground != ground or not same_period:
                 raise Conflict(_("A decision with this reference was already recorded with other content."), code="reference_conflict")
             return existing, False
     today = timezone.localdate()
@@ -68,6 +75,10 @@ def record_term_decision(
     current = case.departure_deadline
     if current is None:
         reasons.append(_("The case has no departure deadline to change."))
+    if until is not None and current is not None and kind == Kind.EXTENSION:
+        if days is not None and days != (until - current).days:
+            reasons.append(_("Give the extension either in days or as the date it runs until, not both."))
+        days = (until - current).days
     new_deadline = None
     if kind == Kind.EXTENSION and current is not None:
         if days is None or not 1 <= days <= MAX_EXTENSION_DAYS:

@@ -142,6 +142,27 @@ def test_term_extension_through_the_api(api_register, office, counsellor):
     assert bad.status_code == 400 and bad["Content-Type"].startswith("application/problem+json")
 
 
+def test_term_extension_until_a_date_through_the_api(api_register, office, counsellor):
+    # Aliens Act art. 74/14 §1: the decision may name the day the period runs until; a Sunday rolls to Monday.
+    client, api = api_register
+    case = orientation_case(office, counsellor, TODAY + 3 * DAY)
+    f.OrderFactory(case=case, client=client)
+    until = TODAY + 40 * DAY
+    until += dt.timedelta(days=(6 - until.weekday()) % 7)  # a Sunday
+    response = api.post(f"/api/v1/cases/{case.pk}/term-extensions/", {
+        "decided_on": TODAY.isoformat(), "until": until.isoformat(), "ground": "length_of_stay",
+        "motivation": "Twelve years in Belgium.", "reference": "EXT-UNTIL"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["new_deadline"] == legal.next_working_day_on_or_after(until).isoformat()
+    again = api.post(f"/api/v1/cases/{case.pk}/term-extensions/", {
+        "decided_on": TODAY.isoformat(), "until": until.isoformat(), "ground": "length_of_stay",
+        "motivation": "Twelve years in Belgium.", "reference": "EXT-UNTIL"}, format="json")
+    assert again.status_code == 200 and again.json()["id"] == response.json()["id"]  # a retry changes nothing
+    missing = api.post(f"/api/v1/cases/{case.pk}/term-extensions/", {
+        "decided_on": TODAY.isoformat(), "ground": "length_of_stay", "motivation": "x"}, format="json")
+    assert missing.status_code == 400 and any(e["attr"] == "days" for e in missing.json()["errors"])
+
+
 def test_term_extension_needs_the_procedures_scope(make_api_client, office, counsellor):
     from tests.cases.test_api_support import token_client
 
