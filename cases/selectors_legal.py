@@ -40,7 +40,13 @@ def legal_dates(case: Case, *, orders: list[OrderToLeave] | None = None, periods
     current = max(orders, key=lambda o: (o.notified_on, o.pk))
     # Aliens Act art. 39/57 §1: 10 days when the person is held at notification.
     detained = _detained_on(periods, current.notified_on)
-    second = len(orders) > 1
+    # A second removal measure: an earlier order on this case, or on an earlier case of the person
+    # (annotated by list views as ``earlier_orders_elsewhere``; one query otherwise).
+    second = len(orders) > 1 or bool(
+        getattr(case, "earlier_orders_elsewhere", None)
+        if hasattr(case, "earlier_orders_elsewhere")
+        else earlier_orders_elsewhere(case).filter(notified_on__lt=current.notified_on).exists()
+    )
     appeal_days = legal.appeal_window_days(legal.Appeal.ANNULMENT_SUSPENSION, detained=detained)
     urgency_days = legal.appeal_window_days(legal.Appeal.EXTREME_URGENCY, second_removal_measure=second)
     left_on = case.departed_on or case.removed_on
@@ -58,6 +64,21 @@ def legal_dates(case: Case, *, orders: list[OrderToLeave] | None = None, periods
         entry_ban_ends_on=legal.entry_ban_end(departed_on=left_on, years=ban_years) if left_on else None,
         reintegration_window_ends_on=legal.reintegration_window_end(departed_on=case.departed_on) if case.departed_on else None,
     )
+
+
+def earlier_orders_elsewhere(case: Case):
+    """Orders to leave the person received on their other cases (a person who came back)."""
+    return OrderToLeave.objects.filter(case__person_id=case.person_id).exclude(case_id=case.pk)
+
+
+def annotate_earlier_orders(cases):
+    """For lists: whether the person had an order on another case before this case opened."""
+    from django.db.models import Exists, OuterRef
+
+    return cases.annotate(earlier_orders_elsewhere=Exists(
+        OrderToLeave.objects.filter(case__person_id=OuterRef("person_id"), notified_on__lt=OuterRef("opened_at__date"))
+        .exclude(case_id=OuterRef("pk"))
+    ))
 
 
 @dataclass

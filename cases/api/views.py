@@ -32,6 +32,7 @@ from cases.api.serializers import (
 )
 from cases.models import Case, CaseAccess, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderToLeave, State
 from cases.selectors import access_case, cases_visible_to
+from cases.selectors_legal import annotate_earlier_orders
 from cases.services import confirm_departure, open_case_from_order, record_procedure
 from returnpath.errors import Conflict, DomainError
 
@@ -306,7 +307,7 @@ class CaseListView(ApiView):
     def get(self, request):
         filters = CaseFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        cases = cases_visible_to(request.user).select_related("office", "counsellor")
+        cases = annotate_earlier_orders(cases_visible_to(request.user).select_related("office", "counsellor"))
         wanted = filters.validated_data
         if "state" in wanted:
             cases = cases.filter(state=wanted["state"])

@@ -177,6 +177,20 @@ def test_the_appeal_deadlines(notified, detained, outcome, appeal_days, urgency_
     assert f'data-testid="appeal-deadline">{appeal.strftime("%d/%m/%Y")}' in html
 
 
+def test_an_order_after_an_earlier_case_is_a_second_removal_measure(office, counsellor, api_register):
+    # Aliens Act art. 39/57 §1 (DESIGN §2): 5 days against a second removal measure, also when the
+    # first order was on the person's earlier (closed) case.
+    api_client, api = api_register
+    person = f.PersonFactory()
+    old = f.CaseFactory(office=office, counsellor=counsellor, state="closed", person=person)
+    f.OrderFactory(case=old, notified_on=TODAY - 400 * DAY, issued_on=TODAY - 401 * DAY)
+    case = f.CaseFactory(office=office, counsellor=counsellor, state="orientation", person=person)
+    f.OrderFactory(case=case, client=api_client, notified_on=TODAY - 2 * DAY, issued_on=TODAY - 2 * DAY)
+    assert api.get(f"/api/v1/cases/{case.pk}/").json()["legal_dates"]["extreme_urgency_window_days"] == 5
+    listed = {c["id"]: c for c in api.get("/api/v1/cases/").json()["results"]}
+    assert listed[case.pk]["legal_dates"]["extreme_urgency_window_days"] == 5
+
+
 @pytest.mark.parametrize(
     ("state", "field", "ban_years", "reintegration"),
     [
