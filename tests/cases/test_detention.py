@@ -215,6 +215,16 @@ def test_case_page_shows_the_title_and_the_pending_confirmation(forced, manager,
     assert f"#{case.pk}" not in client.get(reverse("cases:pending_detention")).content.decode()
 
 
+def test_my_day_shows_the_second_manager_what_to_confirm(forced, manager, deputy, client):
+    case = forced()
+    services.place_in_facility(actor=manager, case_id=case.pk, facility_id=centre().pk)
+    client.force_login(deputy)
+    html = client.get(reverse("counselling:my_day")).content.decode()
+    assert "Waiting for your decision" in html and f"#{case.pk}" in html and "Placement in detention" in html
+    client.force_login(manager)  # the decider is not asked to confirm their own decision
+    assert "Placement in detention" not in client.get(reverse("counselling:my_day")).content.decode()
+
+
 def test_counsellors_do_not_get_the_confirmation_list(client, counsellor):
     client.force_login(counsellor)
     assert client.get(reverse("cases:pending_detention")).status_code == 403
