@@ -187,3 +187,21 @@ def test_a_manager_extends_the_period_in_the_browser(office, counsellor, manager
     assert case.departure_deadline == legal.extended_departure_deadline(current=TODAY + 3 * DAY, days=10)
     client.force_login(counsellor)
     assert "Extend or shorten the departure period" not in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+
+
+def test_a_manager_shortens_the_period_in_the_browser_and_escalation_may_follow(office, counsellor, manager, client):
+    # Aliens Act art. 74/14 §3; Directive art. 8(2): a recorded decision, not the flag, cuts the period short.
+    case = orientation_case(office, counsellor, TODAY + 20 * DAY, public_order=True)
+    client.force_login(manager)
+    assert str(g.departure_deadline_passed_or_cut_short.refusal).replace("'", "&#x27;") in client.get(
+        reverse("cases:detail", args=[case.pk])).content.decode()
+    response = client.post(reverse("cases:term_decision", args=[case.pk]), {
+        "kind": "shortening", "ground": "public_order", "days": "0", "decided_on": TODAY.strftime("%d/%m/%Y"),
+        "motivation": "Arrested for a new offence during the period."})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.departure_deadline == TODAY and case.early_escalation_ground == "shortened"
+    response = client.post(reverse("cases:step", args=[case.pk, "escalate_to_forced_return"]), {
+        "t-escalate_to_forced_return-expected_state": "orientation",
+        "t-escalate_to_forced_return-motivation": "Period cut short by decision; return refused."})
+    assert response.status_code == 302 and Case.objects.get(pk=case.pk).state == State.FORCED_RETURN

@@ -205,3 +205,35 @@ def test_an_annulled_order_or_a_dublin_transfer_closes_the_case(kind, reason, ok
     with pytest.raises(TransitionRefused):
         services.close_case(actor=manager, case_id=case.pk, reason=reason, note="Decision of the council.")
     assert Case.objects.get(pk=case.pk).state == state
+
+
+# --- the same refusals in the browser ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("state", "fields", "step", "posted", "reason"),
+    [
+        # Return Directive art. 6(4) / issue 9: no removal while a granted route to stay stands.
+        ("forced_return", STANDS, "confirm_removal", {"removed_on": TODAY.strftime("%d/%m/%Y")}, g.no_granted_route_to_stay),
+        # Aliens Act art. 39/82 (DESIGN §2): a granted extreme-urgency request bars removal.
+        ("forced_return", {"removal_barred": 1}, "confirm_removal", {"removed_on": TODAY.strftime("%d/%m/%Y")}, g.removal_not_barred),
+        # Issue 9 point 2: a suspension, annulment, cassation or Dublin decision is no legal stay.
+        ("legal_stay_review", {"granted_procedures": 1}, "grant_legal_stay", {}, g.has_granted_route_to_stay),
+    ],
+)
+def test_the_law_wins_in_the_browser(state, fields, step, posted, reason, office, counsellor, client):
+    case = f.CaseFactory(office=office, counsellor=counsellor, state=state, **fields)
+    client.force_login(counsellor)
+    data = {f"t-{step}-expected_state": state, **{f"t-{step}-{k}": v for k, v in posted.items()}}
+    response = client.post(reverse("cases:step", args=[case.pk, step]), data)
+    assert response.status_code == 400
+    assert str(reason.refusal).replace("'", "&#x27;") in response.content.decode()
+    assert Case.objects.get(pk=case.pk).state == state
+
+
+def test_no_placement_in_detention_in_the_browser_while_a_route_to_stay_stands(office, counsellor, manager, client):
+    case = f.CaseFactory(office=office, counsellor=counsellor, state="forced_return", **STANDS)
+    centre = f.FacilityFactory(kind="closed_centre")
+    client.force_login(manager)
+    response = client.post(reverse("cases:place", args=[case.pk]), {"facility": centre.pk, "started_on": TODAY.strftime("%d/%m/%Y")})
+    assert response.status_code == 400
+    assert "A route to legal stay was granted" in response.content.decode()
+    assert not Placement.objects.filter(case=case).exists()
