@@ -19,7 +19,20 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases.access_log import record_access
-from cases.models import ApiClient, Case, CaseAccess, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook
+from cases.models import (
+    ApiClient,
+    Case,
+    CaseAccess,
+    CaseEvent,
+    DepartureTermDecision,
+    DetentionDecision,
+    DetentionPeriod,
+    LegalProcedure,
+    OrderToLeave,
+    Person,
+    Placement,
+    Playbook,
+)
 from cases.selectors import cases_visible_to
 from returnpath import roles
 
@@ -145,11 +158,33 @@ class ProcedureInline(ReadOnlyInline):
 
 class PlacementInline(ReadOnlyInline):
     model = Placement
-    fields = ("facility", "started_on", "ended_on", "extension")
+    fields = ("facility", "started_on", "ended_on", "detention_period")
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("facility")
+
+
+class DetentionPeriodInline(ReadOnlyInline):
+    model = DetentionPeriod
+    fields = ("started_on", "ended_on", "limit")
+    readonly_fields = fields
+
+
+class DetentionDecisionInline(ReadOnlyInline):
+    model = DetentionDecision
+    fields = ("kind", "status", "facility", "starts_on", "extend_to", "ground", "decided_on", "decided_by", "confirmed_by",
+              "confirmed_at", "motivation", "refusal_reason")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("facility", "decided_by", "confirmed_by")
+
+
+class TermDecisionInline(ReadOnlyInline):
+    model = DepartureTermDecision
+    fields = ("kind", "ground", "decided_on", "days", "previous_deadline", "new_deadline", "reference", "motivation")
+    readonly_fields = fields
 
 
 class EventInline(ReadOnlyInline):
@@ -173,13 +208,17 @@ class CaseAdmin(ReadOnly, SimpleHistoryAdmin):
     list_select_related = ("person", "office", "counsellor")
     show_full_result_count = False
     ordering = ("-opened_at", "-id")
-    inlines = (OrderInline, ProcedureInline, PlacementInline, EventInline)
+    inlines = (OrderInline, ProcedureInline, PlacementInline, DetentionPeriodInline, DetentionDecisionInline,
+               TermDecisionInline, EventInline)
     fieldsets = (
         (None, {"fields": ("person_link", "state", "state_entered_at", "target_group", "playbook", "office", "counsellor")}),
         (_("Flags and household"), {"fields": ("public_order", "nuisance", "vulnerable", "minor_children",
-                                               "unaccompanied_minor", "best_interest_outcome")}),
+                                               "unaccompanied_minor", "best_interest_outcome", "guardian_name",
+                                               "guardian_contact", "guardian_appointed_on", "guardian_agreed_return_on",
+                                               "came_of_age_on")}),
         (_("Legal clock"), {"fields": ("departure_deadline", "pending_procedures", "pending_suspensive_procedures",
-                                       "granted_procedures")}),
+                                       "granted_procedures", "granted_routes_to_stay", "removal_barred",
+                                       "early_escalation_ground")}),
         (_("Counselling"), {"fields": ("held_conversations", "voluntary_return_refusals", "consecutive_no_shows",
                                        "last_contact_at", "next_conversation_at", "voluntary_return_agreed_at",
                                        "escalation_proposed_at", "escalation_motivation", "lose_contact_proposed_at")}),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from cases.caseload import FLAGS
-from cases.models import Case, LegalProcedure, Placement, State, TargetGroup
+from cases.models import Case, LegalProcedure, State, TargetGroup
 from offices.models import Membership, Office
 
 User = get_user_model()
@@ -158,7 +158,10 @@ class DecideProcedureForm(forms.Form):
 class PlacementForm(forms.Form):
     facility = forms.ModelChoiceField(label=_("Facility"), queryset=Office.objects.none())
     started_on = forms.DateField(label=_("From"), widget=forms.DateInput(**DATE_WIDGET))
-    extension = forms.ChoiceField(label=_("Detention limit"), choices=Placement.Extension.choices, initial=Placement.Extension.NONE)
+    motivation = forms.CharField(
+        label=_("Motivation"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("A placement that starts a detention waits for a second office manager's confirmation."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -52,14 +52,61 @@ def has_granted_procedure(case: Case) -> bool:
     return case.granted_procedures > 0
 
 
+def route_to_stay_granted(case: Case) -> bool:
+    """A granted asylum, regularisation or family reunification, or a best-interest decision
+    "stay" (what a granted decision means: ``cases.procedure_kinds``)."""
+    return case.granted_routes_to_stay > 0 or case.best_interest_outcome == case.BestInterest.STAY
+
+
+@guard(_("No pending legal procedure and no granted route to legal stay is on record."))
+def has_pending_procedure_or_granted_route(case: Case) -> bool:
+    return case.pending_procedures > 0 or route_to_stay_granted(case)
+
+
+@guard(
+    _(
+        "No route to legal stay was granted (asylum, regularisation, family reunification or a best-interest "
+        "decision to stay); a suspension of removal, an annulment, a cassation or a Dublin decision does not end "
+        "the case as legal stay."
+    )
+)
+def has_granted_route_to_stay(case: Case) -> bool:
+    return route_to_stay_granted(case)
+
+
+@guard(
+    _(
+        "A route to legal stay was granted (asylum, regularisation, family reunification or a best-interest "
+        "decision to stay): the person may not be returned against their will."
+    )
+)
+def no_granted_route_to_stay(case: Case) -> bool:
+    return not route_to_stay_granted(case)
+
+
+@guard(
+    _(
+        "A granted extreme-urgency request or an annulment of the order bars removal."
+    )
+)
+def removal_not_barred(case: Case) -> bool:
+    return case.removal_barred == 0
+
+
 @guard(_("The person's agreement to return voluntarily has not been recorded in a held conversation."))
 def voluntary_return_agreed(case: Case) -> bool:
     return case.voluntary_return_agreed_at is not None
 
 
-@guard(_("The departure deadline has not passed yet (only a public-order flag allows escalating earlier)."))
-def departure_deadline_passed_unless_public_order(case: Case) -> bool:
-    if case.public_order:
+@guard(
+    _(
+        "The period for voluntary departure has not ended yet (as extended). Escalating earlier needs an order with "
+        "a term under 7 days or a recorded decision shortening the period (Return Directive art. 7(4) and 8(2); "
+        "Aliens Act art. 74/14 §3); a public-order flag alone does not cut a granted period short."
+    )
+)
+def departure_deadline_passed_or_cut_short(case: Case) -> bool:
+    if case.early_escalation_ground:
         return True
     return case.departure_deadline is not None and case.departure_deadline < timezone.localdate()
 
@@ -99,6 +146,18 @@ def best_interest_decided_for_return(case: Case) -> bool:
     if not case.unaccompanied_minor:
         return True
     return case.best_interest_outcome == case.BestInterest.RETURN
+
+
+@guard(
+    _(
+        "An unaccompanied minor returns only with the guardian's recorded agreement and after a best-interest "
+        "decision for return (Return Directive art. 10)."
+    )
+)
+def minor_return_agreed_by_guardian_and_best_interest(case: Case) -> bool:
+    if not case.unaccompanied_minor:
+        return True
+    return case.guardian_agreed_return_on is not None and case.best_interest_outcome == case.BestInterest.RETURN
 
 
 @guard(_("Contact is not lost yet: not enough consecutive no-shows (see the playbook) and the address is not confirmed invalid."))

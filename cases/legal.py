@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import holidays
 
+from cases import procedure_kinds
+
 FULL_TERM_DAYS = 30
 MAX_TERM_DAYS = 30
 
@@ -143,20 +145,44 @@ def entry_ban_end(*, departed_on: dt.date, years: int) -> dt.date | None:
     return add_months(departed_on, 12 * years)
 
 
-# Which procedures suspend removal by themselves (DESIGN §6).
-SUSPENSIVE_BY_DEFAULT = {
-    "asylum_application": True,
-    "asylum_appeal": True,
-    "annulment_suspension_appeal": False,
-    "extreme_urgency_request": True,
-    "cassation_appeal": False,
-    "regularisation_9bis": False,
-    "regularisation_9ter": False,  # suspensive once declared admissible
-    "family_reunification": False,
-    "best_interest_procedure": True,
-    "dublin_transfer": False,
-}
+# Whether a kind of procedure suspends removal by itself is declared in cases.procedure_kinds.
+is_suspensive_by_default = procedure_kinds.is_suspensive_by_default
 
 
-def is_suspensive_by_default(kind: str) -> bool:
-    return SUSPENSIVE_BY_DEFAULT.get(kind, False)
+# --- the departure period after the order (Directive art. 7(2), 7(4), 8(2); Aliens Act art. 74/14) ---
+SHORT_TERM_DAYS = 7
+
+
+def is_short_term(term_days: int) -> bool:
+    """A period under 7 days (or none) may be given for a risk of absconding, public order or fraud
+    (Directive art. 7(4); Aliens Act art. 74/14 §3): escalation need not wait for its end."""
+    return term_days < SHORT_TERM_DAYS
+
+
+def extended_departure_deadline(*, current: dt.date, days: int) -> dt.date:
+    """The deadline after an extension by ``days`` (Directive art. 7(2); Aliens Act art. 74/14 §1),
+    rolled to the next working day like every deadline."""
+    if days < 1:
+        raise ValueError("An extension is at least one day.")
+    return next_working_day_on_or_after(current + dt.timedelta(days=days))
+
+
+def shortened_departure_deadline(*, decided_on: dt.date, days: int) -> dt.date:
+    """The deadline a shortening decision sets (Aliens Act art. 74/14 §3): ``days`` from the
+    decision, 0 meaning at once."""
+    if days < 0:
+        raise ValueError("A period is 0 days or more.")
+    if days == 0:
+        return decided_on
+    return next_working_day_on_or_after(decided_on + dt.timedelta(days=days))
+
+
+# --- detention, the title (Aliens Act art. 7; CJEU Kadzoev C-357/09) ---------------------------
+def days_held(*, started_on: dt.date, until: dt.date) -> int:
+    """Calendar days in detention from the first day up to and including ``until``."""
+    return max(0, (until - started_on).days + 1)
+
+
+def eighteenth_birthday(birth_date: dt.date) -> dt.date:
+    """The day a person comes of age (born on 29 February: 28 February, 18 years later)."""
+    return add_months(birth_date, 12 * 18)

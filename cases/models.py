@@ -184,6 +184,10 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         OTHER_EU_STATE = "other_eu_state", _("Left to another EU state")
         DECEASED = "deceased", _("Deceased")
         DUPLICATE = "duplicate", _("Duplicate case")
+        # A granted annulment appeal (Aliens Act art. 39/2 §2) and a carried-out Dublin transfer
+        # (Regulation 604/2013 art. 29) end the case without legal stay (decision 010).
+        ORDER_ANNULLED = "order_annulled", _("Order annulled")
+        DUBLIN_TRANSFER = "dublin_transfer", _("Transferred to the responsible member state (Dublin)")
         OTHER = "other", _("Other")
 
     class DepartureEvidence(models.TextChoices):
@@ -219,6 +223,25 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     pending_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
     pending_suspensive_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
     granted_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Granted procedures by meaning (cases.procedure_kinds): a route to stay stops forced return;
+    # a granted suspension of removal or annulment of the order bars removal.
+    granted_routes_to_stay = models.PositiveSmallIntegerField(default=0, editable=False)
+    removal_barred = models.PositiveSmallIntegerField(default=0, editable=False)
+    granted_transfers = models.PositiveSmallIntegerField(default=0, editable=False)
+    granted_annulments = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Why escalation may come before the departure deadline (Directive art. 7(4), 8(2)): the
+    # current order's own term was short (under 7 days), or a shortening decision was recorded.
+    early_escalation_ground = models.CharField(
+        _("escalation before the deadline allowed by"), max_length=16, blank=True, editable=False,
+        choices=[("short_term", _("a short departure term in the order")), ("shortened", _("a decision shortening the period"))],
+    )
+
+    # Unaccompanied minors: the guardian (Programme Law of 24 December 2002, title XIII, ch. 6).
+    guardian_name = models.CharField(_("guardian"), max_length=150, blank=True)
+    guardian_contact = models.CharField(_("guardian's contact"), max_length=200, blank=True)
+    guardian_appointed_on = models.DateField(_("guardian appointed on"), null=True, blank=True)
+    guardian_agreed_return_on = models.DateField(_("guardian agreed to return on"), null=True, blank=True)
+    came_of_age_on = models.DateField(_("came of age on"), null=True, blank=True, editable=False)
 
     # Derived from conversations, written by counselling's services in the same transaction.
     held_conversations = models.PositiveIntegerField(_("held conversations"), default=0, editable=False)
@@ -260,6 +283,9 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             ("place_case", "Can decide placements in facilities"),
             ("reassign_case", "Can reassign a case to another office or counsellor"),
             ("view_all_cases", "Can see the cases of every office"),
+            ("decide_detention", "Can decide an extension of detention"),
+            ("confirm_detention", "Can confirm a detention decision as the second person"),
+            ("decide_departure_term", "Can record a decision extending or shortening the departure period"),
         ]
         constraints = [
             # A repeat order attaches to the open case: a person never has two open cases.
@@ -303,7 +329,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=state,
         source=[State.ORIENTATION, State.VOLUNTARY_RETURN, State.FORCED_RETURN, State.UNTRACEABLE],
         target=State.LEGAL_STAY_REVIEW,
-        conditions=[g.has_pending_procedure],
+        conditions=[g.has_pending_procedure_or_granted_route],
         permission=g.may_counsel,
     )
     def open_legal_stay_review(self) -> None:
@@ -313,7 +339,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=state, source=State.LEGAL_STAY_REVIEW, target=State.ORIENTATION,
-        conditions=[g.has_no_pending_suspensive_procedure], permission=g.may_counsel,
+        conditions=[g.has_no_pending_suspensive_procedure, g.no_granted_route_to_stay], permission=g.may_counsel,
     )
     def resume_orientation(self, *, new_departure_deadline: dt.date) -> None:
         self._enter()
@@ -321,7 +347,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=state, source=State.LEGAL_STAY_REVIEW, target=State.LEGAL_STAY_GRANTED,
-        conditions=[g.has_granted_procedure], permission=g.may_record_legal,
+        conditions=[g.has_granted_route_to_stay], permission=g.may_record_legal,
     )
     def grant_legal_stay(self) -> None:
         self._enter()
@@ -329,7 +355,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=state, source=[State.ORIENTATION, State.FORCED_RETURN], target=State.VOLUNTARY_RETURN,
-        conditions=[g.voluntary_return_agreed], permission=g.may_counsel,
+        conditions=[g.voluntary_return_agreed, g.minor_return_agreed_by_guardian_and_best_interest], permission=g.may_counsel,
     )
     def agree_voluntary_return(self) -> None:
         self._enter()
@@ -343,7 +369,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=state, source=[State.VOLUNTARY_RETURN, State.ORIENTATION], target=State.DEPARTED,
-        permission=g.may_record_legal,
+        conditions=[g.minor_return_agreed_by_guardian_and_best_interest], permission=g.may_record_legal,
     )
     def confirm_departure(self, *, departed_on: dt.date, evidence: str, destination_country: str = "") -> None:
         self._enter()
@@ -358,7 +384,9 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         target=State.FORCED_RETURN,
         conditions=[
             g.has_no_pending_suspensive_procedure,
-            g.departure_deadline_passed_unless_public_order,
+            g.no_granted_route_to_stay,
+            g.removal_not_barred,
+            g.departure_deadline_passed_or_cut_short,
             g.enough_refusals_unless_flagged,
             g.best_interest_decided_for_return,
         ],
@@ -372,7 +400,8 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.voluntary_return_agreed_at = None
 
     @transition(field=state, source=State.FORCED_RETURN, target=State.REMOVED, permission=g.may_record_legal,
-                conditions=[g.has_no_pending_suspensive_procedure, return_guards.fit_to_travel])
+                conditions=[g.has_no_pending_suspensive_procedure, g.no_granted_route_to_stay, g.removal_not_barred,
+                            return_guards.fit_to_travel])
     def confirm_removal(self, *, removed_on: dt.date) -> None:
         self._enter()
         self.removed_on = removed_on
@@ -569,16 +598,14 @@ class LegalProcedure(models.Model):
 
 
 class Placement(models.Model):
-    class Extension(models.TextChoices):
-        NONE = "none", _("Initial (2 months)")
-        EXTENDED = "extended", _("Extended (5 months)")
-        PUBLIC_ORDER = "public_order", _("Public order (8 months)")
-
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="placements")
     facility = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="placements")
     started_on = models.DateField(_("from"))
     ended_on = models.DateField(_("until"), null=True, blank=True)
-    extension = models.CharField(_("detention limit"), max_length=16, choices=Extension.choices, default=Extension.NONE)
+    # The detention title this placement belongs to (closed centres and return houses only).
+    detention_period = models.ForeignKey(
+        "cases.DetentionPeriod", on_delete=models.PROTECT, null=True, blank=True, related_name="placements"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -640,6 +667,15 @@ class CaseEvent(models.Model):
         ADDRESS_CHANGED = "address_changed", _("Address changed")
         DEADLINE_WARNING = "deadline_warning", _("Deadline warning")
         DETENTION_WARNING = "detention_warning", _("Detention limit warning")
+        DETENTION_LIMIT_PASSED = "detention_limit_passed", _("Detention limit passed")
+        DETENTION_DECIDED = "detention_decided", _("Detention decision")
+        DETENTION_CONFIRMED = "detention_confirmed", _("Detention decision confirmed")
+        DETENTION_REFUSED = "detention_refused", _("Detention decision not confirmed")
+        DETENTION_ENDED = "detention_ended", _("Detention ended")
+        TERM_DECIDED = "term_decided", _("Departure period decision")
+        GUARDIAN_RECORDED = "guardian_recorded", _("Guardian recorded")
+        GUARDIAN_AGREED = "guardian_agreed", _("Guardian agreed to return")
+        CAME_OF_AGE = "came_of_age", _("Came of age")
         PSEUDONYMISED = "pseudonymised", _("Personal data pseudonymised")
         # The return itself (cases.returns)
         TRAVEL_DOCUMENT = "travel_document", _("Travel document recorded")
@@ -706,6 +742,14 @@ class CaseEvent(models.Model):
             return gettext("The departure deadline is on %(date)s.") % {"date": date_format(day)}
         if self.kind == self.Kind.DETENTION_WARNING and day:
             return gettext("The detention limit is reached on %(date)s.") % {"date": date_format(day)}
+        if self.kind == self.Kind.DETENTION_LIMIT_PASSED and day:
+            return gettext(
+                "The detention limit of %(date)s has passed without release or extension: release the person now."
+            ) % {"date": date_format(day)}
+        if self.kind == self.Kind.CAME_OF_AGE and _date_or_none(data.get("on")):
+            return gettext(
+                "The person came of age on %(date)s: review the trajectory (no longer an unaccompanied minor)."
+            ) % {"date": date_format(_date_or_none(data["on"]))}
         if self.kind in return_events.KINDS:  # the return itself (cases.returns)
             return return_events.text(self)
         if self.kind == self.Kind.LOSE_CONTACT_PROPOSED and isinstance(data.get("no_shows"), int):
@@ -791,6 +835,7 @@ class IdempotencyKey(models.Model):
 
 # The return itself: models of the subject package, kept in this app's migrations.
 # Decision 020: possible duplicates across API clients; decision 023: field-level history.
+from cases.legal_models import DepartureTermDecision, DetentionDecision, DetentionPeriod  # noqa: E402, F401
 from cases.models_review import PossibleDuplicate  # noqa: E402, F401
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability  # noqa: E402, F401
 from cases.returns.documents import CaseDocument, DocumentDownload  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from cases import views, views_duplicates, views_privacy
+from cases import views, views_duplicates, views_legal, views_privacy
 
 app_name = "cases"
 
@@ -25,4 +25,12 @@ urlpatterns = [
     path("cases/duplicates/", views_duplicates.duplicate_list, name="duplicates"),
     path("cases/duplicates/<int:duplicate_id>/merge/", views_duplicates.merge_duplicate, name="merge_duplicate"),
     path("cases/duplicates/<int:duplicate_id>/dismiss/", views_duplicates.dismiss_duplicate, name="dismiss_duplicate"),
+    path("cases/<int:case_id>/term-decisions/", views_legal.record_term_decision, name="term_decision"),
+    path("cases/<int:case_id>/detention/extend/", views_legal.extend_detention, name="extend_detention"),
+    path("cases/<int:case_id>/detention/<int:decision_id>/confirm/", views_legal.confirm_detention, name="confirm_detention"),
+    path("cases/<int:case_id>/detention/<int:decision_id>/refuse/", views_legal.refuse_detention, name="refuse_detention"),
+    path("cases/<int:case_id>/guardian/", views_legal.record_guardian, name="guardian"),
+    path("cases/<int:case_id>/guardian/agreement/", views_legal.record_guardian_agreement, name="guardian_agreement"),
+    path("cases/<int:case_id>/came-of-age/", views_legal.review_coming_of_age, name="review_coming_of_age"),
+    path("detention/pending/", views_legal.pending_detention, name="pending_detention"),
 ]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from cases import legal, services
+from cases import services
 from cases.access_log import record_access
 from cases.caseload import CaseloadFilter, extra_filters
 from cases.forms import (
@@ -33,7 +33,7 @@ from cases.forms import (
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
 from cases.returns.page import returns_context
 from cases.selectors import access_case, cases_visible_to, deadline_explanation
-from offices.models import Office
+from cases.views_legal import legal_context
 from returnpath.errors import Conflict, DomainError
 
 PAGE_SIZE = 25
@@ -150,15 +150,7 @@ def _timeline(case: Case, page: int):
 
 
 def _placements(case: Case) -> list[Placement]:
-    placements = list(case.placements.select_related("facility"))
-    for placement in placements:
-        placement.detention_limit = (
-            legal.detention_limit(started_on=placement.started_on, extension=placement.extension)
-            if placement.facility.kind in (Office.Kind.CLOSED_CENTRE, Office.Kind.RETURN_HOUSE)
-            else None
-        )
-        placement.days_to_limit = (placement.detention_limit - timezone.localdate()).days if placement.detention_limit and placement.is_current else None
-    return placements
+    return list(case.placements.select_related("facility"))
 
 
 def _case_context(request, case: Case, *, bound: dict | None = None, error_section: str = "", domain_error=None) -> dict:
@@ -195,6 +187,7 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
             prefix=f"end-{placement.pk}", initial={"ended_on": timezone.localdate()}
         )
     return {
+        **legal_context(case, orders=orders, bound=bound),
         "case": case,
         "person": case.person,
         "orders": orders,
@@ -369,11 +362,16 @@ def place(request, case_id: int):
         data = form.cleaned_data
         try:
             placement = services.place_in_facility(
-                actor=request.user, case_id=case_id, facility_id=data["facility"].pk, started_on=data["started_on"], extension=data["extension"],
+                actor=request.user, case_id=case_id, facility_id=data["facility"].pk, started_on=data["started_on"],
+                motivation=data["motivation"],
             )
         except DomainError as exc:
             error = exc
         else:
+            if not isinstance(placement, Placement):
+                return _done(request, placement.case, _(
+                    "The placement in detention is decided; it takes effect once a second office manager confirms it."
+                ), "detention")
             return _done(request, placement.case, _("The placement in %(facility)s is recorded.") % {"facility": placement.facility}, "placements")
     return _failed(request, case_id, section="placements", key="placement", form=form, error=error)
 

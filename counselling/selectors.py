@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, State
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, DetentionDecision, State
 from cases.selectors import cases_visible_to
 from counselling.models import Conversation
 
@@ -38,6 +38,7 @@ class MyDay:
     attention: list[AttentionItem]
     escalations: list[Case]
     lose_contact: list[Case]
+    detention_to_confirm: list[DetentionDecision] = field(default_factory=list)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -63,6 +64,8 @@ def attention_reasons(case: Case, today: dt.date) -> list[str]:
         reasons.append(_("%(count)s no-shows in a row") % {"count": case.consecutive_no_shows})
     if case.lose_contact_proposed_at is not None:
         reasons.append(_("Losing contact proposed to the office manager"))
+    if case.unaccompanied_minor and case.came_of_age_on is not None:
+        reasons.append(_("Came of age: review the trajectory"))
     return reasons
 
 
@@ -89,6 +92,7 @@ def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
             | Q(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True)
             | Q(consecutive_no_shows__gte=REPEATED_NO_SHOWS)
             | Q(lose_contact_proposed_at__isnull=False)
+            | Q(unaccompanied_minor=True, came_of_age_on__isnull=False)
         )
         .select_related("person")
         .order_by("departure_deadline", "id")[:LIST_LIMIT]
@@ -111,7 +115,16 @@ def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
             .select_related("person", "counsellor")
             .order_by("lose_contact_proposed_at", "id")[:LIST_LIMIT]
         )
+    detention_to_confirm: list[DetentionDecision] = []
+    if user.has_perm("cases.confirm_detention"):
+        # Four eyes on liberty: what another manager decided and waits for this one's confirmation.
+        detention_to_confirm = list(
+            DetentionDecision.objects.filter(status=DetentionDecision.Status.PENDING, case__in=cases_visible_to(user))
+            .exclude(decided_by=user).select_related("case__person", "decided_by", "facility")
+            .order_by("created_at", "id")[:LIST_LIMIT]
+        )
     return MyDay(
         today=today, week_end=week_end, today_conversations=today_conversations, week_conversations=week_conversations,
         overdue=overdue, attention=attention, escalations=escalations, lose_contact=lose_contact,
+        detention_to_confirm=detention_to_confirm,
     )

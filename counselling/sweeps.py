@@ -22,13 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, OrderToLeave, Placement, State
-from cases.services import propose_lose_contact, record_event
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, OrderToLeave, State
+from cases.services import minors, propose_lose_contact, record_event
 from cases.services.events import actor_label
 from counselling import messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
 from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, _propose, lock_agendas, plan_next_for_case, target_day
-from offices.models import Office
 
 logger = logging.getLogger("returnpath.sweeps")
 
@@ -37,10 +36,10 @@ MESSAGES = "send_due_messages"
 OVERDUE = "flag_overdue_conversations"
 NO_SHOWS = "apply_no_show_rule"
 WARNINGS = "warn_deadlines"
-SWEEPS = (PLAN, MESSAGES, OVERDUE, NO_SHOWS, WARNINGS)
+COMING_OF_AGE = "notice_coming_of_age"
+SWEEPS = (PLAN, MESSAGES, OVERDUE, NO_SHOWS, WARNINGS, COMING_OF_AGE)
 LOSE_CONTACT_STATES = (State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN)
 DEADLINE_STATES = tuple(s for s in COUNSELLED_STATES if s != State.LEGAL_STAY_REVIEW)
-DETENTION_KINDS = (Office.Kind.CLOSED_CENTRE, Office.Kind.RETURN_HOUSE)
 
 
 def batch_size() -> int:
@@ -259,7 +258,8 @@ def warning_days() -> tuple[int, int]:
 
 
 def warn_deadlines() -> dict:
-    """A DEADLINE_WARNING once per (case, deadline) and a DETENTION_WARNING once per (placement, limit)."""
+    """A DEADLINE_WARNING once per (case, deadline); per detention title a warning before its
+    limit and an alert once it passed (:func:`warn_detention_batch`)."""
     with recorded(WARNINGS) as counts:
         counts.update(deadline=0, detention=0)
         today = timezone.localdate()
@@ -286,26 +286,60 @@ def warn_deadlines() -> dict:
         )
 
         def detentions(ids: list[int]) -> None:
-            placements = Placement.objects.filter(case_id__in=ids, ended_on__isnull=True, facility__kind__in=DETENTION_KINDS)
-            warned = {
-                (data.get("placement"), data.get("limit"))
-                for data in CaseEvent.objects.filter(case_id__in=ids, kind=CaseEvent.Kind.DETENTION_WARNING).values_list("data", flat=True)
-            }
-            for placement in placements.select_related("case"):
-                limit = legal.detention_limit(started_on=placement.started_on, extension=placement.extension)
-                if (limit - today).days > detention_days or (placement.pk, limit.isoformat()) in warned:
-                    continue
-                record_event(case=placement.case, actor=None, kind=CaseEvent.Kind.DETENTION_WARNING,
-                             note=_("The detention limit is reached on %(date)s.") % {"date": limit.strftime("%d/%m/%Y")},
-                             data={"placement": placement.pk, "limit": limit.isoformat()})
-                counts["detention"] += 1
+            counts["detention_passed"] += warn_detention_batch(ids, today=today, lead_days=detention_days, counts=counts)
 
-        # The shortest limit is 2 months: only placements older than ~45 days can be near one.
-        held = Placement.objects.filter(
-            case=OuterRef("pk"), ended_on__isnull=True, facility__kind__in=DETENTION_KINDS,
-            started_on__lte=today - dt.timedelta(days=59 - detention_days),
+        counts["detention_passed"] = 0
+        # The shortest limit is 2 months: only periods older than ~45 days can be near one.
+        held = DetentionPeriod.objects.filter(
+            case=OuterRef("pk"), ended_on__isnull=True, started_on__lte=today - dt.timedelta(days=59 - detention_days),
         )
         _keyset(Case.objects.filter(state__in=OPEN_STATES).filter(Exists(held)), detentions)
+    return counts
+
+
+def warn_detention_batch(ids: list[int], *, today: dt.date, lead_days: int, counts: dict) -> int:
+    """Per open detention title (locked cases): a DETENTION_WARNING once per (period, limit) in the
+    last ``lead_days`` before the limit, and a DETENTION_LIMIT_PASSED alert once per (period, limit)
+    from the day after the limit when neither a release nor an extension came (Aliens Act art. 7)."""
+    seen = {
+        (kind, data.get("period"), data.get("limit"))
+        for kind, data in CaseEvent.objects.filter(
+            case_id__in=ids, kind__in=(CaseEvent.Kind.DETENTION_WARNING, CaseEvent.Kind.DETENTION_LIMIT_PASSED)
+        ).values_list("kind", "data")
+    }
+    passed = 0
+    for period in DetentionPeriod.objects.filter(case_id__in=ids, ended_on__isnull=True).select_related("case"):
+        limit = period.limit_date
+        key = limit.isoformat()
+        if today > limit:
+            if (CaseEvent.Kind.DETENTION_LIMIT_PASSED, period.pk, key) not in seen:
+                record_event(case=period.case, actor=None, kind=CaseEvent.Kind.DETENTION_LIMIT_PASSED,
+                             data={"period": period.pk, "limit": key, "days_held": period.days_held})
+                passed += 1
+        elif (limit - today).days <= lead_days and (CaseEvent.Kind.DETENTION_WARNING, period.pk, key) not in seen:
+            record_event(case=period.case, actor=None, kind=CaseEvent.Kind.DETENTION_WARNING,
+                         note=_("The detention limit is reached on %(date)s.") % {"date": limit.strftime("%d/%m/%Y")},
+                         data={"period": period.pk, "limit": key})
+            counts["detention"] += 1
+    return passed
+
+
+# --- unaccompanied minors coming of age --------------------------------------------------------
+def notice_coming_of_age() -> dict:
+    """An unaccompanied minor's 18th birthday: an event, and the case before the counsellor."""
+    with recorded(COMING_OF_AGE) as counts:
+        counts["noticed"] = 0
+        today = timezone.localdate()
+
+        def work(ids: list[int]) -> None:
+            for case in Case.objects.filter(pk__in=ids).select_related("person").order_by("pk"):
+                counts["noticed"] += bool(minors.notice_coming_of_age(case=case, today=today))
+
+        _keyset(
+            Case.objects.filter(state__in=OPEN_STATES, unaccompanied_minor=True, came_of_age_on__isnull=True,
+                                person__birth_date__lte=legal.add_months(today, -12 * 18)),
+            work,
+        )
     return counts
 
 
@@ -315,4 +349,5 @@ RUNNERS: dict[str, Callable[[], dict]] = {
     OVERDUE: flag_overdue_conversations,
     NO_SHOWS: apply_no_show_rule,
     WARNINGS: warn_deadlines,
+    COMING_OF_AGE: notice_coming_of_age,
 }

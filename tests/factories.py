@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from cases.models import Case, LegalProcedure, OrderToLeave, Person, Placement, Playbook, State
+from cases.models import Case, DetentionPeriod, LegalProcedure, OrderToLeave, Person, Placement, Playbook, State
 from counselling.models import Conversation
 from offices.models import ConsultationHours, Membership, Office, ServiceArea, StaffProfile
 
@@ -160,3 +160,13 @@ class ConversationFactory(factory.django.DjangoModelFactory):
     counsellor = factory.LazyAttribute(lambda o: o.case.counsellor)
     office = factory.LazyAttribute(lambda o: o.case.office)
     planned_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=2))
+
+
+class DetentionPeriodFactory(factory.django.DjangoModelFactory):
+    """A detention title (with no placement: the sweeps and pages read the title)."""
+
+    class Meta:
+        model = DetentionPeriod
+
+    case = factory.SubFactory(CaseFactory)
+    started_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=5))

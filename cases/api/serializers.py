@@ -17,11 +17,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField, get_error_detail
 
+from cases.api.legal_out import DetentionSerializer, LegalDatesSerializer, TermDecisionOutSerializer
 from cases.identity import normalise_national_number
 from cases.languages import ISO_639_1
 from cases.models import Case, CaseEvent, LegalProcedure, Person, State, TargetGroup
 from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.names import deceptive_characters, normalise_name
+from cases.selectors_legal import legal_dates
 from cases.services.orders import OrderData, PersonData, validate_order
 
 EARLIEST_ORDER_DATE = dt.date(2000, 1, 1)
@@ -285,6 +287,9 @@ class OrderSerializer(StrictSerializer):
             term_reason=reason,
             person=PersonData(family_name="-", birth_date=person_value.get("birth_date")),
             unaccompanied_minor=value.get("household", {}).get("unaccompanied_minor", False),
+            minor_children=value.get("household", {}).get("minor_children", 0),
+            # The household rules compare what parsed; a field that failed already has its error.
+            target_group="" if {"household", "target_group"} & set(errors) else value.get("target_group", ""),
         )
         for path, code, message in validate_order(provisional):
             _add_error(errors, path, code, message)
@@ -400,6 +405,9 @@ class CaseSerializer(serializers.Serializer):
     counsellor = CounsellorRefSerializer(allow_null=True)
     departure_deadline = serializers.DateField(allow_null=True)
     next_conversation = serializers.SerializerMethodField()
+    legal_dates = serializers.SerializerMethodField()
+    detention = serializers.SerializerMethodField()
+    term_decisions = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField()
 
@@ -424,6 +432,32 @@ class CaseSerializer(serializers.Serializer):
         if conversation is None:
             return None
         return NextConversationSerializer(conversation).data
+
+    @extend_schema_field(LegalDatesSerializer())
+    def get_legal_dates(self, case) -> dict:
+        dates = legal_dates(case, orders=getattr(case, "api_all_orders", None), periods=getattr(case, "api_periods", None))
+        return LegalDatesSerializer(dates).data
+
+    @extend_schema_field(DetentionSerializer(allow_null=True))
+    def get_detention(self, case) -> dict | None:
+        periods = getattr(case, "api_periods", None)
+        if periods is None:
+            periods = list(case.detention_periods.prefetch_related("decisions"))
+        if not periods:
+            return None
+        period = max(periods, key=lambda p: (p.started_on, p.pk))
+        return DetentionSerializer({
+            "started_on": period.started_on, "ended_on": period.ended_on, "days_held": period.days_held,
+            "limit": period.limit_date, "limit_months": period.limit_months,
+            "decisions": sorted(period.decisions.all(), key=lambda d: (d.created_at, d.pk)),
+        }).data
+
+    @extend_schema_field(TermDecisionOutSerializer(many=True))
+    def get_term_decisions(self, case) -> list[dict]:
+        decisions = getattr(case, "api_terms", None)
+        if decisions is None:
+            decisions = list(case.term_decisions.order_by("decided_on", "id"))
+        return TermDecisionOutSerializer(decisions, many=True).data
 
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, case) -> list[dict]:

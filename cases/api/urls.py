@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from cases.api import legal_views, views
 from cases.api import returns_views as returns
-from cases.api import views
 
 urlpatterns = [
     path("orders/", views.OrderView.as_view(), name="api-orders"),
@@ -23,4 +23,6 @@ urlpatterns = [
     path("referrals/<int:referral_id>/support/", returns.SupportView.as_view(), name="api-referral-support"),
     path("referrals/<int:referral_id>/support/<int:support_id>/", returns.SupportLineView.as_view(), name="api-referral-support-line"),
     path("referrals/<int:referral_id>/follow-ups/", returns.FollowUpView.as_view(), name="api-referral-follow-ups"),
+    path("cases/<int:case_id>/term-extensions/", legal_views.TermExtensionView.as_view(), name="api-case-term-extensions"),
+    path("cases/<int:case_id>/term-shortenings/", legal_views.TermShorteningView.as_view(), name="api-case-term-shortenings"),
 ]

@@ -31,9 +31,10 @@ from cases.api.serializers import (
     ProcedureSerializer,
     order_data,
 )
-from cases.models import Case, CaseEvent, OrderToLeave, State
+from cases.models import Case, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderToLeave, State
 from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.selectors import access_case, cases_visible_to
+from cases.selectors_legal import annotate_earlier_orders
 from cases.services import confirm_departure, open_case_from_order, record_procedure
 from returnpath.errors import Conflict, DomainError
 
@@ -72,6 +73,11 @@ def case_prefetches(client) -> list[Prefetch]:
                  to_attr="api_events"),
         Prefetch("conversations", queryset=Conversation.objects.filter(status="planned").select_related("office"),
                  to_attr="api_planned"),
+        # The legal dates read every order of the case (not only this client's) and the detention titles.
+        Prefetch("orders", queryset=OrderToLeave.objects.only("id", "case_id", "external_reference", "notified_on", "entry_ban_years"),
+                 to_attr="api_all_orders"),
+        Prefetch("detention_periods", queryset=DetentionPeriod.objects.prefetch_related("decisions"), to_attr="api_periods"),
+        Prefetch("term_decisions", queryset=DepartureTermDecision.objects.order_by("decided_on", "id"), to_attr="api_terms"),
     ]
 
 
@@ -308,7 +314,7 @@ class CaseListView(ApiView):
     def get(self, request):
         filters = CaseFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        cases = cases_visible_to(request.user).select_related("office", "counsellor")
+        cases = annotate_earlier_orders(cases_visible_to(request.user).select_related("office", "counsellor"))
         wanted = filters.validated_data
         if "state" in wanted:
             cases = cases.filter(state=wanted["state"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -71,6 +71,7 @@ class Actors:
     partner: ApiClient
     managers: dict[int, object]
     facilities: list[Office]
+    deputies: dict[int, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,10 +147,11 @@ def seed_staff() -> int:
     used = set(User.objects.values_list("username", flat=True))
     for spec in reference.REGIONAL_OFFICES:
         office = offices[spec.code]
-        has_manager = Membership.objects.filter(office=office, role=Membership.Role.MANAGER).exists()
+        # Two managers per office: a placement in detention or its extension is confirmed by a second one (four eyes).
+        managers = Membership.objects.filter(office=office, role=Membership.Role.MANAGER).count()
         counsellors = Membership.objects.filter(office=office, role=Membership.Role.COUNSELLOR).count()
         wanted = 1 + spec.staff - (1 if spec.code in ("BXL-1", "ANT-1") else 0)
-        people_needed = [(Membership.Role.MANAGER, roles.OFFICE_MANAGER)] * (not has_manager) + [
+        people_needed = [(Membership.Role.MANAGER, roles.OFFICE_MANAGER)] * max(2 - managers, 0) + [
             (Membership.Role.COUNSELLOR, roles.COUNSELLOR)] * max(wanted - counsellors, 0)
         for i, (role, group) in enumerate(people_needed):
             first, last = rng.choice(reference.STAFF_FIRST_NAMES), rng.choice(reference.STAFF_LAST_NAMES)
@@ -258,11 +260,10 @@ def seed(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, log=None) -> S
     register, partner = seed_api_clients()
     log(f"Offices: {offices_created} created; users: {users_created} created.")
 
-    managers = {
-        m.office_id: m.user
-        for m in Membership.objects.filter(role=Membership.Role.MANAGER, is_active=True).select_related("user").order_by("id")
-    }
-    actors = Actors(register=register, partner=partner, managers=managers,
+    managers, deputies = {}, {}
+    for m in Membership.objects.filter(role=Membership.Role.MANAGER, is_active=True).select_related("user").order_by("id"):
+        (deputies if m.office_id in managers else managers).setdefault(m.office_id, m.user)
+    actors = Actors(register=register, partner=partner, managers=managers, deputies=deputies,
                     facilities=list(Office.objects.filter(kind__in=Office.FACILITY_KINDS, is_active=True).order_by("code")))
     now = timezone.now()
     plans = case_plans(cases, seed, timezone.localdate())

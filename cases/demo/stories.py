@@ -256,6 +256,17 @@ class Story:
                       note="Intake: situation, family, health and every option explained with the order.",
                       next_step="Bring documents (passport, birth certificate).")
         self.step(cs.start_orientation, self.counsellor, minutes=5)
+        if self.case.unaccompanied_minor:
+            self.step(cs.record_guardian, self.counsellor, name="Mrs. A. Janssens (guardian)",
+                      contact="Guardianship service, +32 2 000 00 00", appointed_on=timezone.localdate() - dt.timedelta(days=3))
+
+    def minor_return_cleared(self) -> None:
+        """An unaccompanied minor returns only after a best-interest decision for return and with the guardian's agreement."""
+        if not self.case.unaccompanied_minor:
+            return
+        self.step(cs.record_best_interest_decision, self.counsellor, outcome=Case.BestInterest.RETURN,
+                  note="Durable solution: return with reception by the family, traced and assessed.")
+        self.step(cs.record_guardian_agreement, self.counsellor, agreed_on=timezone.localdate(), note="Guardian agrees.")
 
     def cadence(self) -> int:
         return self.case.playbook.cadence_for(self.case.state) if self.case.playbook else 14
@@ -274,6 +285,7 @@ class Story:
     def agree(self) -> None:
         self.converse(gap=self.cadence(), stance=Conversation.Stance.AGREES, vr=True,
                       note="Wants to go back; reintegration support explained.", next_step="Return desk to book the flight.")
+        self.minor_return_cleared()
         self.step(cs.agree_voluntary_return, self.counsellor, minutes=10)
 
     def lodge(self, kind: str, *, suspensive: bool | None = None, days_ago: int = 3) -> LegalProcedure:
@@ -318,8 +330,15 @@ class Story:
             try:
                 self.tick(30)
                 placement = cs.place_in_facility(actor=self.manager, case_id=self.case.pk, facility_id=facility.pk,
-                                                 started_on=timezone.localdate(),
-                                                 extension=Placement.Extension.PUBLIC_ORDER if self.case.public_order else Placement.Extension.NONE)
+                                                 started_on=timezone.localdate(), motivation="Risk of absconding; removal planned.")
+                if not isinstance(placement, Placement):  # four eyes: a second manager confirms
+                    deputy = self.actors.deputies.get(self.case.office_id)
+                    if deputy is None:
+                        self.refresh()
+                        return None
+                    self.tick(60)
+                    cs.confirm_detention_decision(actor=deputy, case_id=self.case.pk, decision_id=placement.pk)
+                    placement = self.case.placements.get(ended_on__isnull=True)
             except DomainError:
                 continue
             self.refresh()
@@ -437,6 +456,7 @@ def story_departed(s: Story) -> None:
     if s.plan.variant == "direct":
         s.follow_ups(s.rng.randint(0, 1), refusals_ok=False)
         s.later(s.rng.randint(3, 20))
+        s.minor_return_cleared()
         evidence = Case.DepartureEvidence.PARTNER_CONFIRMATION
     else:
         s.follow_ups(s.rng.randint(0, 2), refusals_ok=False)

@@ -1,10 +1,14 @@
 """Every write to cases. Keyword-only, atomic, the acting user passed in (STYLE.md)."""
 
+from cases.services import minors
+from cases.services.detention_decisions import confirm_detention_decision, extend_detention, refuse_detention_decision
 from cases.services.events import record_event
+from cases.services.minors import record_guardian, record_guardian_agreement, review_coming_of_age
 from cases.services.orders import OrderData, OrderResult, PersonData, open_case_from_order
 from cases.services.placements import end_placement, place_in_facility
 from cases.services.procedures import decide_procedure, record_best_interest_decision, record_procedure
 from cases.services.staffing import assign_case, reassign_case, update_address
+from cases.services.terms import record_term_decision
 from cases.services.transitions import (
     TransitionCheck,
     agree_voluntary_return,
@@ -39,14 +43,17 @@ __all__ = [
     "check_transitions",
     "close_case",
     "confirm_departure",
+    "confirm_detention_decision",
     "confirm_removal",
     "decide_procedure",
     "decline_proposal",
     "end_placement",
     "escalate_to_forced_return",
     "escalation_proposal_refusals",
+    "extend_detention",
     "grant_legal_stay",
     "lose_contact",
+    "minors",
     "open_case_from_order",
     "open_legal_stay_review",
     "place_in_facility",
@@ -56,9 +63,14 @@ __all__ = [
     "reassign_case",
     "record_best_interest_decision",
     "record_event",
+    "record_guardian",
+    "record_guardian_agreement",
     "record_procedure",
+    "record_term_decision",
+    "refuse_detention_decision",
     "require_transition",
     "resume_orientation",
+    "review_coming_of_age",
     "start_orientation",
     "take_transition",
     "transition_refusals",

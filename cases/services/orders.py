@@ -137,12 +137,41 @@ def validate_order(data: OrderData) -> list[tuple[str, str, str]]:
                 ("person.national_number", "invalid_national_number",
                  _("This is not a valid Belgian national register or bis number."))
             )
+    problems += household_contradictions(data)
     # 18 on the day of the 18th birthday. add_months, not date.replace(year=...): a notification on
     # 29 February has no 18-years-earlier twin.
     if data.unaccompanied_minor and data.person.birth_date and data.person.birth_date <= legal.add_months(
         data.notified_on, -12 * 18
     ):
         problems.append(("household.unaccompanied_minor", "not_a_minor", _("The person is 18 or older on notification.")))
+    return problems
+
+
+def household_contradictions(data: OrderData) -> list[tuple[str, str, str]]:
+    """A target group that contradicts the household facts, reported on both fields.
+
+    Families are protected by the facts (minor_children: return houses, never closed centres; the
+    pro-active return law, in force since 20 July 2024), so a label that says otherwise would
+    mislead every reader of the case (decision 016).
+    """
+    problems = []
+    group, children = data.target_group, data.minor_children
+    if group == TargetGroup.FAMILY and children < 1:
+        message = _("The target group is “family with minor children” but the household has no minor child.")
+        problems += [("target_group", "household_contradiction", message),
+                     ("household.minor_children", "household_contradiction", message)]
+    elif group == TargetGroup.INDIVIDUAL and children > 0:
+        message = _("The household has minor children but the target group is “individual”: use “family with minor children”.")
+        problems += [("target_group", "household_contradiction", message),
+                     ("household.minor_children", "household_contradiction", message)]
+    if group == TargetGroup.UNACCOMPANIED_MINOR and not data.unaccompanied_minor:
+        message = _("The target group is “unaccompanied minor” but the household does not say the person is one.")
+        problems += [("target_group", "household_contradiction", message),
+                     ("household.unaccompanied_minor", "household_contradiction", message)]
+    elif data.unaccompanied_minor and group and group != TargetGroup.UNACCOMPANIED_MINOR:
+        message = _("The person is an unaccompanied minor but the target group says otherwise.")
+        problems += [("target_group", "household_contradiction", message),
+                     ("household.unaccompanied_minor", "household_contradiction", message)]
     return problems
 
 
@@ -266,6 +295,7 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
             minor_children=data.minor_children,
             unaccompanied_minor=data.unaccompanied_minor,
             departure_deadline=deadline,
+            early_escalation_ground="short_term" if legal.is_short_term(data.departure_term_days) else "",
         )
     else:
         # A repeat order: the newest order (by notification) sets the deadline, even when it is
@@ -273,11 +303,14 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
         newest = case.orders.aggregate(newest=Max("notified_on"))["newest"]
         if newest is None or data.notified_on >= newest or case.departure_deadline is None:
             case.departure_deadline = deadline
+            # The newest order's own term decides whether escalation may come before its end.
+            case.early_escalation_ground = "short_term" if legal.is_short_term(data.departure_term_days) else ""
         case.public_order |= data.public_order
         case.nuisance |= data.nuisance
         case.vulnerable |= data.vulnerable
         case.minor_children = max(case.minor_children, data.minor_children)
-        case.save(update_fields=["departure_deadline", "public_order", "nuisance", "vulnerable", "minor_children", "updated_at"])
+        case.save(update_fields=["departure_deadline", "early_escalation_ground", "public_order", "nuisance", "vulnerable",
+                                 "minor_children", "updated_at"])
 
     try:
         with transaction.atomic():

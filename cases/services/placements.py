@@ -8,9 +8,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import legal
-from cases.models import Case, CaseEvent, Person, Placement, State
+from cases import guards as g
+from cases.models import Case, CaseEvent, DetentionDecision, Person, Placement, State
 from cases.selectors import access_case
+from cases.services.detention import (
+    close_period,
+    continue_or_open_period,
+    four_eyes_required,
+    is_detention,
+    open_period,
+    withdraw_pending_detention,
+)
 from cases.services.events import record_event
 from offices.models import Office
 from returnpath.errors import DomainError, TransitionRefused
@@ -29,7 +37,10 @@ def placement_refusals(case: Case, facility: Office, occupied: int) -> list[str]
                "or_voluntary": _(" or voluntary return") if facility.kind == Office.Kind.OPEN_RETURN_PLACE else ""}
         )
     if facility.kind == Office.Kind.CLOSED_CENTRE and case.minor_children:
-        reasons.append(_("Families with minor children are never held in a closed centre (law of 2 May 2024): choose a return house."))
+        reasons.append(_(
+            "Families with minor children are never held in a closed centre (the pro-active return law, in force since "
+            "20 July 2024): choose a return house."
+        ))
     if facility.kind == Office.Kind.CLOSED_CENTRE and case.unaccompanied_minor:
         reasons.append(_("An unaccompanied minor is never held in a closed centre."))
     if facility.restriction == Office.Restriction.FAMILIES_ONLY and not case.minor_children:
@@ -43,39 +54,76 @@ def placement_refusals(case: Case, facility: Office, occupied: int) -> list[str]
                        % {"facility": facility, "occupied": occupied, "capacity": facility.capacity})
     if not facility.is_active:
         reasons.append(_("%(facility)s is not in service.") % {"facility": facility})
+    if is_detention(facility) and g.route_to_stay_granted(case):
+        reasons.append(str(g.no_granted_route_to_stay.refusal))
     return reasons
 
 
 @transaction.atomic
 def place_in_facility(
-    *, actor, case_id: int, facility_id: int, started_on: dt.date | None = None, extension: str = Placement.Extension.NONE
-) -> Placement:
+    *, actor, case_id: int, facility_id: int, started_on: dt.date | None = None, motivation: str = ""
+) -> Placement | DetentionDecision:
+    """Place the person in a facility.
+
+    A transfer between detention facilities continues the detention title. A placement that
+    starts a detention, with four eyes on (the default), is only a decision awaiting a second
+    person's confirmation (:func:`cases.services.detention_decisions.confirm_detention_decision`):
+    the :class:`DetentionDecision` is returned and nothing takes effect yet.
+    """
     if not actor.has_perm("cases.place_case"):
         raise TransitionRefused(_("This placement is not possible."), details=[_("Only an office manager may decide a placement.")])
     case = access_case(actor=actor, case_id=case_id, for_update=True)
+    facility = _locked_facility(facility_id)
+    started_on = started_on or timezone.localdate()
+    reasons = placement_refusals(case, facility, _occupied(facility, case))
+    if started_on > timezone.localdate():
+        reasons.append(_("A placement cannot start in the future."))
+    starts_detention = is_detention(facility) and open_period(case) is None
+    if starts_detention and four_eyes_required() and case.detention_decisions.filter(status="pending").exists():
+        reasons.append(_("A detention decision on this case is already awaiting confirmation."))
+    if reasons:
+        raise TransitionRefused(_("This placement is not possible."), details=reasons)
+    if starts_detention and four_eyes_required():
+        decision = DetentionDecision.objects.create(
+            case=case, kind=DetentionDecision.Kind.PLACEMENT, facility=facility, starts_on=started_on,
+            decided_on=timezone.localdate(), motivation=motivation, decided_by=actor,
+        )
+        record_event(case=case, actor=actor, kind=CaseEvent.Kind.DETENTION_DECIDED, note=motivation,
+                     data={"decision": decision.pk, "kind": decision.kind, "facility": facility.name,
+                           "starts_on": started_on.isoformat(), "pending": True})
+        case.save(update_fields=["updated_at"])
+        return decision
+    return start_placement(case=case, facility=facility, started_on=started_on, actor=actor)
+
+
+def _locked_facility(facility_id: int) -> Office:
     # Lock the facility row: two managers filling the last place must not both succeed.
     facility = Office.objects.select_for_update().filter(pk=facility_id).first()
     if facility is None:
         raise DomainError(_("No such facility."), code="not_found")
-    started_on = started_on or timezone.localdate()
-    occupied = Placement.objects.filter(facility=facility, ended_on__isnull=True).exclude(case=case).count()
-    reasons = placement_refusals(case, facility, occupied)
-    if extension not in Placement.Extension.values:
-        reasons.append(_("Choose the detention limit that applies."))
-    if started_on > timezone.localdate():
-        reasons.append(_("A placement cannot start in the future."))
-    if reasons:
-        raise TransitionRefused(_("This placement is not possible."), details=reasons)
-    current = case.placements.filter(ended_on__isnull=True).first()
+    return facility
+
+
+def _occupied(facility: Office, case: Case) -> int:
+    return Placement.objects.filter(facility=facility, ended_on__isnull=True).exclude(case=case).count()
+
+
+def start_placement(*, case: Case, facility: Office, started_on: dt.date, actor) -> Placement:
+    """The placement takes effect (case and facility locked by the caller): the current one ends,
+    and a detention placement joins the detention title (a transfer never restarts the clock)."""
+    current = case.placements.select_related("facility").filter(ended_on__isnull=True).first()
     if current is not None:
         current.ended_on = max(started_on, current.started_on)
         current.save(update_fields=["ended_on"])
         record_event(case=case, actor=actor, kind=CaseEvent.Kind.PLACEMENT_ENDED,
                      data={"placement": current.pk, "facility": current.facility.name})
-    placement = Placement.objects.create(case=case, facility=facility, started_on=started_on, extension=extension)
+        if is_detention(current.facility) and not is_detention(facility):
+            close_period(case=case, actor=actor, on=current.ended_on, reason="moved")
+    period = continue_or_open_period(case=case, started_on=started_on, actor=actor) if is_detention(facility) else None
+    placement = Placement.objects.create(case=case, facility=facility, started_on=started_on, detention_period=period)
     data = {"placement": placement.pk, "facility": facility.name}
-    if facility.kind in (Office.Kind.CLOSED_CENTRE, Office.Kind.RETURN_HOUSE):
-        data["detention_limit"] = legal.detention_limit(started_on=started_on, extension=extension).isoformat()
+    if period is not None:
+        data.update(period=period.pk, detained_since=period.started_on.isoformat(), detention_limit=period.limit_date.isoformat())
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.PLACEMENT_STARTED, data=data)
     case.save(update_fields=["updated_at"])
     return placement
@@ -96,6 +144,8 @@ def end_placement(*, actor, case_id: int, placement_id: int, ended_on: dt.date |
     placement.save(update_fields=["ended_on"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.PLACEMENT_ENDED,
                  data={"placement": placement.pk, "facility": placement.facility.name})
+    if placement.detention_period_id:
+        close_period(case=case, actor=actor, on=ended_on, reason="released")
     case.save(update_fields=["updated_at"])
     return placement
 
@@ -103,6 +153,7 @@ def end_placement(*, actor, case_id: int, placement_id: int, ended_on: dt.date |
 def end_placement_when_case_ends(*, case: Case, actor, on: dt.date | None = None) -> Placement | None:
     """A person removed, departed, vanished or whose case closed no longer takes a place: free it
     (inside the transition's transaction, the case row locked). Returns the ended placement, if any."""
+    withdraw_pending_detention(case=case, reason=case.state)
     current = case.placements.select_related("facility").filter(ended_on__isnull=True).first()
     if current is None:
         return None
@@ -110,4 +161,5 @@ def end_placement_when_case_ends(*, case: Case, actor, on: dt.date | None = None
     current.save(update_fields=["ended_on"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.PLACEMENT_ENDED,
                  data={"placement": current.pk, "facility": current.facility.name, "state": case.state})
+    close_period(case=case, actor=actor, on=current.ended_on, reason=case.state)
     return current

@@ -9,9 +9,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import guards as g
 from cases import legal
 from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, State
+from cases.procedure_kinds import Granted, kinds_granting
 from cases.selectors import access_case
+from cases.services.detention import release_from_detention
 from cases.services.events import record_event
 from cases.services.transitions import _take
 from returnpath.errors import Conflict, DomainError
@@ -23,27 +26,59 @@ def _require_legal_permission(actor) -> None:
 
 
 def refresh_procedure_counts(case: Case) -> None:
-    """Recount the case's procedure fields the guards read (same transaction, case locked)."""
+    """Recount the case's procedure fields the guards read (same transaction, case locked).
+
+    What a granted decision means comes from ``cases.procedure_kinds``, nowhere else.
+    """
+    granted = Q(status=LegalProcedure.Status.GRANTED)
     counts = case.procedures.aggregate(
         pending=Count("id", filter=Q(status=LegalProcedure.Status.PENDING)),
         pending_suspensive=Count("id", filter=Q(status=LegalProcedure.Status.PENDING, suspensive=True)),
-        granted=Count("id", filter=Q(status=LegalProcedure.Status.GRANTED)),
+        granted=Count("id", filter=granted),
+        routes=Count("id", filter=granted & Q(kind__in=kinds_granting(Granted.ROUTE_TO_STAY))),
+        barred=Count("id", filter=granted & Q(
+            kind__in=kinds_granting(Granted.SUSPENSION_OF_REMOVAL) + kinds_granting(Granted.ORDER_ANNULLED))),
+        annulments=Count("id", filter=granted & Q(kind__in=kinds_granting(Granted.ORDER_ANNULLED))),
+        transfers=Count("id", filter=granted & Q(kind__in=kinds_granting(Granted.TRANSFER_TO_MEMBER_STATE))),
     )
     case.pending_procedures = counts["pending"]
     case.pending_suspensive_procedures = counts["pending_suspensive"]
     case.granted_procedures = counts["granted"]
-    case.save(update_fields=["pending_procedures", "pending_suspensive_procedures", "granted_procedures", "updated_at"])
+    case.granted_routes_to_stay = counts["routes"]
+    case.removal_barred = counts["barred"]
+    case.granted_annulments = counts["annulments"]
+    case.granted_transfers = counts["transfers"]
+    case.save(update_fields=[
+        "pending_procedures", "pending_suspensive_procedures", "granted_procedures", "granted_routes_to_stay",
+        "removal_barred", "granted_annulments", "granted_transfers", "updated_at",
+    ])
 
 
-def _apply_the_law(case: Case, actor) -> None:
-    """A pending suspensive procedure while in forced return moves the case to legal stay
-    review and cancels any planned removal: the law wins over the workflow (DESIGN §3)."""
-    if case.state == State.FORCED_RETURN and case.pending_suspensive_procedures > 0:
-        _take(
-            actor=actor, case_id=case.pk, name="open_legal_stay_review", system=True,
-            note=_("A suspensive legal procedure was lodged: removal is suspended."),
-        )
-        case.refresh_from_db()
+# A granted route to stay recorded in any of these states moves the case to legal stay review.
+ROUTE_TO_STAY_MOVES_FROM = (State.ORIENTATION, State.VOLUNTARY_RETURN, State.FORCED_RETURN, State.UNTRACEABLE)
+
+
+def apply_the_law(case: Case, actor) -> None:
+    """The law wins over the workflow (DESIGN §3), as a system step with its event:
+
+    - a pending suspensive procedure while in forced return moves the case to legal stay review;
+    - a granted route to stay (asylum, 9bis, 9ter, family reunification, a best-interest decision
+      "stay") does so from orientation, voluntary return, forced return or untraceable.
+    Either way any planned removal is cancelled (the transition clears it) and a current placement
+    in detention ends with the detention title.
+    """
+    note = ""
+    if case.state in ROUTE_TO_STAY_MOVES_FROM and g.route_to_stay_granted(case):
+        note = _("A route to legal stay was granted: forced return is stopped.")
+    elif case.state == State.FORCED_RETURN and case.pending_suspensive_procedures > 0:
+        note = _("A suspensive legal procedure was lodged: removal is suspended.")
+    if not note:
+        return
+    release = g.route_to_stay_granted(case)
+    _take(actor=actor, case_id=case.pk, name="open_legal_stay_review", system=True, note=note)
+    case.refresh_from_db()
+    if release:
+        release_from_detention(case=case, actor=None, reason="route_to_stay")
 
 
 @transaction.atomic
@@ -114,7 +149,7 @@ def record_procedure(
         elif procedure.status != decision:
             raise Conflict(_("This procedure was already decided differently."), code="already_decided")
     refresh_procedure_counts(case)
-    _apply_the_law(case, actor)
+    apply_the_law(case, actor)
     return procedure, created
 
 
@@ -140,6 +175,7 @@ def decide_procedure(*, actor, case_id: int, procedure_id: int, decision: str, d
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.PROCEDURE_DECIDED,
                  data={"procedure": procedure.pk, "kind": procedure.kind, "decision": decision})
     refresh_procedure_counts(case)
+    apply_the_law(case, actor)
     return procedure
 
 
@@ -155,4 +191,5 @@ def record_best_interest_decision(*, actor, case_id: int, outcome: str, note: st
     case.best_interest_outcome = outcome
     case.save(update_fields=["best_interest_outcome", "updated_at"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.BEST_INTEREST_DECIDED, note=note, data={"outcome": outcome})
+    apply_the_law(case, actor)
     return case

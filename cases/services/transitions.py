@@ -18,7 +18,7 @@ from django_fsm import ConcurrentTransition
 from cases.guards import refusal_text
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, OrderToLeave, State
 from cases.selectors import access_case
-from cases.services.events import record_event
+from cases.services.events import actor_label, record_event
 from cases.services.placements import end_placement_when_case_ends
 from cases.signals import case_state_changed
 from returnpath.errors import Conflict, DomainError, TransitionRefused
@@ -120,8 +120,12 @@ def _take(
     except ConcurrentTransition:
         # Only reachable without a row lock (SQLite): the UPDATE ... WHERE state=<loaded> hit nothing.
         raise Conflict(_("Someone else changed this case meanwhile. Reload the case and try again.")) from None
+    if system:
+        # The system acts (the law wins over the workflow): the event's actor is ReturnPath, and
+        # the record says whose report set it off.
+        data = {**(data or {}), "system": True, "reported_by": actor_label(actor) if actor is not None else ""}
     record_event(
-        case=case, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
+        case=case, actor=None if system else actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
         from_state=from_state, to_state=case.state, note=note, data=data,
     )
     if case.state in TERMINAL_STATES or case.state == State.UNTRACEABLE:
@@ -264,10 +268,24 @@ def close_case(*, actor, case_id: int, reason: str, note: str, expected_state: s
     if reason not in Case.CloseReason.values:
         errors.append(_("Choose a reason for closing from the list."))
     errors += _required(note, _("Explain in a few words why the case is closed."))
+    errors += _close_reason_on_record(case_id, reason)
     return _take(
         actor=actor, case_id=case_id, name="close", expected_state=expected_state, input_errors=errors,
         note=note, data={"reason": reason}, reason=reason, close_note=note,
     )
+
+
+def _close_reason_on_record(case_id: int, reason: str) -> list[str]:
+    """An annulled order or a Dublin transfer closes a case only when the decision is on record
+    (decision 010): what a granted decision means comes from ``cases.procedure_kinds``."""
+    if reason not in (Case.CloseReason.ORDER_ANNULLED, Case.CloseReason.DUBLIN_TRANSFER):
+        return []
+    counts = Case.objects.filter(pk=case_id).values("granted_annulments", "granted_transfers").first() or {}
+    if reason == Case.CloseReason.ORDER_ANNULLED and not counts.get("granted_annulments"):
+        return [_("No granted annulment of the order is on record.")]
+    if reason == Case.CloseReason.DUBLIN_TRANSFER and not counts.get("granted_transfers"):
+        return [_("No accepted Dublin transfer is on record.")]
+    return []
 
 
 _SERVICES = {

@@ -16,6 +16,9 @@ RETURNPATH_PLANNING_MIN_LEAD_HOURS = _env.int("RETURNPATH_PLANNING_MIN_LEAD_HOUR
 RETURNPATH_OVERDUE_GRACE_HOURS = _env.int("RETURNPATH_OVERDUE_GRACE_HOURS", default=3)
 RETURNPATH_DEADLINE_WARNING_DAYS = _env.int("RETURNPATH_DEADLINE_WARNING_DAYS", default=7)
 RETURNPATH_DETENTION_WARNING_DAYS = _env.int("RETURNPATH_DETENTION_WARNING_DAYS", default=14)
+# Four eyes on liberty: a placement in detention and an extension take effect only once a second
+# office manager confirms them (decision 012). On unless set to false.
+RETURNPATH_FOUR_EYES_DETENTION = _env.bool("RETURNPATH_FOUR_EYES_DETENTION", default=True)
 RETURNPATH_SMS_FILE = _env.str("RETURNPATH_SMS_FILE", default="sms-outbox.jsonl")
 # Open counselled cases without a planned conversation for longer than this show as stuck.
 RETURNPATH_STUCK_AFTER_MINUTES = _env.int("RETURNPATH_STUCK_AFTER_MINUTES", default=60)
@@ -46,6 +49,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "warn-deadlines-hourly": {
         "task": "counselling.sweep", "schedule": crontab(minute=35), "args": ("warn_deadlines",),
+        "options": {"expires": 3600},
+    },
+    # An unaccompanied minor's 18th birthday is put before the counsellor the same morning.
+    "notice-coming-of-age": {
+        "task": "counselling.sweep", "schedule": crontab(hour=6, minute=15), "args": ("notice_coming_of_age",),
         "options": {"expires": 3600},
     },
     # The dashboards' figures, recomputed before the cached ones expire (RETURNPATH_DASHBOARD_MAX_AGE).

@@ -38,7 +38,7 @@ def test_case_representation_is_exactly_the_contract(api_register, office, couns
     assert response.status_code == 200, response.content
     body = response.json()
     assert set(body) == {"id", "url", "external_references", "state", "office", "counsellor", "departure_deadline",
-                         "next_conversation", "events", "updated_at"}
+                         "next_conversation", "legal_dates", "detention", "term_decisions", "events", "updated_at"}
     assert body["external_references"] == ["OQT-1"]
     assert body["state"] == "orientation"
     assert body["office"] == {"id": office.pk, "name": office.name}
@@ -120,7 +120,8 @@ def test_list_queries_do_not_grow_with_the_page(api_register, office, counsellor
     five = _list_queries(api, client, office, counsellor, 5)
     thirty = _list_queries(api, client, office, counsellor, 25)  # 30 cases listed now
     assert five == thirty
-    with django_assert_max_num_queries(12):
+    # + every order, the detention titles with their decisions and the term decisions (issue 9): per page, not per case.
+    with django_assert_max_num_queries(16):
         api.get(CASES)
     assert CaseAccess.objects.filter(user=client.user).count() == 5 + 30 + 30
 

@@ -48,6 +48,8 @@ def test_schema_documents_problems_and_every_operation(db):
         ("/api/v1/referrals/{referral_id}/stages/", "post"), ("/api/v1/referrals/{referral_id}/support/", "post"),
         ("/api/v1/referrals/{referral_id}/support/{support_id}/", "put"),
         ("/api/v1/referrals/{referral_id}/follow-ups/", "post"),
+        ("/api/v1/cases/{case_id}/term-extensions/", "post"),
+        ("/api/v1/cases/{case_id}/term-shortenings/", "post"),
     }
     create = schema["paths"]["/api/v1/orders/"]["post"]
     assert create["responses"]["400"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}

@@ -66,20 +66,23 @@ def test_voluntary_return_agreed(agreed_at, ok):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("deadline", "public_order", "nuisance", "ok"),
+    ("deadline", "public_order", "nuisance", "ground", "ok"),
     [
-        (TODAY - DAY, False, False, True),  # passed
-        (TODAY, False, False, False),  # the last day to leave: not passed yet
-        (TODAY + 5 * DAY, False, False, False),
-        (None, False, False, False),  # unknown deadline: not passed
-        (TODAY + 5 * DAY, True, False, True),  # the public-order flag allows escalating earlier
-        (None, True, False, True),
-        (TODAY + 5 * DAY, False, True, False),  # a nuisance flag does not waive the deadline
+        (TODAY - DAY, False, False, "", True),  # passed (Directive art. 8(1))
+        (TODAY, False, False, "", False),  # the last day to leave: not passed yet (Directive art. 7(1))
+        (TODAY + 5 * DAY, False, False, "", False),
+        (None, False, False, "", False),  # unknown deadline: not passed
+        # Directive art. 8(2): a public-order flag alone does not cut a granted period short (changed by issue 9).
+        (TODAY + 5 * DAY, True, False, "", False),
+        (None, True, False, "", False),
+        (TODAY + 5 * DAY, False, True, "", False),  # a nuisance flag does not waive the deadline
+        (TODAY + 5 * DAY, False, False, "short_term", True),  # order's own term under 7 days (Directive art. 7(4))
+        (TODAY + 5 * DAY, False, False, "shortened", True),  # shortening decision (Aliens Act art. 74/14 §3)
     ],
 )
-def test_departure_deadline_passed_unless_public_order(deadline, public_order, nuisance, ok):
-    case = in_memory(departure_deadline=deadline, public_order=public_order, nuisance=nuisance)
-    assert g.departure_deadline_passed_unless_public_order(case) is ok
+def test_departure_deadline_passed_or_cut_short(deadline, public_order, nuisance, ground, ok):
+    case = in_memory(departure_deadline=deadline, public_order=public_order, nuisance=nuisance, early_escalation_ground=ground)
+    assert g.departure_deadline_passed_or_cut_short(case) is ok
 
 
 @pytest.mark.django_db
@@ -306,12 +309,8 @@ def test_an_unaccompanied_minor_is_escalated_only_after_a_best_interest_decision
     # One reason, the true one: the refusals are there, the best-interest decision is not.
     assert refused.value.details == [str(g.best_interest_decided_for_return.refusal)]
 
-    services.record_best_interest_decision(actor=counsellor, case_id=case.pk, outcome="stay")
-    with pytest.raises(TransitionRefused):
-        services.escalate_to_forced_return(actor=manager, case_id=case.pk, motivation="Guardian informed.")
-
     services.record_best_interest_decision(actor=counsellor, case_id=case.pk, outcome="return", note="Family traced in Guinea.")
-    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.BEST_INTEREST_DECIDED).count() == 2
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.BEST_INTEREST_DECIDED).count() == 1
     assert services.escalate_to_forced_return(actor=manager, case_id=case.pk, motivation="Guardian informed.").state == State.FORCED_RETURN
 
 
@@ -353,7 +352,7 @@ def test_a_refused_escalation_lists_every_failing_guard(office, counsellor):
     assert sorted(refused.value.details) == sorted([
         str(g.may_escalate.refusal),
         str(g.has_no_pending_suspensive_procedure.refusal),
-        str(g.departure_deadline_passed_unless_public_order.refusal),
+        str(g.departure_deadline_passed_or_cut_short.refusal),
         g.refusal_text(g.enough_refusals_unless_flagged, case),
         "A written motivation is required to escalate to forced return.",
     ])
@@ -369,7 +368,7 @@ def test_a_refused_escalation_of_a_minor_lists_every_failing_guard(office, couns
         services.escalate_to_forced_return(actor=manager, case_id=case.pk, motivation="")
     assert sorted(refused.value.details) == sorted([
         str(g.has_no_pending_suspensive_procedure.refusal),
-        str(g.departure_deadline_passed_unless_public_order.refusal),
+        str(g.departure_deadline_passed_or_cut_short.refusal),
         str(g.best_interest_decided_for_return.refusal),
         "A written motivation is required to escalate to forced return.",
     ])
@@ -399,11 +398,16 @@ def test_the_deadline_guard_through_the_service(office, counsellor, manager):
                          departure_deadline=TODAY)
     with pytest.raises(TransitionRefused) as refused:
         services.escalate_to_forced_return(actor=manager, case_id=case.pk, motivation="Refused twice.")
-    assert refused.value.details == [str(g.departure_deadline_passed_unless_public_order.refusal)]
+    assert refused.value.details == [str(g.departure_deadline_passed_or_cut_short.refusal)]
 
+    # Directive art. 8(2): the flag alone no longer cuts the period short (issue 9); a shortening decision does.
     flagged = f.CaseFactory(office=office, counsellor=counsellor, state="orientation", public_order=True,
                             departure_deadline=TODAY + 20 * DAY)
-    assert services.escalate_to_forced_return(actor=manager, case_id=flagged.pk, motivation="Public order.").state == State.FORCED_RETURN
+    with pytest.raises(TransitionRefused):
+        services.escalate_to_forced_return(actor=manager, case_id=flagged.pk, motivation="Public order.")
+    shortened = f.CaseFactory(office=office, counsellor=counsellor, state="orientation", public_order=True,
+                              departure_deadline=TODAY + 20 * DAY, early_escalation_ground="shortened")
+    assert services.escalate_to_forced_return(actor=manager, case_id=shortened.pk, motivation="Public order.").state == State.FORCED_RETURN
 
 
 @pytest.mark.django_db

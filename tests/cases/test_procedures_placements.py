@@ -15,6 +15,13 @@ TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def _placements_take_effect_at_once(settings):
+    """These tests are about where a person may be placed; four eyes on detention (on by default,
+    issue 12) has its own tests in test_detention.py."""
+    settings.RETURNPATH_FOUR_EYES_DETENTION = False
+
+
 def kinds(case):
     return list(CaseEvent.objects.filter(case=case).order_by("id").values_list("kind", flat=True))
 
@@ -191,7 +198,7 @@ PLACEMENT_TABLE = [
     ("closed_centre", "women_only", "M", {}, "{f} only takes women."),
     ("closed_centre", "", "F", {}, None),
     ("closed_centre", "", "M", {"minor_children": 2},
-     "Families with minor children are never held in a closed centre (law of 2 May 2024): choose a return house."),
+     "Families with minor children are never held in a closed centre (the pro-active return law, in force since 20 July 2024): choose a return house."),
     ("closed_centre", "", "M", {"unaccompanied_minor": True}, "An unaccompanied minor is never held in a closed centre."),
     ("return_house", "families_only", "F", {"minor_children": 1}, None),
     ("return_house", "families_only", "M", {}, "{f} only takes families with minor children."),
@@ -263,13 +270,12 @@ def test_every_placement_refusal_at_once(office, counsellor, manager):
     f.PlacementFactory(facility=place, case=f.CaseFactory(office=office, counsellor=counsellor, state="forced_return"))
     case = f.CaseFactory(office=office, counsellor=counsellor, state="orientation", person=f.PersonFactory(sex="F"), minor_children=1)
     with pytest.raises(TransitionRefused) as refused:
-        services.place_in_facility(actor=manager, case_id=case.pk, facility_id=place.pk, started_on=TODAY + DAY, extension="forever")
+        services.place_in_facility(actor=manager, case_id=case.pk, facility_id=place.pk, started_on=TODAY + DAY)
     assert sorted(refused.value.details) == sorted([
         "A placement in a closed centre is only possible in forced return.",
-        "Families with minor children are never held in a closed centre (law of 2 May 2024): choose a return house.",
+        "Families with minor children are never held in a closed centre (the pro-active return law, in force since 20 July 2024): choose a return house.",
         f"{place.name} only takes men.",
         f"{place.name} is full (1 of 1 places taken).",
-        "Choose the detention limit that applies.",
         "A placement cannot start in the future.",
     ])
 
@@ -303,27 +309,27 @@ def test_only_a_manager_places_and_ends_placements(forced, counsellor, manager):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("kind", "extension", "days_ago", "recorded"),
+    ("kind", "days_ago", "recorded"),
     [
-        ("closed_centre", "none", 3, True),
-        ("closed_centre", "extended", 70, True),
-        ("closed_centre", "public_order", 200, True),
-        ("return_house", "none", 3, True),
-        ("open_return_place", "none", 3, False),  # not detention
+        ("closed_centre", 3, True),  # Aliens Act art. 7: 2 months from the start
+        ("closed_centre", 70, True),
+        ("return_house", 3, True),  # a return house is detention too (Aliens Act art. 74/8)
+        ("open_return_place", 3, False),  # not detention
     ],
 )
-def test_the_detention_limit_is_recorded(kind, extension, days_ago, recorded, forced, manager):
+def test_the_detention_limit_is_recorded(kind, days_ago, recorded, forced, manager):
+    """The limit is never chosen at placement (issue 9): 2 months from the start of the title."""
     case = forced(minor_children=2 if kind == "return_house" else 0)
     place = facility(kind=kind)
     started = TODAY - days_ago * DAY
-    placement = services.place_in_facility(actor=manager, case_id=case.pk, facility_id=place.pk, started_on=started, extension=extension)
-    assert placement.extension == extension
+    placement = services.place_in_facility(actor=manager, case_id=case.pk, facility_id=place.pk, started_on=started)
     event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.PLACEMENT_STARTED)
     assert event.data["placement"] == placement.pk and event.data["facility"] == place.name
     if recorded:
-        assert event.data["detention_limit"] == legal.detention_limit(started_on=started, extension=extension).isoformat()
+        assert event.data["detention_limit"] == legal.detention_limit(started_on=started).isoformat()
+        assert placement.detention_period.started_on == started
     else:
-        assert "detention_limit" not in event.data
+        assert "detention_limit" not in event.data and placement.detention_period is None
 
 
 @pytest.mark.django_db
@@ -336,7 +342,7 @@ def test_ending_a_placement(forced, manager):
 
     ended = services.end_placement(actor=manager, case_id=case.pk, placement_id=placement.pk, ended_on=TODAY - DAY)
     assert ended.ended_on == TODAY - DAY and not Placement.objects.get(pk=placement.pk).is_current
-    assert kinds(case)[-1] == CaseEvent.Kind.PLACEMENT_ENDED
+    assert kinds(case)[-2:] == [CaseEvent.Kind.PLACEMENT_ENDED, CaseEvent.Kind.DETENTION_ENDED]
     with pytest.raises(DomainError) as refused:
         services.end_placement(actor=manager, case_id=case.pk, placement_id=placement.pk)
     assert refused.value.code == "not_found"
@@ -381,7 +387,7 @@ def test_a_case_that_ends_frees_its_place(name, state, kind, given, ended_on, of
 
     placement.refresh_from_db()
     assert placement.ended_on == ended_on
-    assert kinds(case)[-1] == CaseEvent.Kind.PLACEMENT_ENDED
+    assert CaseEvent.Kind.PLACEMENT_ENDED in kinds(case)[-2:]
     services.place_in_facility(actor=manager, case_id=f.CaseFactory(office=office, counsellor=counsellor, state="forced_return").pk,
                                facility_id=place.pk)
 

@@ -144,7 +144,8 @@ def test_the_same_step_twice_at_once_happens_once(office, counsellor, manager, n
 
 @pytest.mark.postgres
 @TRANSACTIONAL
-def test_the_last_place_of_a_facility_goes_to_one_case(office, counsellor, manager, no_queue):
+def test_the_last_place_of_a_facility_goes_to_one_case(office, counsellor, manager, no_queue, settings):
+    settings.RETURNPATH_FOUR_EYES_DETENTION = False  # the placement takes effect at once: the race is on the place
     centre = f.FacilityFactory(capacity=1)
     first = f.CaseFactory(office=office, counsellor=counsellor, state="forced_return")
     second = f.CaseFactory(office=office, counsellor=counsellor, state="forced_return")

@@ -66,7 +66,7 @@ def satisfied(name: str) -> dict:
         "start_orientation": {"held_conversations": 1},
         "open_legal_stay_review": {"pending_procedures": 1},
         "resume_orientation": {},
-        "grant_legal_stay": {"granted_procedures": 1},
+        "grant_legal_stay": {"granted_procedures": 1, "granted_routes_to_stay": 1},
         "agree_voluntary_return": {"voluntary_return_agreed_at": now - dt.timedelta(hours=1)},
         "withdraw_voluntary_return": {},
         "confirm_departure": {},
@@ -239,7 +239,7 @@ def test_check_transitions_says_what_is_allowed_and_why_not(office, counsellor, 
     assert not checks["escalate_to_forced_return"].allowed
     assert "Only an office manager may decide an escalation to forced return." in checks["escalate_to_forced_return"].reasons
     assert not checks["open_legal_stay_review"].allowed
-    assert checks["open_legal_stay_review"].reasons == ["No pending legal procedure is on record."]
+    assert checks["open_legal_stay_review"].reasons == ["No pending legal procedure and no granted route to legal stay is on record."]
     assert not checks["close"].permitted
 
 

@@ -205,7 +205,9 @@ def test_step_inputs_are_asked_and_kept_on_error(client, office, manager):
 
 
 def test_counsellor_proposes_escalation_manager_decides(client, office, counsellor, manager):
-    case = f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION, public_order=True)
+    # Before the deadline only a short term or a shortening decision allows escalation (issue 9), not the flag.
+    case = f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION, public_order=True,
+                         early_escalation_ground="shortened")
     client.force_login(counsellor)
     html = client.get(detail(case)).content.decode()
     assert "Only an office manager may decide an escalation to forced return." in html

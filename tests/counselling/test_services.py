@@ -338,7 +338,7 @@ END_OF_COUNSELLING = [
     ("lose_contact", "orientation", {"consecutive_no_shows": 2}, "untraceable"),
     ("confirm_departure", "voluntary_return", {}, "departed"),
     ("confirm_removal", "forced_return", {}, "removed"),
-    ("grant_legal_stay", "legal_stay_review", {"granted_procedures": 1}, "legal_stay_granted"),
+    ("grant_legal_stay", "legal_stay_review", {"granted_procedures": 1, "granted_routes_to_stay": 1}, "legal_stay_granted"),
 ]
 
 

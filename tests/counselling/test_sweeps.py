@@ -147,11 +147,12 @@ def test_deadline_warning_once_per_deadline(office, counsellor):
 
 
 def test_detention_warning_once_per_limit(office, counsellor):
+    # Issue 9: the warning is per detention title (Aliens Act art. 7), not per placement.
     case = f.CaseFactory(office=office, counsellor=counsellor, state=State.FORCED_RETURN, departure_deadline=None)
     started = legal.add_months(timezone.localdate(), -2) + dt.timedelta(days=10)  # limit in ~9 days
-    f.PlacementFactory(case=case, started_on=started)
+    f.DetentionPeriodFactory(case=case, started_on=started)
     fresh = f.CaseFactory(office=office, counsellor=counsellor, state=State.FORCED_RETURN, departure_deadline=None)
-    f.PlacementFactory(case=fresh, started_on=timezone.localdate() - dt.timedelta(days=5))
+    f.DetentionPeriodFactory(case=fresh, started_on=timezone.localdate() - dt.timedelta(days=5))
     assert sweeps.warn_deadlines()["detention"] == 1
     assert sweeps.warn_deadlines()["detention"] == 0
     event = CaseEvent.objects.get(kind=CaseEvent.Kind.DETENTION_WARNING)

@@ -147,7 +147,8 @@ def test_manager_decides_and_placement_refusal_is_explained(page, live_server, w
     office = world["case"].office
     family = f.CaseFactory(office=office, state=State.ORIENTATION, minor_children=2, public_order=True,
                            person=f.PersonFactory(family_name="Morina", given_names="Arben"), escalation_proposed_at=timezone.now(),
-                           escalation_motivation="Refused voluntary return three times.", target_group="family")
+                           escalation_motivation="Refused voluntary return three times.", target_group="family",
+                           early_escalation_ground="shortened")  # issue 9: a shortening decision, not the flag
     f.FacilityFactory(code="CC-E2E", name="Closed centre Vottem", capacity=77)
     sign_in(page, live_server, "lien")
     assert "Waiting for your decision" in page.content()
