@@ -66,6 +66,17 @@ URL_ACCESS: dict[str, tuple[str, str]] = {
     "cases:duplicates": _MANAGERS,
     "cases:merge_duplicate": _MANAGERS,
     "cases:dismiss_duplicate": _MANAGERS,
+    # the law's decisions (issue 9)
+    "api-case-term-extensions": (API, "procedures:write on a case it may see"),
+    "api-case-term-shortenings": (API, "procedures:write on a case it may see"),
+    "cases:term_decision": (STAFF, "office managers (cases.decide_departure_term) on a visible case"),
+    "cases:extend_detention": (STAFF, "office managers (cases.decide_detention) on a visible case"),
+    "cases:confirm_detention": (STAFF, "a second office manager (cases.confirm_detention) on a visible case"),
+    "cases:refuse_detention": (STAFF, "a second office manager (cases.confirm_detention) on a visible case"),
+    "cases:guardian": _COUNSEL,
+    "cases:guardian_agreement": _COUNSEL,
+    "cases:review_coming_of_age": _COUNSEL,
+    "cases:pending_detention": (ROLE, "office managers (cases.confirm_detention), the decisions of their offices"),
     # the return itself (cases.returns)
     "api-travel-documents": (API, "identification:write (the identification unit works on any case)"),
     "api-travel-document": (API, "identification:write"),
