@@ -27,8 +27,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.models import COUNSELLED_STATES, Playbook
-from counselling.models import Conversation, MessageTemplate, OutboundMessage
 from counselling.delivery import MAX_ATTEMPTS, send_claimed
+from counselling.models import Conversation, MessageTemplate, OutboundMessage
 
 logger = logging.getLogger("returnpath.messaging")
 
