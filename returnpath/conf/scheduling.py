@@ -20,6 +20,12 @@ RETURNPATH_SMS_FILE = _env.str("RETURNPATH_SMS_FILE", default="sms-outbox.jsonl"
 # Open counselled cases without a planned conversation for longer than this show as stuck.
 RETURNPATH_STUCK_AFTER_MINUTES = _env.int("RETURNPATH_STUCK_AFTER_MINUTES", default=60)
 
+# A message claimed by a sender that has not renewed its claim for this long is taken over: never
+# started → sent again; started but unconfirmed → settled with the backend or uncertain (decision 030).
+RETURNPATH_MESSAGE_LEASE_SECONDS = _env.int("RETURNPATH_MESSAGE_LEASE_SECONDS", default=120)
+# A sweep run without a heartbeat for this long is marked abandoned (its worker died; decision 032).
+RETURNPATH_SWEEP_LEASE_SECONDS = _env.int("RETURNPATH_SWEEP_LEASE_SECONDS", default=600)
+
 _every = _env.int("RETURNPATH_SWEEP_EVERY_SECONDS", default=60)
 
 CELERY_BEAT_SCHEDULE = {
