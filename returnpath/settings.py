@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "returnpath.middleware.RequestIdMiddleware",
+    "returnpath.resilience.DependencyDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,10 +94,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "local" is this process's own cache: where throttling counts and dashboards go while Redis does
+# not answer (returnpath/resilience.py). Short socket timeouts: a hung Redis costs a request at
+# most this, and is then skipped for RETURNPATH_CACHE_RETRY_SECONDS.
+_REDIS_TIMEOUT = env.float("RETURNPATH_REDIS_TIMEOUT_SECONDS", default=0.5)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_connect_timeout": _REDIS_TIMEOUT, "socket_timeout": _REDIS_TIMEOUT}}
+        if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "returnpath-local"},
+}
+RETURNPATH_CACHE_RETRY_SECONDS = env.int("RETURNPATH_CACHE_RETRY_SECONDS", default=5)
+# Retry-After of a 503 when a required dependency (the database) does not answer.
+RETURNPATH_RETRY_AFTER_SECONDS = env.int("RETURNPATH_RETRY_AFTER_SECONDS", default=5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

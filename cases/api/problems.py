@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,6 +49,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "idempotency-key-reused": (422, gettext_lazy("This Idempotency-Key was used for a different request.")),
     "throttled": (429, gettext_lazy("Too many requests.")),
     "server-error": (500, gettext_lazy("Internal server error.")),
+    "service-unavailable": (503, gettext_lazy("The service is temporarily unavailable.")),
+    "timeout": (503, gettext_lazy("The request took too long and was stopped.")),
 }
 
 
@@ -177,6 +180,18 @@ def problem_for_exception(exc: Exception, request) -> Response:
         # Anything else DRF knows (406, ...): keep its status, never its internals.
         return problem_response(request, slug="conflict" if exc.status_code == 409 else "validation-error",
                                 detail=str(exc.detail), status_code=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is a required dependency: say when to come back, never a 500.
+        logger.error("Database unavailable in the API: %s", type(exc).__name__)
+        from django.conf import settings
+        from django.db import connections
+
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        retry = settings.RETURNPATH_RETRY_AFTER_SECONDS
+        return problem_response(request, slug="service-unavailable",
+                                detail=_("The database does not answer; retry in %(seconds)d seconds.") % {"seconds": retry},
+                                headers={"Retry-After": str(retry)})
     logger.error("Unhandled error in the API", exc_info=exc)
     return problem_response(request, slug="server-error",
                             detail=_("Something went wrong on our side. Quote the request id when you report it."))

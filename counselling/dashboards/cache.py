@@ -4,13 +4,15 @@ The figures of an office are the same for everyone allowed to see that office, a
 figures the same for every coordinator, so a computed dashboard is cached per office (and per
 quarter nationally) — never per user, and only ever handed to a user the view has already
 authorised for that office. The page says when its figures were computed; "Refresh" recomputes.
-``RETURNPATH_DASHBOARD_MAX_AGE = 0`` turns the cache off.
+``RETURNPATH_DASHBOARD_MAX_AGE = 0`` turns the cache off. Without Redis the last copy this
+process computed is served, or the figures are computed live (decision 033).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
+
+from returnpath.resilience import shared_or_local
 
 from counselling.dashboards.selectors import (
     Clock,
@@ -39,24 +41,24 @@ def _fresh(found, max_age: int) -> bool:
 def cached_office_dashboard(*, office: Office, refresh: bool = False) -> OfficeDashboard:
     max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
     key = _key("office", office.pk)
-    found = cache.get(key) if max_age and not refresh else None
+    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
     if _fresh(found, max_age):
         return found
     dashboard = office_dashboard(user=None, office=office)
     if max_age:
-        cache.set(key, dashboard, timeout=max_age)
+        shared_or_local(lambda cache: cache.set(key, dashboard, timeout=max_age))
     return dashboard
 
 
 def cached_national_dashboard(*, quarter: Quarter, refresh: bool = False) -> NationalDashboard:
     max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
     key = _key("national", quarter)
-    found = cache.get(key) if max_age and not refresh else None
+    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
     if _fresh(found, max_age):
         return found
     dashboard = national_dashboard(user=None, quarter=quarter)
     if max_age:
-        cache.set(key, dashboard, timeout=max_age)
+        shared_or_local(lambda cache: cache.set(key, dashboard, timeout=max_age))
     return dashboard
 
 
