@@ -9,7 +9,9 @@ from django.test import override_settings
 from django.urls import reverse
 
 from returnpath import resilience
-from tests.cases.test_api_support import api_register, make_api_client, order_payload  # noqa: F401 (fixtures)
+from tests.cases.test_api_support import order_payload
+
+pytest_plugins = ["tests.cases.test_api_support"]  # its fixtures
 
 pytestmark = pytest.mark.django_db
 

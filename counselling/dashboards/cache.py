@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from returnpath.resilience import shared_or_local
-
 from counselling.dashboards.selectors import (
     Clock,
     NationalDashboard,
@@ -23,6 +21,7 @@ from counselling.dashboards.selectors import (
     office_dashboard,
 )
 from offices.models import Office
+from returnpath.resilience import shared_or_local
 
 VERSION = 1  # bump when the dashboards' dataclasses change shape
 
