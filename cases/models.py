@@ -727,3 +727,6 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+from cases.batch_models import OrderBatch, OrderBatchItem  # noqa: E402, F401  (batches as jobs, issue 13)

@@ -62,6 +62,10 @@ CELERY_BEAT_SCHEDULE = {
     "pseudonymise-expired-cases": {
         "task": "cases.pseudonymise_expired", "schedule": crontab(hour=2, minute=15), "options": {"expires": 6 * 3600},
     },
+    # A batch whose message was lost (broker down, worker killed) is queued again.
+    "resume-order-batches": {
+        "task": "cases.resume_order_batches", "schedule": 60.0, "options": {"expires": 60},
+    },
     "purge-idempotency-keys": {
         "task": "cases.purge_idempotency_keys", "schedule": crontab(hour=2, minute=45), "options": {"expires": 6 * 3600},
     },
@@ -73,8 +77,13 @@ CELERY_BEAT_SCHEDULE = {
 # one intake planning per case) never holds them back until they expire. A worker started
 # without -Q consumes every queue listed here; production may give sweeps their own worker.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("sweeps"))
-CELERY_TASK_ROUTES = {"counselling.sweep": {"queue": "sweeps"}, "counselling.sweep_all": {"queue": "sweeps"}}
+# Order batches have theirs too (issue 13, item 4): a thousand orders never hold up a sweep or a
+# per-case task; production runs a worker for "batches" apart (deploy/).
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("sweeps"), Queue("batches"))
+CELERY_TASK_ROUTES = {
+    "counselling.sweep": {"queue": "sweeps"}, "counselling.sweep_all": {"queue": "sweeps"},
+    "cases.process_order_batch": {"queue": "batches"}, "cases.resume_order_batches": {"queue": "batches"},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
