@@ -29,6 +29,7 @@ from cases.services import propose_lose_contact, record_event
 from cases.services.events import actor_label
 from counselling import delivery, messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
+from counselling.overflow import Overflow
 from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, _propose, lock_agendas, plan_next_for_case, target_day
 from offices.models import Office
 
@@ -143,9 +144,17 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
     last_day = max((target_day(case=c, now=now)[0] for c in cases), default=today) + dt.timedelta(days=HORIZON_DAYS)
     agenda = Agenda.load(counsellor_ids, today - dt.timedelta(days=1), last_day)
     hours = OfficeHours({c.office_id for c in cases})
+    overflow = Overflow(now=now)
     conversations, planned_cases = [], []
     for case in cases:
         proposal = _propose(case=case, agenda=agenda, hours=hours, now=now)
+        if proposal is None and hours.has_hours(case.office_id):
+            # The office's agenda is full within the horizon: the nearest office of the region
+            # that speaks the person's language takes this conversation (decision 035).
+            proposal = overflow.propose(
+                case, minutes=case.playbook.conversation_minutes if case.playbook else 60,
+                mode=Conversation.Mode.HOME_VISIT if case.playbook and case.playbook.home_visit_preferred else Conversation.Mode.OFFICE,
+            )
         if proposal is None:
             continue
         agenda.book(proposal.counsellor_id, proposal.planned_at, proposal.duration_minutes)
@@ -174,12 +183,18 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
         CaseEvent(
             case_id=conversation.case_id, actor=None, actor_label=label, kind=CaseEvent.Kind.CONVERSATION_PLANNED,
             data={"conversation": conversation.pk, "planned_at": conversation.planned_at.isoformat(), "mode": conversation.mode,
-                  "office": conversation.case.office.name if conversation.case.office_id else None,
+                  "office": _office_name(conversation),
                   "intake": conversation.is_intake},
         )
         for conversation in conversations
     ])
     return len(conversations), len(cases) - len(conversations)
+
+
+def _office_name(conversation: Conversation) -> str | None:
+    if conversation.office_id and conversation.office_id != conversation.case.office_id:
+        return Office.objects.filter(pk=conversation.office_id).values_list("name", flat=True).first()
+    return conversation.case.office.name if conversation.case.office_id else None
 
 
 def _plan_one(case_id: int) -> bool:

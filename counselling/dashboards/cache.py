@@ -61,6 +61,21 @@ def cached_national_dashboard(*, quarter: Quarter, refresh: bool = False) -> Nat
     return dashboard
 
 
+def cached_planning_capacity(*, office: Office, refresh: bool = False) -> tuple[int, object]:
+    """(unplannable cases, earliest free slot) of the office, cached like its dashboard (decision 035)."""
+    from counselling.overflow import earliest_free_slot, unplannable_by_office
+
+    max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
+    key = _key("capacity", office.pk)
+    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
+    if found is not None:
+        return found
+    figures = (unplannable_by_office([office.pk]).get(office.pk, 0), earliest_free_slot(office))
+    if max_age:
+        shared_or_local(lambda cache: cache.set(key, figures, timeout=max_age))
+    return figures
+
+
 def warm_dashboards() -> dict:
     """Recompute the national dashboard (current quarter) and every counselling office's."""
     if not settings.RETURNPATH_DASHBOARD_MAX_AGE:
@@ -71,5 +86,6 @@ def warm_dashboards() -> dict:
     count = 0
     for office in offices:
         cached_office_dashboard(office=office, refresh=True)
+        cached_planning_capacity(office=office, refresh=True)
         count += 1
     return {"offices": count, "national": 1}

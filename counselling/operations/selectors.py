@@ -150,3 +150,13 @@ def letters_to_print(user, now: dt.datetime | None = None) -> QuerySet[Conversat
 def _visible(user, path: str = "case") -> Q:
     """Rows whose case (reached by ``path``) the user may see."""
     return Q(**{f"{path}__in": cases_visible_to(user).values("pk")})
+
+
+def counselling_offices(user) -> list:
+    """The counselling offices whose planning the user steers (all of them for the coordinator)."""
+    from offices.models import Office
+
+    offices = Office.objects.filter(kind__in=Office.COUNSELLING_KINDS, is_active=True)
+    if not (user.is_superuser or is_coordinator(user)):
+        offices = offices.filter(memberships__user=user)
+    return list(offices.distinct().order_by("name"))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.selectors import access_case
-from counselling import delivery, messaging
+from counselling import delivery, messaging, overflow
 from counselling.models import Conversation, MessageTemplate
 from counselling.operations import selectors
 from returnpath.errors import DomainError
@@ -37,6 +37,7 @@ def index(request):
         "overdue": overdue[:limit], "overdue_count": overdue.count(),
         "letters": letters[:limit], "letters_count": letters.count(),
         "stuck_after_minutes": settings.RETURNPATH_STUCK_AFTER_MINUTES,
+        "capacity": overflow.planning_capacity(selectors.counselling_offices(request.user)),
     })
 
 
