@@ -15,6 +15,7 @@ from celery import shared_task
 from counselling import messaging, sweeps
 from counselling.dashboards import cache as dashboard_cache
 from counselling.scheduling import plan_next_for_case
+from returnpath.resilience import enqueue as resilient_enqueue
 
 logger = logging.getLogger("returnpath.tasks")
 
@@ -48,10 +49,7 @@ def enqueue(task, **kwargs) -> None:
 
     Called from ``transaction.on_commit``: the row exists, so losing the message loses nothing.
     """
-    try:
-        task.apply_async(kwargs=kwargs, retry=False)
-    except Exception:  # broker unreachable: the database still says what is due
-        logger.warning("Could not queue %s %s; the next sweep will do it", task.name, kwargs, exc_info=True)
+    resilient_enqueue(task, **kwargs)
 
 
 @shared_task(name="counselling.warm_dashboards", **IDEMPOTENT)

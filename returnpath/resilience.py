@@ -73,8 +73,29 @@ def shared_or_local(operation: Callable[..., T]) -> T:
 
 def reset() -> None:
     """Forget a remembered outage (tests)."""
-    global _down_until
-    _down_until = 0.0
+    global _down_until, _broker_down_until
+    _down_until = _broker_down_until = 0.0
+
+
+# --- the broker ----------------------------------------------------------------------------
+_broker_down_until = 0.0
+
+
+def enqueue(task, **kwargs) -> bool:
+    """Queue a task now, or log and carry on when the broker is down: the database says what is
+    due and a sweep or resume task finds the work. A failure is remembered for a few seconds so
+    that requests do not each wait for a broker connection timeout."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        logger.info("Broker marked down; %s left for the sweeps", task.name)
+        return False
+    try:
+        task.apply_async(kwargs=kwargs, retry=False)
+        return True
+    except Exception:  # broker unreachable: the database still says what is due
+        _broker_down_until = time.monotonic() + settings.RETURNPATH_CACHE_RETRY_SECONDS
+        logger.warning("Could not queue %s; the next sweep will do it", task.name, exc_info=True)
+        return False
 
 
 # --- a required dependency is down ------------------------------------------------------------

@@ -24,6 +24,7 @@ from cases.api.serializers import OrderSerializer, order_data
 from cases.models import Case, OrderBatch, OrderBatchItem, OrderToLeave
 from cases.services import open_case_from_order
 from returnpath.errors import Conflict, DomainError
+from returnpath.resilience import enqueue
 
 logger = logging.getLogger("returnpath.api")
 STATUSES = ("created", "existing", "conflict", "invalid", "error")
@@ -37,10 +38,7 @@ def _enqueue(batch_id) -> None:
     """Queue the batch now; if the broker is down, the resume task finds it within a minute."""
     from cases.tasks import process_order_batch
 
-    try:
-        process_order_batch.apply_async(kwargs={"batch_id": str(batch_id)}, retry=False)
-    except Exception:  # broker unreachable: the batch waits in the database
-        logger.warning("Could not queue order batch %s; the resume task will", batch_id, exc_info=True)
+    enqueue(process_order_batch, batch_id=str(batch_id))
 
 
 @transaction.atomic

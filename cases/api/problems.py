@@ -43,6 +43,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "reference-conflict": (409, gettext_lazy("This reference was already used for a different order.")),
     "transition-refused": (409, gettext_lazy("This step cannot be taken now.")),
     "idempotency-key-in-use": (409, gettext_lazy("A request with this Idempotency-Key is still being processed.")),
+    "length-required": (411, gettext_lazy("The request body needs a Content-Length.")),
     "payload-too-large": (413, gettext_lazy("The request body is too large.")),
     "unsupported-media-type": (415, gettext_lazy("The request body must be JSON.")),
     "domain-rule": (422, gettext_lazy("A business rule refused the request.")),
