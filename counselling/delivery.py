@@ -95,7 +95,7 @@ def send_claimed(token: str, *, on_progress: Callable[[], None] | None = None) -
         try:
             _deliver(message)
         except Exception as error:  # the backend refused: nothing left, so a retry is safe
-            logger.warning("Message %s not sent: %s", message.pk, error)
+            logger.warning("Message %s not sent: %s (details on the message row)", message.pk, type(error).__name__)
             status = Status.GAVE_UP if message.attempts >= MAX_ATTEMPTS else Status.FAILED
             OutboundMessage.objects.filter(pk=pk, claim_token=token).update(
                 status=status, error=str(error)[:2000], send_started_at=None

@@ -192,3 +192,17 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ServiceHeartbeat(models.Model):
+    """When beat last scheduled, and a worker last ran, the heartbeat task (for /readyz and /metrics)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("service heartbeat")
+        verbose_name_plural = _("service heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -55,3 +55,17 @@ def enqueue(task, **kwargs) -> None:
 @shared_task(name="counselling.warm_dashboards", **IDEMPOTENT)
 def warm_dashboards() -> dict:
     return dashboard_cache.warm_dashboards()
+
+
+@shared_task(name="counselling.heartbeat", ignore_result=True)
+def heartbeat(sent_at: str | None = None) -> None:
+    """Beat sends it every half minute with the time it was sent; the worker that runs it records
+    both, so /readyz sees whether beat and a worker are alive (issue 13, item 9)."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from counselling.models import ServiceHeartbeat
+
+    now = timezone.now()
+    ServiceHeartbeat.objects.update_or_create(name="worker", defaults={"at": now})
+    ServiceHeartbeat.objects.update_or_create(name="beat", defaults={"at": parse_datetime(sent_at) if sent_at else now})

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "returnpath.middleware.RequestIdMiddleware",
+    "returnpath.observability.metrics.MetricsMiddleware",
     "returnpath.resilience.DependencyDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -111,6 +112,8 @@ CACHES = {
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "returnpath-local"},
 }
 RETURNPATH_CACHE_RETRY_SECONDS = env.int("RETURNPATH_CACHE_RETRY_SECONDS", default=5)
+# Bearer token Prometheus sends to /metrics (unset: /metrics answers 404).
+RETURNPATH_METRICS_TOKEN = env.str("RETURNPATH_METRICS_TOKEN", default="")
 # Retry-After of a 503 when a required dependency (the database) does not answer.
 RETURNPATH_RETRY_AFTER_SECONDS = env.int("RETURNPATH_RETRY_AFTER_SECONDS", default=5)
 
@@ -232,6 +235,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReturnPath <noreply@
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # Probes and Prometheus talk to the process directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -247,10 +252,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "returnpath.middleware.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s u=%(user_id)s c=%(client_id)s] %(message)s"},
+        # One JSON object a line (python-json-logger): what a log platform indexes.
+        "json": {
+            "()": "returnpath.observability.logs.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(client_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain"),
+                    "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

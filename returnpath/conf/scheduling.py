@@ -62,6 +62,10 @@ CELERY_BEAT_SCHEDULE = {
     "pseudonymise-expired-cases": {
         "task": "cases.pseudonymise_expired", "schedule": crontab(hour=2, minute=15), "options": {"expires": 6 * 3600},
     },
+    # Liveness of beat and the workers for /readyz (the task records both).
+    "heartbeat": {
+        "task": "counselling.heartbeat", "schedule": 30.0, "options": {"expires": 30},
+    },
     # A batch whose message was lost (broker down, worker killed) is queued again.
     "resume-order-batches": {
         "task": "cases.resume_order_batches", "schedule": 60.0, "options": {"expires": 60},
@@ -82,8 +86,12 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("celery"), Queue("sweeps"), Queue("batches"))
 CELERY_TASK_ROUTES = {
     "counselling.sweep": {"queue": "sweeps"}, "counselling.sweep_all": {"queue": "sweeps"},
+    "counselling.heartbeat": {"queue": "sweeps"},
     "cases.process_order_batch": {"queue": "batches"}, "cases.resume_order_batches": {"queue": "batches"},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# /readyz fails when beat or every worker has been silent longer than this.
+RETURNPATH_HEARTBEAT_MAX_AGE_SECONDS = _env.int("RETURNPATH_HEARTBEAT_MAX_AGE_SECONDS", default=180)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django LOGGING (JSON in production) for the workers too
