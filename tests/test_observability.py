@@ -92,7 +92,6 @@ def test_a_celery_task_is_counted_with_its_duration():
 
 def test_json_log_lines_carry_the_request_id_and_user_id_not_the_name(client, counsellor, settings, caplog):
     from django.conf import settings as live
-
     from pythonjsonlogger.json import JsonFormatter
 
     from returnpath.middleware import RequestIdFilter
