@@ -39,8 +39,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Production refuses SQLite and the filesystem broker at start-up: the check gets placeholders
+# it never connects to when the caller has none set.
 check: lint
 	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	 DATABASE_URL=$${DATABASE_URL:-postgres://check@127.0.0.1:5432/check} \
+	 CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
 	 DJANGO_ALLOWED_HOSTS=returnpath.example $(PY) manage.py check --deploy --fail-level WARNING
 
 # The committed OpenAPI schema of the API (a test fails when the code and this copy disagree).

@@ -227,6 +227,12 @@ EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # a send that hangs ends, well inside the message lease
 # Folder of Django's file e-mail backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReturnPath <noreply@returnpath.invalid>")
@@ -271,3 +277,8 @@ LOGGING = {
 # Settings owned by the API and the scheduling work (kept apart to keep this module readable).
 from returnpath.conf.api import *  # noqa: E402, F403
 from returnpath.conf.scheduling import *  # noqa: E402, F403
+
+if PRODUCTION:
+    from returnpath.conf.production import refuse_unsafe_settings
+
+    refuse_unsafe_settings(globals())
