@@ -9,7 +9,7 @@ PIP := $(VENV)/bin/pip
 PG_URL ?= postgres://postgres@127.0.0.1:5432/returnpath
 REDIS_LOCAL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint check messages schema docs bench clean
+.PHONY: run test install lint check messages schema docs bench clean restore-drill
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench: install
 	-psql $(BENCH_PG)/postgres -qc "CREATE DATABASE returnpath_dashboards_bench" 2>/dev/null
 	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/dashboards.py --sizes 20000 100000
 	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/caseload.py --cases 100000
+
+# Dump the database, restore it into a scratch database, compare row counts and the case-event
+# chain (docs/operations.md). DATABASE_URL must be PostgreSQL; the scratch one is <name>_restore_drill.
+restore-drill:
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) bin/restore_drill.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .celery-broker staticfiles
