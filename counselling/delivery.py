@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from counselling.models import MessageTemplate, OutboundMessage
+from counselling.models import Conversation, MessageTemplate, OutboundMessage
 from counselling.sms import get_backend as sms_backend
 from returnpath.errors import Conflict, DomainError
 
@@ -109,11 +109,16 @@ def send_claimed(token: str, *, on_progress: Callable[[], None] | None = None) -
 
 def reclaim_stranded(*, now: dt.datetime | None = None) -> str | None:
     """Claimed rows whose sender died before starting them: a new token, to be sent again."""
-    cutoff = (now or timezone.now()) - lease()
+    now = now or timezone.now()
+    stranded = OutboundMessage.objects.filter(status=Status.CLAIMED, send_started_at__isnull=True, claimed_at__lt=now - lease())
+    # A conversation cancelled or past meanwhile gets no invitation now: never sent, and said so.
+    stranded.exclude(conversation__status=Conversation.Status.PLANNED, conversation__planned_at__gt=now).update(
+        status=Status.GAVE_UP, error=_("Not sent: the conversation is no longer planned.")
+    )
     token = uuid.uuid4().hex
-    moved = OutboundMessage.objects.filter(
-        status=Status.CLAIMED, send_started_at__isnull=True, claimed_at__lt=cutoff
-    ).update(claim_token=token, claimed_at=timezone.now())
+    moved = stranded.filter(conversation__status=Conversation.Status.PLANNED, conversation__planned_at__gt=now).update(
+        claim_token=token, claimed_at=timezone.now()
+    )
     return token if moved else None
 
 

@@ -104,3 +104,25 @@ def test_production_refuses_to_start_with_unsafe_settings(change, refusal):
     assert _start(**SAFE).returncode == 0, _start(**SAFE).stderr
     started = _start(**{**SAFE, **change})
     assert started.returncode != 0 and "Refusing to start in production" in started.stderr and refusal in started.stderr
+
+
+def test_nginx_accepts_the_configuration(tmp_path):
+    """``nginx -t`` on deploy/nginx.conf inside an http block, with a local upstream and a throw-away certificate."""
+    import shutil
+
+    nginx, openssl = shutil.which("nginx") or "/usr/sbin/nginx", shutil.which("openssl")
+    if not Path(nginx).exists() or not openssl:
+        pytest.skip("nginx or openssl not installed (apt-get install nginx-light)")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
+                   check=True, capture_output=True, timeout=60)
+    site = (DEPLOY / "nginx.conf").read_text().replace("server web:8000;", "server 127.0.0.1:8000;")
+    site = site.replace("/etc/nginx/tls/", f"{tmp_path}/").replace("/var/log/nginx/", f"{tmp_path}/")
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n access_log {tmp_path}/access.log;\n client_body_temp_path {tmp_path};\n include {tmp_path}/site.conf;\n}}\n"
+    )
+    checked = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr

@@ -78,3 +78,21 @@ def test_a_database_that_does_not_answer_is_a_503_page(client, counsellor, monke
     answer = client.get("/")
     assert answer.status_code == 503 and answer["Retry-After"] == "5"
     assert b"Temporarily unavailable" in answer.content
+
+
+def test_a_statement_past_the_timeout_is_a_503_timeout_problem(api_register, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's statement_timeout")
+    _client, api = api_register
+
+    def slow(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 50")
+            cursor.execute("SELECT pg_sleep(1)")
+
+    monkeypatch.setattr("cases.api.views.open_case_from_order", slow)
+    answer = api.post("/api/v1/orders/", order_payload(), format="json")
+    assert answer.status_code == 503 and answer.json()["type"].endswith("/timeout/")
+    assert answer["Content-Type"] == "application/problem+json" and answer["Retry-After"]

@@ -183,13 +183,17 @@ def problem_for_exception(exc: Exception, request) -> Response:
                                 detail=str(exc.detail), status_code=exc.status_code)
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is a required dependency: say when to come back, never a 500.
-        logger.error("Database unavailable in the API: %s", type(exc).__name__)
         from django.conf import settings
         from django.db import connections
 
+        retry = settings.RETURNPATH_RETRY_AFTER_SECONDS
+        if type(exc.__cause__).__name__ == "QueryCanceled":  # the web processes' statement timeout
+            logger.error("A statement ran past the statement timeout in the API")
+            return problem_response(request, slug="timeout", detail=_("The request took too long and was stopped."),
+                                    headers={"Retry-After": str(retry)})
+        logger.error("Database unavailable in the API: %s", type(exc).__name__)
         for conn in connections.all(initialized_only=True):
             conn.close_if_unusable_or_obsolete()
-        retry = settings.RETURNPATH_RETRY_AFTER_SECONDS
         return problem_response(request, slug="service-unavailable",
                                 detail=_("The database does not answer; retry in %(seconds)d seconds.") % {"seconds": retry},
                                 headers={"Retry-After": str(retry)})

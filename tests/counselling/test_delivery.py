@@ -111,3 +111,17 @@ def test_a_live_sender_that_lost_its_claim_skips_the_message(case):
     # The first sender wakes up: its token no longer owns the row, nothing goes out twice.
     assert delivery.send_claimed(claimed.token) == {"sent": 0, "failed": 0}
     assert len(mail.outbox) == 1
+
+
+def test_a_stranded_claim_for_a_cancelled_conversation_is_not_sent(case):
+    case.person.email = "p@example.org"
+    case.person.save()
+    conversation = f.ConversationFactory(case=case, planned_at=timezone.now() + dt.timedelta(days=3))
+    messaging.claim(kind="invitation", conversations=messaging.due_invitations(), limit=10)
+    OutboundMessage.objects.update(claimed_at=timezone.now() - dt.timedelta(minutes=5))
+    conversation.status = "cancelled"
+    conversation.cancel_reason = "case closed"
+    conversation.save()
+    assert delivery.reclaim_stranded() is None
+    message = OutboundMessage.objects.get()
+    assert message.status == "gave_up" and "no longer planned" in message.error and len(mail.outbox) == 0
