@@ -41,8 +41,13 @@ def personal_values() -> set[str]:
     return values
 
 
-def test_a_full_run_logs_no_personal_data(tmp_path):
+def test_a_full_run_logs_no_personal_data(tmp_path, monkeypatch):
     import shutil
+
+    # Celery reads CELERY_BROKER_URL before its own configuration: this process's producer must
+    # publish to the test's own Redis whatever the caller's shell says.
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
 
     if shutil.which("redis-server") is None:
         pytest.skip("needs redis-server")
