@@ -9,7 +9,7 @@ PIP := $(VENV)/bin/pip
 PG_URL ?= postgres://postgres@127.0.0.1:5432/returnpath
 REDIS_LOCAL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint check messages schema docs bench bench-parts clean
+.PHONY: run test install lint check messages schema docs bench bench-parts clean restore-drill
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Production refuses SQLite and the filesystem broker at start-up: the check gets placeholders
+# it never connects to when the caller has none set.
 check: lint
 	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(50))') \
+	 DATABASE_URL=$${DATABASE_URL:-postgres://check@127.0.0.1:5432/check} \
+	 CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
 	 DJANGO_ALLOWED_HOSTS=returnpath.example $(PY) manage.py check --deploy --fail-level WARNING
 
 # The committed OpenAPI schema of the API (a test fails when the code and this copy disagree).
@@ -65,6 +69,11 @@ bench-parts: install
 	-psql $(BENCH_PG)/postgres -qc "CREATE DATABASE returnpath_dashboards_bench" 2>/dev/null
 	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/dashboards.py --sizes 20000 100000
 	DATABASE_URL=$(BENCH_PG)/returnpath_dashboards_bench $(PY) bench/caseload.py --cases 100000
+
+# Dump the database, restore it into a scratch database, compare row counts and the case-event
+# chain (docs/operations.md). DATABASE_URL must be PostgreSQL; the scratch one is <name>_restore_drill.
+restore-drill:
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) bin/restore_drill.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .celery-broker staticfiles

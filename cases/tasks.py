@@ -23,3 +23,18 @@ def remind_return_timers() -> int:
     from cases.returns.timers import remind_due_consular_requests
 
     return remind_due_consular_requests()
+
+
+@shared_task(name="cases.process_order_batch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def process_order_batch(batch_id: str) -> int:
+    """Idempotent: only the batch's pending orders are processed (queue ``batches``)."""
+    from cases.api.batch import process_order_batch as process
+
+    return process(batch_id=batch_id).processed
+
+
+@shared_task(name="cases.resume_order_batches", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def resume_order_batches() -> int:
+    from cases.api.batch import resume_stalled_batches
+
+    return resume_stalled_batches()

@@ -7,9 +7,10 @@
 2. **Send** outside any transaction, through Django's mail backend or the SMS backend.
 3. **Mark** each message sent (or failed) right after its own send.
 
-A crash between 2 and 3 leaves a ``claimed`` row: it is never sent again by a sweep (a person
-must not get the same letter twice); the operations view lists it for a human. A backend that
-*raises* did not send, so ``failed`` rows are retried a few times.
+Sending and marking live in :mod:`counselling.delivery`: each message's start is committed
+before the backend is called, so a crash strands at most one message (``uncertain``, settled
+with the backend or by a person); every other claimed row is sent again by the next sweep.
+A backend that *raises* did not send, so ``failed`` rows are retried a few times.
 """
 
 from __future__ import annotations
@@ -20,21 +21,18 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.models import COUNSELLED_STATES, Playbook
+from counselling.delivery import MAX_ATTEMPTS, send_claimed
 from counselling.models import Conversation, MessageTemplate, OutboundMessage
-from counselling.sms import get_backend as sms_backend
 
 logger = logging.getLogger("returnpath.messaging")
 
 FALLBACK_LANGUAGES = ("nl", "fr", "en")
-MAX_ATTEMPTS = 3
 DEFAULT_REMINDER_LEAD_HOURS = 48
 PROVINCE_LANGUAGE = {
     "antwerp": "nl", "limburg": "nl", "east_flanders": "nl", "west_flanders": "nl", "flemish_brabant": "nl",
@@ -234,38 +232,10 @@ def claim_retries(*, limit: int, claimed_before: dt.datetime | None = None) -> C
         for pk in ids:
             OutboundMessage.objects.filter(pk=pk).update(
                 status=OutboundMessage.Status.CLAIMED, claim_token=result.token, claimed_at=timezone.now(),
-                attempts=F("attempts") + 1,
+                attempts=F("attempts") + 1, send_started_at=None,
             )
     result.messages = len(ids)
     return result
-
-
-def _deliver(message: OutboundMessage) -> None:
-    if message.channel == MessageTemplate.Channel.EMAIL:
-        EmailMessage(subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.to]).send(
-            fail_silently=False
-        )
-    else:
-        sms_backend().send(to=message.to, body=message.body)
-
-
-def send_claimed(token: str) -> dict[str, int]:
-    """Send every message claimed under ``token``, marking each right after its own send."""
-    counts = {"sent": 0, "failed": 0}
-    for message in OutboundMessage.objects.filter(claim_token=token, status=OutboundMessage.Status.CLAIMED).order_by("id"):
-        try:
-            _deliver(message)
-        except Exception as error:  # the backend refused: nothing left, so a retry is safe
-            logger.warning("Message %s not sent: %s", message.pk, error)
-            status = OutboundMessage.Status.GAVE_UP if message.attempts >= MAX_ATTEMPTS else OutboundMessage.Status.FAILED
-            OutboundMessage.objects.filter(pk=message.pk, claim_token=token).update(status=status, error=str(error)[:2000])
-            counts["failed"] += 1
-            continue
-        OutboundMessage.objects.filter(pk=message.pk, claim_token=token).update(
-            status=OutboundMessage.Status.SENT, sent_at=timezone.now(), error=""
-        )
-        counts["sent"] += 1
-    return counts
 
 
 def send_for_conversation(*, conversation_id: int) -> dict[str, int]:
@@ -277,5 +247,6 @@ def send_for_conversation(*, conversation_id: int) -> dict[str, int]:
 def release_for_retry(*, message_ids) -> int:
     """A person checked that a claimed message never left (e.g. the mail log): allow one more try."""
     return OutboundMessage.objects.filter(
-        pk__in=list(message_ids), status__in=[OutboundMessage.Status.CLAIMED, OutboundMessage.Status.GAVE_UP]
-    ).update(status=OutboundMessage.Status.RETRY)
+        pk__in=list(message_ids),
+        status__in=[OutboundMessage.Status.CLAIMED, OutboundMessage.Status.GAVE_UP, OutboundMessage.Status.UNCERTAIN],
+    ).update(status=OutboundMessage.Status.RETRY, send_started_at=None)

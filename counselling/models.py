@@ -128,8 +128,9 @@ class OutboundMessage(models.Model):
     """One invitation or reminder to one person over one channel: claimed, then sent, then marked.
 
     The row is created (claimed) *before* anything leaves the building, and the unique
-    constraint makes a second claim impossible: a crash between sending and marking leaves a
-    claimed row that is never sent again automatically (at-most-once, docs/decisions).
+    constraint makes a second claim impossible. ``send_started_at`` is committed right before
+    the backend is called, so a crash leaves at most one message whose fate is unknown
+    (``uncertain``); every other claimed row is provably unsent and is sent again (decision 030).
     """
 
     class Status(models.TextChoices):
@@ -138,6 +139,7 @@ class OutboundMessage(models.Model):
         FAILED = "failed", _("Failed (will be retried)")
         GAVE_UP = "gave_up", _("Failed (not retried)")
         RETRY = "retry", _("Released for another attempt")
+        UNCERTAIN = "uncertain", _("Sending started, not confirmed")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="messages")
     kind = models.CharField(_("kind"), max_length=16, choices=MessageTemplate.Kind.choices)
@@ -149,6 +151,9 @@ class OutboundMessage(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CLAIMED, db_index=True)
     claim_token = models.CharField(max_length=32, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Stamped (committed) right before the backend is called: a claimed row without it provably
+    # never left and is sent again; one with it but not marked sent is uncertain (decision 030).
+    send_started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
@@ -172,6 +177,10 @@ class SweepRun(models.Model):
     name = models.CharField(_("sweep"), max_length=64, db_index=True)
     started_at = models.DateTimeField(_("started"), db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A live run renews its heartbeat; one whose heartbeat is older than the lease is abandoned
+    # (its worker died) and is marked so by the next run (decision 032).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    abandoned_at = models.DateTimeField(_("abandoned"), null=True, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
 
@@ -192,3 +201,17 @@ from cases.history import FieldHistory  # noqa: E402
 
 if not hasattr(Conversation, "history"):
     _register_history(Conversation, app="counselling", records_class=FieldHistory)
+
+
+class ServiceHeartbeat(models.Model):
+    """When beat last scheduled, and a worker last ran, the heartbeat task (for /readyz and /metrics)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("service heartbeat")
+        verbose_name_plural = _("service heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,7 +1,10 @@
 """Pluggable SMS backends (settings.RETURNPATH_SMS_BACKEND), in the spirit of Django's mail backends.
 
-A backend has ``send(*, to: str, body: str) -> None`` and raises on failure. The default one
-only logs; a provider's gateway is one more class here.
+A backend has ``send(*, to: str, body: str, key: str = "") -> None`` and raises on failure.
+``key`` is the message's idempotency key (the same for every attempt at one message): a gateway
+that honours it never delivers twice. A backend that can tell whether a key left implements
+``delivery_status(key) -> bool | None``; the sweep uses it to settle a send whose worker died
+mid-call (decision 030). The default one only logs; a provider's gateway is one more class here.
 """
 
 from __future__ import annotations
@@ -23,15 +26,20 @@ class SmsError(Exception):
 
 
 class BaseSmsBackend:
-    def send(self, *, to: str, body: str) -> None:  # pragma: no cover - interface
+    def send(self, *, to: str, body: str, key: str = "") -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def delivery_status(self, key: str) -> bool | None:
+        """Whether the message with this key left (True), provably did not (False), or unknown (None)."""
+        return None
 
 
 class LoggingSmsBackend(BaseSmsBackend):
     """Development and demo: the message goes to the log, not to a phone."""
 
-    def send(self, *, to: str, body: str) -> None:
-        logger.info("SMS to %s: %s", to, body)
+    def send(self, *, to: str, body: str, key: str = "") -> None:
+        # Never the number or the text in the log (personal data): the message's key says which.
+        logger.info("SMS handed to the log backend: %s (%d characters)", key or "-", len(body))
 
 
 class FileSmsBackend(BaseSmsBackend):
@@ -39,12 +47,20 @@ class FileSmsBackend(BaseSmsBackend):
 
     _lock = threading.Lock()
 
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, key: str = "") -> None:
         path = Path(settings.RETURNPATH_SMS_FILE)
-        line = json.dumps({"to": to, "body": body, "at": timezone.now().isoformat()}, ensure_ascii=False)
+        line = json.dumps({"to": to, "body": body, "key": key, "at": timezone.now().isoformat()}, ensure_ascii=False)
         with self._lock, path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
+
+    def delivery_status(self, key: str) -> bool | None:
+        """The file is the gateway's own record: a key in it left, a key not in it did not."""
+        path = Path(settings.RETURNPATH_SMS_FILE)
+        if not path.exists():
+            return False
+        with path.open(encoding="utf-8") as handle:
+            return any(json.loads(line).get("key") == key for line in handle if line.strip())
 
 
 class LocmemSmsBackend(BaseSmsBackend):
@@ -52,8 +68,11 @@ class LocmemSmsBackend(BaseSmsBackend):
 
     outbox: list[dict] = []
 
-    def send(self, *, to: str, body: str) -> None:
-        self.outbox.append({"to": to, "body": body})
+    def send(self, *, to: str, body: str, key: str = "") -> None:
+        self.outbox.append({"to": to, "body": body, "key": key})
+
+    def delivery_status(self, key: str) -> bool | None:
+        return any(sent.get("key") == key for sent in self.outbox)
 
 
 def get_backend() -> BaseSmsBackend:

@@ -10,8 +10,10 @@ the operations view.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterator
 
@@ -25,9 +27,11 @@ from cases import legal
 from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, OrderToLeave, State
 from cases.services import minors, propose_lose_contact, record_event
 from cases.services.events import actor_label
-from counselling import messaging
+from counselling import delivery, messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
+from counselling.overflow import Overflow
 from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, _propose, lock_agendas, plan_next_for_case, target_day
+from offices.models import Office
 
 logger = logging.getLogger("returnpath.sweeps")
 
@@ -46,16 +50,48 @@ def batch_size() -> int:
     return getattr(settings, "RETURNPATH_SWEEP_BATCH_SIZE", 500)
 
 
+def sweep_lease() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "RETURNPATH_SWEEP_LEASE_SECONDS", 600))
+
+
+_current_run: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("sweep_run", default=None)
+
+
+def heartbeat() -> None:
+    """Tell the operations view this run is alive (at most every few seconds; decision 032)."""
+    current = _current_run.get()
+    if current is None:
+        return
+    pk, last = current
+    if time.monotonic() - last < min(10.0, sweep_lease().total_seconds() / 4):
+        return
+    SweepRun.objects.filter(pk=pk).update(heartbeat_at=timezone.now())
+    _current_run.set((pk, time.monotonic()))
+
+
+def mark_abandoned(now: dt.datetime | None = None) -> int:
+    """Runs whose heartbeat is older than the lease: their worker died. Never "running" for ever."""
+    now = now or timezone.now()
+    return SweepRun.objects.filter(finished_at__isnull=True, abandoned_at__isnull=True).filter(
+        Q(heartbeat_at__lt=now - sweep_lease()) | Q(heartbeat_at__isnull=True, started_at__lt=now - sweep_lease())
+    ).update(abandoned_at=now)
+
+
 @contextlib.contextmanager
 def recorded(name: str) -> Iterator[dict]:
     """Record one run of a sweep (committed at once, so a crashed run shows as unfinished)."""
-    run = SweepRun.objects.create(name=name, started_at=timezone.now())
+    mark_abandoned()
+    now = timezone.now()
+    run = SweepRun.objects.create(name=name, started_at=now, heartbeat_at=now)
+    token = _current_run.set((run.pk, time.monotonic()))
     counts: dict = {}
     try:
         yield counts
     except Exception:
         SweepRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), counts=counts, error=traceback.format_exc()[-4000:])
         raise
+    finally:
+        _current_run.reset(token)
     SweepRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), counts=counts)
 
 
@@ -75,6 +111,7 @@ def _keyset(queryset: QuerySet, work: Callable[[list[int]], None], limit: int | 
             last_id = ids[-1]
             work(ids)
         total += len(ids)
+        heartbeat()
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -107,9 +144,17 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
     last_day = max((target_day(case=c, now=now)[0] for c in cases), default=today) + dt.timedelta(days=HORIZON_DAYS)
     agenda = Agenda.load(counsellor_ids, today - dt.timedelta(days=1), last_day)
     hours = OfficeHours({c.office_id for c in cases})
+    overflow = Overflow(now=now)
     conversations, planned_cases = [], []
     for case in cases:
         proposal = _propose(case=case, agenda=agenda, hours=hours, now=now)
+        if proposal is None and hours.has_hours(case.office_id):
+            # The office's agenda is full within the horizon: the nearest office of the region
+            # that speaks the person's language takes this conversation (decision 035).
+            proposal = overflow.propose(
+                case, minutes=case.playbook.conversation_minutes if case.playbook else 60,
+                mode=Conversation.Mode.HOME_VISIT if case.playbook and case.playbook.home_visit_preferred else Conversation.Mode.OFFICE,
+            )
         if proposal is None:
             continue
         agenda.book(proposal.counsellor_id, proposal.planned_at, proposal.duration_minutes)
@@ -138,12 +183,18 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
         CaseEvent(
             case_id=conversation.case_id, actor=None, actor_label=label, kind=CaseEvent.Kind.CONVERSATION_PLANNED,
             data={"conversation": conversation.pk, "planned_at": conversation.planned_at.isoformat(), "mode": conversation.mode,
-                  "office": conversation.case.office.name if conversation.case.office_id else None,
+                  "office": _office_name(conversation),
                   "intake": conversation.is_intake},
         )
         for conversation in conversations
     ])
     return len(conversations), len(cases) - len(conversations)
+
+
+def _office_name(conversation: Conversation) -> str | None:
+    if conversation.office_id and conversation.office_id != conversation.case.office_id:
+        return Office.objects.filter(pk=conversation.office_id).values_list("name", flat=True).first()
+    return conversation.case.office.name if conversation.case.office_id else None
 
 
 def _plan_one(case_id: int) -> bool:
@@ -185,6 +236,14 @@ def send_due_messages() -> dict:
     with recorded(MESSAGES) as counts:
         counts.update(invitations=0, reminders=0, retried=0, sent=0, failed=0, no_template=0)
         started = timezone.now()
+        # First what a dead sender left: claimed but never started goes out now; started but
+        # never confirmed is settled with the backend or marked uncertain (decision 030).
+        stranded = delivery.reclaim_stranded(now=started)
+        if stranded:
+            resent = delivery.send_claimed(stranded, on_progress=heartbeat)
+            counts["stranded"] = resent["sent"] + resent["failed"]
+            _add(counts, resent)
+        _add(counts, delivery.settle_started(now=started))
         for kind, key, due in (
             (MessageTemplate.Kind.INVITATION, "invitations", messaging.due_invitations),
             (MessageTemplate.Kind.REMINDER, "reminders", messaging.due_reminders),
@@ -195,13 +254,14 @@ def send_due_messages() -> dict:
                     break
                 counts[key] += claimed.messages
                 counts["no_template"] += claimed.no_template
-                _add(counts, messaging.send_claimed(claimed.token))
+                _add(counts, delivery.send_claimed(claimed.token, on_progress=heartbeat))
+                heartbeat()
         while True:
             claimed = messaging.claim_retries(limit=batch_size(), claimed_before=started)
             if not claimed.messages:
                 break
             counts["retried"] += claimed.messages
-            _add(counts, messaging.send_claimed(claimed.token))
+            _add(counts, delivery.send_claimed(claimed.token, on_progress=heartbeat))
     return counts
 
 

@@ -15,6 +15,7 @@ from celery import shared_task
 from counselling import messaging, sweeps
 from counselling.dashboards import cache as dashboard_cache
 from counselling.scheduling import plan_next_for_case
+from returnpath.resilience import enqueue as resilient_enqueue
 
 logger = logging.getLogger("returnpath.tasks")
 
@@ -48,12 +49,23 @@ def enqueue(task, **kwargs) -> None:
 
     Called from ``transaction.on_commit``: the row exists, so losing the message loses nothing.
     """
-    try:
-        task.apply_async(kwargs=kwargs, retry=False)
-    except Exception:  # broker unreachable: the database still says what is due
-        logger.warning("Could not queue %s %s; the next sweep will do it", task.name, kwargs, exc_info=True)
+    resilient_enqueue(task, **kwargs)
 
 
 @shared_task(name="counselling.warm_dashboards", **IDEMPOTENT)
 def warm_dashboards() -> dict:
     return dashboard_cache.warm_dashboards()
+
+
+@shared_task(name="counselling.heartbeat", ignore_result=True)
+def heartbeat(sent_at: str | None = None) -> None:
+    """Beat sends it every half minute with the time it was sent; the worker that runs it records
+    both, so /readyz sees whether beat and a worker are alive (issue 13, item 9)."""
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    from counselling.models import ServiceHeartbeat
+
+    now = timezone.now()
+    ServiceHeartbeat.objects.update_or_create(name="worker", defaults={"at": now})
+    ServiceHeartbeat.objects.update_or_create(name="beat", defaults={"at": parse_datetime(sent_at) if sent_at else now})

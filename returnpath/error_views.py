@@ -1,6 +1,7 @@
 """Error pages: problem+json under /api/, a plain page elsewhere — never a stack trace."""
 
 import json
+import sys
 
 from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
@@ -11,6 +12,10 @@ from returnpath.middleware import current_request_id
 
 @requires_csrf_token
 def server_error(request, template_name="500.html"):
+    from returnpath.resilience import REQUIRED_ERRORS, service_unavailable
+
+    if isinstance(sys.exc_info()[1], REQUIRED_ERRORS):  # a dependency is down, not a bug: 503 + Retry-After
+        return service_unavailable(request, what="database")
     request_id = getattr(request, "request_id", None) or current_request_id()
     if request.path.startswith("/api/"):
         body = {

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "returnpath.middleware.RequestIdMiddleware",
+    "returnpath.observability.metrics.MetricsMiddleware",
+    "returnpath.resilience.DependencyDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,13 +104,30 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Web processes bound every statement (gunicorn.conf.py sets it); workers and commands do not.
+    _statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0)
+    if _statement_timeout:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={_statement_timeout}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# "local" is this process's own cache: where throttling counts and dashboards go while Redis does
+# not answer (returnpath/resilience.py). Short socket timeouts: a hung Redis costs a request at
+# most this, and is then skipped for RETURNPATH_CACHE_RETRY_SECONDS.
+_REDIS_TIMEOUT = env.float("RETURNPATH_REDIS_TIMEOUT_SECONDS", default=0.5)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_connect_timeout": _REDIS_TIMEOUT, "socket_timeout": _REDIS_TIMEOUT}}
+        if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "returnpath-local"},
+}
+RETURNPATH_CACHE_RETRY_SECONDS = env.int("RETURNPATH_CACHE_RETRY_SECONDS", default=5)
+# Bearer token Prometheus sends to /metrics (unset: /metrics answers 404).
+RETURNPATH_METRICS_TOKEN = env.str("RETURNPATH_METRICS_TOKEN", default="")
+# Retry-After of a 503 when a required dependency (the database) does not answer.
+RETURNPATH_RETRY_AFTER_SECONDS = env.int("RETURNPATH_RETRY_AFTER_SECONDS", default=5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -161,7 +180,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A web request that queues a task must not hang on a broker that is down (issue 13, item 2).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -218,12 +239,22 @@ EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # a send that hangs ends, well inside the message lease
+# Folder of Django's file e-mail backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ReturnPath <noreply@returnpath.invalid>")
 
 # --- Security (production) --------------------------------------------------------------
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # Probes and Prometheus talk to the process directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -239,10 +270,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "returnpath.middleware.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s u=%(user_id)s c=%(client_id)s] %(message)s"},
+        # One JSON object a line (python-json-logger): what a log platform indexes.
+        "json": {
+            "()": "returnpath.observability.logs.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(client_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain"),
+                    "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
@@ -257,3 +295,7 @@ from returnpath.conf.scheduling import *  # noqa: E402, F403
 STORAGES["documents"] = DOCUMENT_STORAGE  # noqa: F405
 CELERY_BEAT_SCHEDULE = {**CELERY_BEAT_SCHEDULE, **RETURNS_BEAT_SCHEDULE}  # noqa: F405
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(RETURNS_ENUM_NAME_OVERRIDES)  # noqa: F405
+if PRODUCTION:
+    from returnpath.conf.production import refuse_unsafe_settings
+
+    refuse_unsafe_settings(globals())

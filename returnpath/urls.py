@@ -3,8 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from returnpath import auth_views
+from returnpath.observability import health, metrics
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

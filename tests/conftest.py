@@ -54,12 +54,18 @@ def _marked_services(request):
 @pytest.fixture(autouse=True, scope="session")
 def _celery_in_memory():
     """Tasks the code under test queues after commit go to an in-memory broker, not the
-    developer's filesystem queue or Redis. The worker tests bring their own broker."""
+    developer's filesystem queue or Redis. The worker tests bring their own broker.
+
+    Celery prefers a CELERY_BROKER_URL in the environment to its configuration, so a caller's
+    variable is set aside for the run (issue 13, item 12: tests stand on their own)."""
     from returnpath.celery import app
 
+    saved = os.environ.pop("CELERY_BROKER_URL", None)
     app.conf.broker_url = "memory://"
     app.conf.broker_transport_options = {}
     yield
+    if saved is not None:
+        os.environ["CELERY_BROKER_URL"] = saved
 
 
 @pytest.fixture(autouse=True)

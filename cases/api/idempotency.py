@@ -6,9 +6,14 @@
   is replayed, nothing runs again;
 - same key, another request: 422; same key while the first request still runs: 409.
 
-Keys are per API client and kept ``RETURNPATH_API_IDEMPOTENCY_TTL_HOURS``. A key whose request
-never finished (the worker died) is taken over after the lease. Server errors (5xx) are not
-stored: retrying them must run the request again. The orders themselves are idempotent on
+Keys are per API client and kept ``RETURNPATH_API_IDEMPOTENCY_TTL_HOURS``. Server errors (5xx)
+are not stored: retrying them must run the request again.
+
+On PostgreSQL "in flight" is a session advisory lock held by the request's own database
+connection, not a row (decision 031): when the connection dies (the worker was killed, the
+database restarted) the server drops the lock with it, so a retry with the same key runs as soon
+as the database answers again — nothing is left to expire. The row is written only with the
+answer. Elsewhere (SQLite, development) an in-flight row with a lease stands in for the lock. The orders themselves are idempotent on
 their reference anyway; the key makes every POST safe to retry, including legal events.
 """
 
@@ -22,7 +27,7 @@ import secrets
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.renderers import JSONRenderer
@@ -95,11 +100,76 @@ def _claim(client: ApiClient, key: str, fp: str) -> IdempotencyKey | Response:
                   headers={"Retry-After": "1"})
 
 
+def _lock_id(client: ApiClient, key: str) -> int:
+    digest = hashlib.blake2b(f"idempotency:{client.pk}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _in_use() -> Problem:
+    return Problem("idempotency-key-in-use",
+                   _("A request with this Idempotency-Key is still being processed; retry later."),
+                   headers={"Retry-After": "1"})
+
+
+def _store(client: ApiClient, key: str, fp: str, response: Response) -> None:
+    headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
+    if response.content_type:
+        headers["Content-Type"] = response.content_type
+    elif response.status_code >= 400:
+        headers["Content-Type"] = PROBLEM_CONTENT_TYPE
+    IdempotencyKey.objects.update_or_create(client=client, key=key, defaults={
+        "fingerprint": fp, "created_at": timezone.now(), "completed_at": timezone.now(),
+        "response_status": response.status_code,
+        "response_body": JSONRenderer().render(response.data).decode() if response.data is not None else "",
+        "response_headers": headers,
+    })
+
+
+def _run_locked(*, client: ApiClient, key: str, fp: str, handler: Callable[[], Response]) -> Response:
+    """PostgreSQL: the key is in flight exactly while this connection holds its advisory lock."""
+    lock_id = _lock_id(client, key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+        if not cursor.fetchone()[0]:
+            raise _in_use()
+    try:
+        row = IdempotencyKey.objects.filter(client=client, key=key).first()
+        expired_before = timezone.now() - dt.timedelta(hours=settings.RETURNPATH_API_IDEMPOTENCY_TTL_HOURS)
+        if row is not None and row.created_at >= expired_before:
+            if row.fingerprint != fp:
+                raise Problem("idempotency-key-reused",
+                              _("This Idempotency-Key was already used with a different request; use a new key."))
+            if row.response_status is not None:
+                return _replay(row)
+            # A row without an answer and nobody holding the lock: its request died. Run again.
+        response = handler()
+        if response.status_code >= 500 or response.status_code == 429:
+            IdempotencyKey.objects.filter(client=client, key=key, response_status__isnull=True).delete()
+            return response
+        _store(client, key, fp, response)
+        if secrets.randbelow(200) == 0:
+            purge_expired()
+        return response
+    finally:
+        _unlock(lock_id)
+
+
+def _unlock(lock_id: int) -> None:
+    """Release the lock; if the connection is gone, so is the lock (nothing to undo)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+    except DatabaseError:
+        connection.close_if_unusable_or_obsolete()
+
+
 def run(*, request, client: ApiClient, handler: Callable[[], Response]) -> Response:
     raw = request.headers.get(HEADER)
     if raw is None:
         return handler()
     key = parse_key(raw)
+    if connection.vendor == "postgresql":
+        return _run_locked(client=client, key=key, fp=fingerprint(request), handler=handler)
     claimed = _claim(client, key, fingerprint(request))
     if isinstance(claimed, Response):
         return claimed

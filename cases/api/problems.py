@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,12 +43,15 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "reference-conflict": (409, gettext_lazy("This reference was already used for a different order.")),
     "transition-refused": (409, gettext_lazy("This step cannot be taken now.")),
     "idempotency-key-in-use": (409, gettext_lazy("A request with this Idempotency-Key is still being processed.")),
+    "length-required": (411, gettext_lazy("The request body needs a Content-Length.")),
     "payload-too-large": (413, gettext_lazy("The request body is too large.")),
     "unsupported-media-type": (415, gettext_lazy("The request body must be JSON.")),
     "domain-rule": (422, gettext_lazy("A business rule refused the request.")),
     "idempotency-key-reused": (422, gettext_lazy("This Idempotency-Key was used for a different request.")),
     "throttled": (429, gettext_lazy("Too many requests.")),
     "server-error": (500, gettext_lazy("Internal server error.")),
+    "service-unavailable": (503, gettext_lazy("The service is temporarily unavailable.")),
+    "timeout": (503, gettext_lazy("The request took too long and was stopped.")),
 }
 
 
@@ -177,6 +181,22 @@ def problem_for_exception(exc: Exception, request) -> Response:
         # Anything else DRF knows (406, ...): keep its status, never its internals.
         return problem_response(request, slug="conflict" if exc.status_code == 409 else "validation-error",
                                 detail=str(exc.detail), status_code=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is a required dependency: say when to come back, never a 500.
+        from django.conf import settings
+        from django.db import connections
+
+        retry = settings.RETURNPATH_RETRY_AFTER_SECONDS
+        if type(exc.__cause__).__name__ == "QueryCanceled":  # the web processes' statement timeout
+            logger.error("A statement ran past the statement timeout in the API")
+            return problem_response(request, slug="timeout", detail=_("The request took too long and was stopped."),
+                                    headers={"Retry-After": str(retry)})
+        logger.error("Database unavailable in the API: %s", type(exc).__name__)
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        return problem_response(request, slug="service-unavailable",
+                                detail=_("The database does not answer; retry in %(seconds)d seconds.") % {"seconds": retry},
+                                headers={"Retry-After": str(retry)})
     logger.error("Unhandled error in the API", exc_info=exc)
     return problem_response(request, slug="server-error",
                             detail=_("Something went wrong on our side. Quote the request id when you report it."))

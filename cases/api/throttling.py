@@ -3,7 +3,9 @@ the same requests), and a limit on failed authentications per address.
 
 Fixed windows with ``cache.add`` + ``cache.incr``: both are atomic on Redis, so concurrent
 requests of one client cannot lose counts (DRF's SimpleRateThrottle reads, appends and writes
-back a list, which loses updates under concurrency).
+back a list, which loses updates under concurrency). When Redis does not answer, the same
+counts are kept in this process's own cache (:func:`returnpath.resilience.shared_or_local`):
+throttling goes on per process instead of failing the request (decision 033).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from cases.api.auth import client_of
+from returnpath.resilience import shared_or_local
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -30,16 +32,20 @@ def parse_rate(rate: str, fallback: str) -> tuple[int, int]:
     return 600, 60
 
 
+def _count(cache, bucket: str, duration: int) -> int:
+    cache.add(bucket, 0, timeout=duration + 5)
+    try:
+        return cache.incr(bucket)
+    except ValueError:  # the bucket expired between add and incr
+        cache.add(bucket, 1, timeout=duration + 5)
+        return 1
+
+
 def _hit(key: str, limit: int, duration: int) -> tuple[bool, float]:
     now = time.time()
     window = int(now // duration)
     bucket = f"{key}:{window}"
-    cache.add(bucket, 0, timeout=duration + 5)
-    try:
-        count = cache.incr(bucket)
-    except ValueError:  # the bucket expired between add and incr
-        cache.add(bucket, 1, timeout=duration + 5)
-        count = 1
+    count = shared_or_local(lambda cache: _count(cache, bucket, duration))
     wait = (window + 1) * duration - now
     return count <= limit, wait
 
@@ -67,7 +73,8 @@ def auth_failures_exceeded(request) -> float | None:
     """Seconds to wait when this address failed to authenticate too often, else None."""
     limit, duration = parse_rate(settings.RETURNPATH_API_ANON_THROTTLE, "120/min")
     window = int(time.time() // duration)
-    count = cache.get(f"api-throttle:authfail:{_address(request)}:{window}") or 0
+    bucket = f"api-throttle:authfail:{_address(request)}:{window}"
+    count = shared_or_local(lambda cache: cache.get(bucket)) or 0
     if count >= limit:
         return (window + 1) * duration - time.time()
     return None

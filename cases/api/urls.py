@@ -8,6 +8,7 @@ from cases.api import returns_views as returns
 urlpatterns = [
     path("orders/", views.OrderView.as_view(), name="api-orders"),
     path("orders/batch/", views.OrderBatchView.as_view(), name="api-orders-batch"),
+    path("orders/batch/<uuid:batch_id>/", views.OrderBatchStatusView.as_view(), name="api-orders-batch-status"),
     path("cases/", views.CaseListView.as_view(), name="api-cases"),
     path("cases/<int:case_id>/", views.CaseDetailView.as_view(), name="api-case"),
     path("cases/<int:case_id>/procedures/", views.ProcedureView.as_view(), name="api-case-procedures"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -17,11 +16,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.access_log import record_access
+from cases.api import batch as batch_jobs
 from cases.api import idempotency
 from cases.api.auth import client_of
 from cases.api.base import ApiView
 from cases.api.docs import IDEMPOTENCY_KEY, error_responses
-from cases.api.problems import PROBLEM_TYPES, Problem, flatten_errors, problem_response, type_uri
+from cases.api.problems import PROBLEM_TYPES, Problem, problem_response, type_uri
 from cases.api.serializers import (
     BatchSerializer,
     CaseSerializer,
@@ -31,12 +31,11 @@ from cases.api.serializers import (
     ProcedureSerializer,
     order_data,
 )
-from cases.models import Case, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderToLeave, State
+from cases.models import Case, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderBatch, OrderToLeave, State
 from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.selectors import access_case, cases_visible_to
 from cases.selectors_legal import annotate_earlier_orders
 from cases.services import confirm_departure, open_case_from_order, record_procedure
-from returnpath.errors import Conflict, DomainError
 
 Conversation = Case._meta.get_field("conversations").related_model  # counselling's model, without importing upward
 
@@ -136,14 +135,21 @@ class OrderView(IdempotentPost, ApiView):
 class OrderBatchResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     external_reference = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=["created", "existing", "conflict", "invalid", "error"])
+    status = serializers.ChoiceField(choices=["pending", "created", "existing", "conflict", "invalid", "error"])
     case = OrderAnswerSerializer(required=False)
     errors = serializers.ListField(child=serializers.DictField(), required=False)
 
 
 class OrderBatchAnswerSerializer(serializers.Serializer):
-    results = OrderBatchResultSerializer(many=True)
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    status = serializers.ChoiceField(choices=OrderBatch.Status.choices)
+    total = serializers.IntegerField()
+    processed = serializers.IntegerField()
+    received_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField())
+    results = OrderBatchResultSerializer(many=True)
 
 
 class OrderBatchView(IdempotentPost, ApiView):
@@ -155,15 +161,18 @@ class OrderBatchView(IdempotentPost, ApiView):
 
     @extend_schema(
         operation_id="orders_batch",
-        summary="Send up to 1,000 orders at once",
+        summary="Send up to 1,000 orders at once (processed as a job)",
         description=(
-            "Each order is answered on its own line, in the order sent: `created`, `existing` (the same order "
-            "was already received), `conflict` (the reference was used for other content), `invalid` (with its "
-            "errors) or `error` (a temporary failure: send that order again). One bad order never blocks the others."
+            "Answers `202 Accepted` as soon as the orders are stored, with the job's status URL (also in "
+            "`Location`). The orders are processed in the background, in chunks; `GET` the status URL to read "
+            "each order's answer, in the order sent: `pending` (not processed yet), `created`, `existing` (the "
+            "same order was already received), `conflict` (the reference was used for other content), "
+            "`invalid` (with its errors) or `error` (a temporary failure: send that order again). One bad order "
+            "never blocks the others. With an `Idempotency-Key`, the same batch sent again answers the same job."
         ),
         request=BatchSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={(200, "application/json"): OrderBatchAnswerSerializer, **error_responses(400, 401, 403, 409, 413, 415, 422, 429)},
+        responses={(202, "application/json"): OrderBatchAnswerSerializer, **error_responses(400, 401, 403, 409, 413, 415, 422, 429)},
         tags=["orders"],
     )
     def post(self, request, *args, **kwargs):
@@ -172,99 +181,26 @@ class OrderBatchView(IdempotentPost, ApiView):
     def process(self, request):
         envelope = BatchSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
-        client = client_of(request)
-        raw_orders = envelope.validated_data["orders"]
-        results: list[dict | None] = [None] * len(raw_orders)
+        batch = batch_jobs.accept_order_batch(actor=request.user, client=client_of(request),
+                                              orders=list(envelope.validated_data["orders"]))
+        body = batch_jobs.batch_answer(request, batch, answer_for=order_answer)
+        return Response(body, status=202, headers={"Location": body["url"]})
 
-        # 1. Parse every order first.
-        valid = []
-        for index, raw in enumerate(raw_orders):
-            reference = raw.get("external_reference") if isinstance(raw, dict) else None
-            line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
-            serializer = OrderSerializer(data=raw)
-            if serializer.is_valid():
-                valid.append((index, order_data(serializer.validated_data)))
-            else:
-                results[index] = {**line, "status": "invalid", "errors": flatten_errors(serializer.errors)}
 
-        # 2. What this client already sent, in one query.
-        known = {
-            order.external_reference: (order.content_hash, order.case)
-            for order in OrderToLeave.objects.filter(client=client, external_reference__in=[d.external_reference for _i, d in valid])
-            .select_related("case__office", "case__counsellor")
-        }
+class OrderBatchStatusView(ApiView):
+    required_scopes = {"GET": "orders:write"}
 
-        def settle(index, data, content_hash, answer, status):
-            line = {"index": index, "external_reference": data.external_reference}
-            if content_hash != data.content_hash():
-                results[index] = {**line, "status": "conflict", "errors": [{
-                    "code": "reference_conflict", "attr": "external_reference", "pointer": "/external_reference",
-                    "detail": _("An order with this reference was already received with different content.")}]}
-            else:
-                results[index] = {**line, "status": status, "case": answer}
-
-        new, repeats, first_of = [], [], {}
-        for index, data in valid:
-            reference = data.external_reference
-            if reference in known:
-                content_hash, case = known[reference]
-                settle(index, data, content_hash, order_answer(request, case), "existing")
-            elif reference in first_of:
-                repeats.append((index, data))  # the same reference twice in this batch: after the first
-            else:
-                first_of[reference] = (index, data)
-                new.append((index, data))
-
-        # 3. New orders through the service, each in its own savepoint, committed in chunks.
-        retry = []
-        chunk = max(1, settings.RETURNPATH_API_BATCH_CHUNK)
-        for start in range(0, len(new), chunk):
-            retry += self._open_chunk(request, client, new[start:start + chunk], results)
-        for index, data in retry:  # deadlocked against a concurrent request: once more, alone
-            self._open_one(request, client, index, data, results, final=True)
-
-        for index, data in repeats:
-            first_index, first_data = first_of[data.external_reference]
-            first = results[first_index]
-            if first["status"] in ("created", "existing"):
-                settle(index, data, first_data.content_hash(), first["case"], "existing")
-            else:
-                results[index] = {**first, "index": index}
-
-        counts = dict.fromkeys(("created", "existing", "conflict", "invalid", "error"), 0)
-        for line in results:
-            counts[line["status"]] += 1
-        return Response({"results": results, "counts": counts}, status=200)
-
-    def _open_chunk(self, request, client, chunk, results) -> list:
-        retry = []
-        with transaction.atomic():
-            for index, data in chunk:
-                if not self._open_one(request, client, index, data, results):
-                    retry.append((index, data))
-        return retry
-
-    def _open_one(self, request, client, index, data, results, *, final: bool = False) -> bool:
-        line = {"index": index, "external_reference": data.external_reference}
-        try:
-            result = open_case_from_order(actor=request.user, data=data, client=client)
-        except Conflict as exc:
-            if exc.code == "retry" and not final:
-                return False
-            code = "reference_conflict" if exc.code == "reference_conflict" else exc.code
-            results[index] = {**line, "status": "conflict" if code == "reference_conflict" else "error",
-                              "errors": [{"code": code, "detail": exc.message, "attr": "external_reference", "pointer": "/external_reference"}]}
-        except DomainError as exc:
-            results[index] = {**line, "status": "invalid",
-                              "errors": [{"code": exc.code, "detail": d, "attr": None, "pointer": ""} for d in exc.details or [exc.message]]}
-        except DatabaseError:
-            if not final:
-                return False
-            results[index] = {**line, "status": "error", "errors": [
-                {"code": "retry", "attr": None, "pointer": "", "detail": _("This order could not be recorded now; send it again.")}]}
-        else:
-            results[index] = {**line, "status": "created" if result.created else "existing", "case": order_answer(request, result.case)}
-        return True
+    @extend_schema(
+        operation_id="orders_batch_status",
+        summary="A batch's progress and each order's answer",
+        responses={(200, "application/json"): OrderBatchAnswerSerializer, **error_responses(401, 403, 404, 429)},
+        tags=["orders"],
+    )
+    def get(self, request, batch_id):
+        batch = OrderBatch.objects.filter(pk=batch_id, client=client_of(request)).first()
+        if batch is None:
+            raise NotFound
+        return Response(batch_jobs.batch_answer(request, batch, answer_for=order_answer))
 
 
 # --- case status ------------------------------------------------------------------------

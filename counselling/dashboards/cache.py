@@ -4,13 +4,13 @@ The figures of an office are the same for everyone allowed to see that office, a
 figures the same for every coordinator, so a computed dashboard is cached per office (and per
 quarter nationally) — never per user, and only ever handed to a user the view has already
 authorised for that office. The page says when its figures were computed; "Refresh" recomputes.
-``RETURNPATH_DASHBOARD_MAX_AGE = 0`` turns the cache off.
+``RETURNPATH_DASHBOARD_MAX_AGE = 0`` turns the cache off. Without Redis the last copy this
+process computed is served, or the figures are computed live (decision 033).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 
 from counselling.dashboards.selectors import (
     Clock,
@@ -21,6 +21,7 @@ from counselling.dashboards.selectors import (
     office_dashboard,
 )
 from offices.models import Office
+from returnpath.resilience import shared_or_local
 
 VERSION = 1  # bump when the dashboards' dataclasses change shape
 
@@ -39,25 +40,40 @@ def _fresh(found, max_age: int) -> bool:
 def cached_office_dashboard(*, office: Office, refresh: bool = False) -> OfficeDashboard:
     max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
     key = _key("office", office.pk)
-    found = cache.get(key) if max_age and not refresh else None
+    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
     if _fresh(found, max_age):
         return found
     dashboard = office_dashboard(user=None, office=office)
     if max_age:
-        cache.set(key, dashboard, timeout=max_age)
+        shared_or_local(lambda cache: cache.set(key, dashboard, timeout=max_age))
     return dashboard
 
 
 def cached_national_dashboard(*, quarter: Quarter, refresh: bool = False) -> NationalDashboard:
     max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
     key = _key("national", quarter)
-    found = cache.get(key) if max_age and not refresh else None
+    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
     if _fresh(found, max_age):
         return found
     dashboard = national_dashboard(user=None, quarter=quarter)
     if max_age:
-        cache.set(key, dashboard, timeout=max_age)
+        shared_or_local(lambda cache: cache.set(key, dashboard, timeout=max_age))
     return dashboard
+
+
+def cached_planning_capacity(*, office: Office, refresh: bool = False) -> tuple[int, object]:
+    """(unplannable cases, earliest free slot) of the office, cached like its dashboard (decision 035)."""
+    from counselling.overflow import earliest_free_slot, unplannable_by_office
+
+    max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
+    key = _key("capacity", office.pk)
+    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
+    if found is not None:
+        return found
+    figures = (unplannable_by_office([office.pk]).get(office.pk, 0), earliest_free_slot(office))
+    if max_age:
+        shared_or_local(lambda cache: cache.set(key, figures, timeout=max_age))
+    return figures
 
 
 def warm_dashboards() -> dict:
@@ -70,5 +86,6 @@ def warm_dashboards() -> dict:
     count = 0
     for office in offices:
         cached_office_dashboard(office=office, refresh=True)
+        cached_planning_capacity(office=office, refresh=True)
         count += 1
     return {"offices": count, "national": 1}

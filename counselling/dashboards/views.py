@@ -20,7 +20,7 @@ from cases.access_log import export_detail, record_access
 from cases.caseload import CaseloadFilter
 from cases.selectors import cases_visible_to
 from counselling.dashboards import exports, panels
-from counselling.dashboards.cache import cached_national_dashboard, cached_office_dashboard
+from counselling.dashboards.cache import cached_national_dashboard, cached_office_dashboard, cached_planning_capacity
 from counselling.dashboards.selectors import (
     Clock,
     Quarter,
@@ -58,8 +58,10 @@ def _office_context(request):
             raise Http404
     # Authorised above for this office: its cached figures are the same for everyone who may see it.
     dashboard = cached_office_dashboard(office=office, refresh=request.GET.get("refresh") == "1")
+    unplannable, earliest = cached_planning_capacity(office=office, refresh=request.GET.get("refresh") == "1")
     return {"nav": "office", "offices": offices, "office": office, "dashboard": dashboard, "clock": dashboard.clock,
             "export_query": f"office={office.pk}",
+            "unplannable": unplannable, "earliest_free_slot": earliest,
             **panels.office_page(dashboard)}
 
 

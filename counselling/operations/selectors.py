@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import COUNSELLED_STATES, Case
 from cases.selectors import cases_visible_to, is_coordinator
 from counselling.models import Conversation, OutboundMessage, SweepRun
-from counselling.sweeps import SWEEPS
+from counselling.sweeps import SWEEPS, sweep_lease
 
 LIST_LIMIT = 50
 # A claim older than this without "sent" is not in flight any more: the worker died or the mark failed.
@@ -57,6 +57,7 @@ class SweepStatus:
     last: SweepRun | None
     last_error: SweepRun | None
     running: bool
+    abandoned: SweepRun | None = None
 
     @property
     def label(self) -> str:
@@ -70,17 +71,26 @@ class SweepStatus:
         return [(str(COUNT_LABELS.get(key, key)), value) for key, value in self.last.counts.items()]
 
 
-def sweep_statuses() -> list[SweepStatus]:
+def _is_abandoned(run: SweepRun, now: dt.datetime) -> bool:
+    """Unfinished and silent for longer than the lease, whether or not a later run has marked it."""
+    beat = run.heartbeat_at or run.started_at
+    return run.finished_at is None and (run.abandoned_at is not None or beat < now - sweep_lease())
+
+
+def sweep_statuses(now: dt.datetime | None = None) -> list[SweepStatus]:
+    now = now or timezone.now()
     statuses = []
     for name in SWEEPS:
         runs = SweepRun.objects.filter(name=name)
         last = runs.filter(finished_at__isnull=False).first()
         started = runs.first()
+        abandoned = next((run for run in runs.filter(finished_at__isnull=True)[:5] if _is_abandoned(run, now)), None)
         statuses.append(SweepStatus(
             name=name,
             last=last,
             last_error=runs.exclude(error="").first(),
-            running=bool(started and started.finished_at is None),
+            running=bool(started and started.finished_at is None and not _is_abandoned(started, now)),
+            abandoned=abandoned,
         ))
     return statuses
 
@@ -101,10 +111,15 @@ def cases_without_planned_conversation(user, now: dt.datetime | None = None) -> 
 
 
 def stuck_messages(user, now: dt.datetime | None = None) -> QuerySet[OutboundMessage]:
+    """Messages a person must look at: uncertain (a send started, never confirmed), given up, or a
+    claim the sweeps have not picked up again (no sweep ran since its sender died)."""
     now = now or timezone.now()
     return (
         OutboundMessage.objects.filter(_visible(user, "conversation__case"))
-        .filter(status__in=[OutboundMessage.Status.CLAIMED, OutboundMessage.Status.GAVE_UP], claimed_at__lt=now - CLAIM_STALE_AFTER)
+        .filter(
+            Q(status__in=[OutboundMessage.Status.UNCERTAIN, OutboundMessage.Status.GAVE_UP])
+            | Q(status=OutboundMessage.Status.CLAIMED, claimed_at__lt=now - CLAIM_STALE_AFTER)
+        )
         .select_related("conversation__case")
         .order_by("claimed_at", "id")
     )
@@ -135,3 +150,13 @@ def letters_to_print(user, now: dt.datetime | None = None) -> QuerySet[Conversat
 def _visible(user, path: str = "case") -> Q:
     """Rows whose case (reached by ``path``) the user may see."""
     return Q(**{f"{path}__in": cases_visible_to(user).values("pk")})
+
+
+def counselling_offices(user) -> list:
+    """The counselling offices whose planning the user steers (all of them for the coordinator)."""
+    from offices.models import Office
+
+    offices = Office.objects.filter(kind__in=Office.COUNSELLING_KINDS, is_active=True)
+    if not (user.is_superuser or is_coordinator(user)):
+        offices = offices.filter(memberships__user=user)
+    return list(offices.distinct().order_by("name"))

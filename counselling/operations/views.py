@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from cases.selectors import access_case
-from counselling import messaging
+from counselling import delivery, messaging, overflow
 from counselling.models import Conversation, MessageTemplate
 from counselling.operations import selectors
+from returnpath.errors import DomainError
 
 
 @login_required
@@ -33,7 +37,27 @@ def index(request):
         "overdue": overdue[:limit], "overdue_count": overdue.count(),
         "letters": letters[:limit], "letters_count": letters.count(),
         "stuck_after_minutes": settings.RETURNPATH_STUCK_AFTER_MINUTES,
+        "capacity": overflow.planning_capacity(selectors.counselling_offices(request.user)),
     })
+
+
+@login_required
+@require_POST
+def resolve_message(request, message_id: int):
+    """The one action that settles an uncertain message: it left, or it did not (send again)."""
+    left = request.POST.get("left")
+    if left not in ("yes", "no"):
+        messages.error(request, _("Say whether the message left or not."))
+        return redirect("operations:index")
+    try:
+        delivery.resolve_uncertain(actor=request.user, message_id=message_id, left=left == "yes")
+    except DomainError as error:
+        if error.code == "not_found":
+            raise Http404 from error
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Marked as sent.") if left == "yes" else _("It will be sent again by the next sweep."))
+    return redirect("operations:index")
 
 
 @login_required

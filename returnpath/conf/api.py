@@ -8,8 +8,8 @@ _env = environ.Env()
 RETURNPATH_API_MAX_BODY_BYTES = _env.int("RETURNPATH_API_MAX_BODY_BYTES", default=64 * 1024)
 RETURNPATH_API_MAX_BATCH_BODY_BYTES = _env.int("RETURNPATH_API_MAX_BATCH_BODY_BYTES", default=2 * 1024 * 1024)
 RETURNPATH_API_BATCH_MAX_ORDERS = 1000
-# New orders of a batch are committed in chunks: fewer commits than one per order, without
-# holding the advisory locks of a thousand references for the whole request.
+# A batch job (decision 034) settles its orders in chunks of this many, each chunk one
+# transaction with its answers: fewer commits than one per order, short locks, answers readable early.
 RETURNPATH_API_BATCH_CHUNK = _env.int("RETURNPATH_API_BATCH_CHUNK", default=50)
 
 # Per-client throttling (ApiClient.throttle_rate; this when it is unreadable) and per address
@@ -17,7 +17,7 @@ RETURNPATH_API_BATCH_CHUNK = _env.int("RETURNPATH_API_BATCH_CHUNK", default=50)
 RETURNPATH_API_DEFAULT_THROTTLE = _env.str("RETURNPATH_API_DEFAULT_THROTTLE", default="600/min")
 RETURNPATH_API_ANON_THROTTLE = _env.str("RETURNPATH_API_ANON_THROTTLE", default="120/min")
 
-# Idempotency-Key: how long an answer is replayed, and after how long a request still
-# "in flight" is considered abandoned (its worker died) so that a retry may take the key over.
+# Idempotency-Key: how long an answer is replayed, and (SQLite only; PostgreSQL ties the key to
+# the request's session, decision 031) after how long a request still "in flight" is abandoned.
 RETURNPATH_API_IDEMPOTENCY_TTL_HOURS = _env.int("RETURNPATH_API_IDEMPOTENCY_TTL_HOURS", default=24)
 RETURNPATH_API_IDEMPOTENCY_LEASE_SECONDS = _env.int("RETURNPATH_API_IDEMPOTENCY_LEASE_SECONDS", default=120)

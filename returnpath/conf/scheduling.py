@@ -23,6 +23,12 @@ RETURNPATH_SMS_FILE = _env.str("RETURNPATH_SMS_FILE", default="sms-outbox.jsonl"
 # Open counselled cases without a planned conversation for longer than this show as stuck.
 RETURNPATH_STUCK_AFTER_MINUTES = _env.int("RETURNPATH_STUCK_AFTER_MINUTES", default=60)
 
+# A message claimed by a sender that has not renewed its claim for this long is taken over: never
+# started → sent again; started but unconfirmed → settled with the backend or uncertain (decision 030).
+RETURNPATH_MESSAGE_LEASE_SECONDS = _env.int("RETURNPATH_MESSAGE_LEASE_SECONDS", default=120)
+# A sweep run without a heartbeat for this long is marked abandoned (its worker died; decision 032).
+RETURNPATH_SWEEP_LEASE_SECONDS = _env.int("RETURNPATH_SWEEP_LEASE_SECONDS", default=600)
+
 _every = _env.int("RETURNPATH_SWEEP_EVERY_SECONDS", default=60)
 
 CELERY_BEAT_SCHEDULE = {
@@ -64,6 +70,14 @@ CELERY_BEAT_SCHEDULE = {
     "pseudonymise-expired-cases": {
         "task": "cases.pseudonymise_expired", "schedule": crontab(hour=2, minute=15), "options": {"expires": 6 * 3600},
     },
+    # Liveness of beat and the workers for /readyz (the task records both).
+    "heartbeat": {
+        "task": "counselling.heartbeat", "schedule": 30.0, "options": {"expires": 30},
+    },
+    # A batch whose message was lost (broker down, worker killed) is queued again.
+    "resume-order-batches": {
+        "task": "cases.resume_order_batches", "schedule": 60.0, "options": {"expires": 60},
+    },
     "purge-idempotency-keys": {
         "task": "cases.purge_idempotency_keys", "schedule": crontab(hour=2, minute=45), "options": {"expires": 6 * 3600},
     },
@@ -75,8 +89,17 @@ CELERY_BEAT_SCHEDULE = {
 # one intake planning per case) never holds them back until they expire. A worker started
 # without -Q consumes every queue listed here; production may give sweeps their own worker.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("sweeps"))
-CELERY_TASK_ROUTES = {"counselling.sweep": {"queue": "sweeps"}, "counselling.sweep_all": {"queue": "sweeps"}}
+# Order batches have theirs too (issue 13, item 4): a thousand orders never hold up a sweep or a
+# per-case task; production runs a worker for "batches" apart (deploy/).
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("sweeps"), Queue("batches"))
+CELERY_TASK_ROUTES = {
+    "counselling.sweep": {"queue": "sweeps"}, "counselling.sweep_all": {"queue": "sweeps"},
+    "counselling.heartbeat": {"queue": "sweeps"},
+    "cases.process_order_batch": {"queue": "batches"}, "cases.resume_order_batches": {"queue": "batches"},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# /readyz fails when beat or every worker has been silent longer than this.
+RETURNPATH_HEARTBEAT_MAX_AGE_SECONDS = _env.int("RETURNPATH_HEARTBEAT_MAX_AGE_SECONDS", default=180)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django LOGGING (JSON in production) for the workers too

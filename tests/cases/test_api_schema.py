@@ -36,7 +36,8 @@ def test_schema_documents_problems_and_every_operation(db):
     schema = yaml.safe_load(response.content)
     operations = {(path, method) for path, item in schema["paths"].items() for method in item}
     assert operations == {
-        ("/api/v1/orders/", "post"), ("/api/v1/orders/batch/", "post"), ("/api/v1/cases/", "get"),
+        ("/api/v1/orders/", "post"), ("/api/v1/orders/batch/", "post"), ("/api/v1/orders/batch/{batch_id}/", "get"),
+        ("/api/v1/cases/", "get"),
         ("/api/v1/cases/{case_id}/", "get"), ("/api/v1/cases/{case_id}/procedures/", "post"),
         ("/api/v1/cases/{case_id}/departure/", "post"),
         # The return itself: identification unit and return partners.

@@ -111,20 +111,25 @@ def test_far_conversation_gets_no_reminder_yet(case):
     assert not OutboundMessage.objects.filter(conversation=conversation, kind="reminder").exists()
 
 
-def test_crash_between_send_and_mark_never_sends_twice(case, sms_outbox):
+def test_a_claim_whose_sender_died_before_starting_goes_out_after_the_lease(case, sms_outbox):
     planned(case, email="p@example.org", phone="+32470000004")
     claimed = messaging.claim(kind="invitation", conversations=messaging.due_invitations(), limit=10)
     assert claimed.messages == 2
-    # The worker dies here: the messages may or may not have left. The sweep must not send again.
+    # The worker dies here, before starting any send. While the lease runs, nothing is taken over.
     counts = sweeps.send_due_messages()
     assert counts["sent"] == 0 and len(mail.outbox) == 0 and len(sms_outbox) == 0
-    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"claimed"}
+    OutboundMessage.objects.update(claimed_at=timezone.now() - dt.timedelta(minutes=5))
+    counts = sweeps.send_due_messages()
+    assert counts["stranded"] == 2 and counts["sent"] == 2
+    assert len(mail.outbox) == 1 and len(sms_outbox) == 1
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
+    assert sweeps.send_due_messages()["sent"] == 0 and len(mail.outbox) == 1
 
 
 def test_a_failed_send_waits_for_the_next_run_then_goes_out(case, monkeypatch, sms_outbox):
     planned(case, phone="+32470000005")
 
-    def refuse(self, *, to, body):
+    def refuse(self, *, to, body, key=""):
         raise ConnectionError("gateway down")
 
     monkeypatch.setattr(LocmemSmsBackend, "send", refuse)

@@ -1,0 +1,146 @@
+"""When an office's agenda is full: the nearest office of the same region that speaks the
+person's language takes the conversation (issue 13, item 7; decision 035).
+
+The case stays with its office and counsellor; the conversation is planned with a counsellor
+of the other office, at that office. What no office of the region can hold within the horizon
+stays unplanned and is counted (:func:`unplannable_by_office`) on the office dashboard and the
+operations view, next to each office's earliest free slot (:func:`earliest_free_slot`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count
+from django.utils import timezone
+
+from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, Proposal, find_slot, lock_agendas, min_lead, target_day
+from offices.models import Membership, Office
+from offices.regions import distance_km, provinces_of_region, region_of
+
+
+def _counsellors_by_office(office_ids) -> dict[int, list[tuple[int, int, list[str]]]]:
+    """office id → [(counsellor id, conversations per day, languages)] of its active counsellors."""
+    found: dict[int, list[tuple[int, int, list[str]]]] = defaultdict(list)
+    rows = Membership.objects.filter(
+        office_id__in=set(office_ids), role=Membership.Role.COUNSELLOR, user__is_active=True
+    ).values_list("office_id", "user_id", "user__staff_profile__conversations_per_day", "user__staff_profile__languages")
+    for office_id, user_id, per_day, languages in rows.order_by("office_id", "user_id"):
+        found[office_id].append((user_id, 6 if per_day is None else per_day, languages or []))
+    return found
+
+
+class Overflow:
+    """Other offices' agendas for one planning batch, loaded once per region, booked in memory."""
+
+    def __init__(self, *, now: dt.datetime):
+        self.now = now
+        self._offices: dict[str, list[Office]] = {}
+        self._counsellors: dict[int, list[tuple[int, int, list[str]]]] = {}
+        self._hours: OfficeHours | None = None
+        self._agenda: Agenda | None = None
+        self.offered = 0
+
+    def _load_region(self, region: str) -> list[Office]:
+        if region not in self._offices:
+            offices = list(Office.objects.filter(
+                province__in=provinces_of_region(region), kind__in=Office.COUNSELLING_KINDS, is_active=True
+            ))
+            self._offices[region] = offices
+            counsellors = _counsellors_by_office([o.pk for o in offices])
+            self._counsellors.update(counsellors)
+            ids = sorted({c for rows in counsellors.values() for c, _p, _l in rows})
+            # Locks in id order; the batch already holds its own counsellors' (same order, no deadlock with a twin sweep).
+            lock_agendas(ids)
+            today = timezone.localdate(self.now)
+            agenda = Agenda.load(ids, today - dt.timedelta(days=1), today + dt.timedelta(days=2 * HORIZON_DAYS))
+            if self._agenda is None:
+                self._agenda = agenda
+            else:
+                for counsellor_id, days in agenda.busy.items():
+                    self._agenda.busy[counsellor_id] = days
+            all_ids = [o.pk for rows in self._offices.values() for o in rows]
+            self._hours = OfficeHours(all_ids)
+        return self._offices[region]
+
+    def candidates(self, case) -> list[Office]:
+        """Offices of the case's region, nearest first, that speak one of the person's languages."""
+        home = case.office
+        languages = set(case.person.languages or [])
+        found = []
+        for office in self._load_region(region_of(home.province)):
+            if office.pk == home.pk or not self._hours.has_hours(office.pk):
+                continue
+            spoken = set(office.languages or []) | {
+                language for _c, _p, langs in self._counsellors.get(office.pk, []) for language in langs
+            }
+            if languages and not languages & spoken:
+                continue
+            found.append(office)
+        return sorted(found, key=lambda office: (distance_km(home, office), office.pk))
+
+    def propose(self, case, *, minutes: int, mode: str) -> Proposal | None:
+        """The earliest slot at the nearest office that has one; booked in this batch's agenda."""
+        first_day, last_day, is_intake = target_day(case=case, now=self.now)
+        languages = set(case.person.languages or [])
+        for office in self.candidates(case):
+            best = None
+            for counsellor_id, per_day, spoken in self._counsellors.get(office.pk, []):
+                start = find_slot(
+                    agenda=self._agenda, hours=self._hours, office_id=office.pk, counsellor_id=counsellor_id,
+                    per_day=per_day, minutes=minutes, earliest=self.now + min_lead(), first_day=first_day,
+                )
+                # A counsellor who speaks the person's language first, then the earliest slot.
+                rank = (not (languages & set(spoken)), start)
+                if start is not None and (best is None or rank < best[0]):
+                    best = (rank, counsellor_id, start)
+            if best is None:
+                continue
+            _rank, counsellor_id, start = best
+            spoken = next(langs for c, _p, langs in self._counsellors[office.pk] if c == counsellor_id)
+            person_languages = list(case.person.languages or [])
+            interpreter = "" if not person_languages or languages & set(spoken) else person_languages[0]
+            self._agenda.book(counsellor_id, start, minutes)
+            self.offered += 1
+            late = last_day is not None and timezone.localtime(start).date() > last_day
+            return Proposal(
+                planned_at=start, office_id=office.pk, counsellor_id=counsellor_id, mode=mode,
+                interpreter_language=interpreter, duration_minutes=minutes, is_intake=is_intake, late=late,
+            )
+        return None
+
+
+# --- what remains unplannable -------------------------------------------------------------
+def unplannable_by_office(office_ids=None) -> dict[int, int]:
+    """Open counselled cases with a counsellor and no planned conversation, per office."""
+    from counselling.sweeps import cases_needing_conversation
+
+    cases = cases_needing_conversation()
+    if office_ids is not None:
+        cases = cases.filter(office_id__in=list(office_ids))
+    return dict(cases.values_list("office_id").annotate(n=Count("id")).values_list("office_id", "n"))
+
+
+def earliest_free_slot(office: Office, *, now: dt.datetime | None = None, minutes: int = 60) -> dt.datetime | None:
+    """The first slot any counsellor of the office has free within the horizon (one agenda query)."""
+    now = now or timezone.now()
+    counsellors = _counsellors_by_office([office.pk]).get(office.pk, [])
+    if not counsellors:
+        return None
+    today = timezone.localdate(now)
+    agenda = Agenda.load([c for c, _p, _l in counsellors], today - dt.timedelta(days=1), today + dt.timedelta(days=HORIZON_DAYS + 1))
+    hours = OfficeHours([office.pk])
+    starts = [
+        find_slot(agenda=agenda, hours=hours, office_id=office.pk, counsellor_id=counsellor_id, per_day=per_day,
+                  minutes=minutes, earliest=now + min_lead(), first_day=today)
+        for counsellor_id, per_day, _l in counsellors
+    ]
+    return min((s for s in starts if s is not None), default=None)
+
+
+def planning_capacity(offices) -> list[tuple[Office, int, dt.datetime | None]]:
+    """(office, unplannable cases, earliest free slot) for each office, for the operations view."""
+    counts = unplannable_by_office([o.pk for o in offices])
+    return [(office, counts.get(office.pk, 0), earliest_free_slot(office)) for office in offices]
+
