@@ -14,6 +14,7 @@ STAFF = "staff"                    # signed-in staff; objects scoped by cases_vi
 ROLE = "role"                      # signed-in staff with a permission (403 otherwise), objects scoped as STAFF
 API = "api"                        # knox token of an active API client with the scope(s); cases scoped to its orders
 DOCS = "docs"                      # anonymous in development; signed-in staff when RETURNPATH_API_DOCS_REQUIRE_LOGIN
+TOKEN = "token"                    # a bearer token from a setting (monitoring); 404 when the setting is empty
 ADMIN = "admin"                    # Django admin: is_staff + model permissions; case/person querysets scoped
 
 _COUNSEL = (STAFF, "counsellors and managers with cases.counsel_case on a case of their office")
@@ -110,6 +111,12 @@ URL_ACCESS: dict[str, tuple[str, str]] = {
     "dashboards:export": _MANAGERS,
     "operations:index": (ROLE, "managers, coordinators, superusers"),
     "operations:letter": (STAFF, "a conversation of a case visible to the user"),
+    "operations:resolve_message": (ROLE, "managers, coordinators, superusers; a message of a case visible to the user"),
+    # running the service (issue 13): no personal data in any of these answers
+    "healthz": (ANONYMOUS, "process liveness, no data"),
+    "readyz": (ANONYMOUS, "names the failing dependency, no data"),
+    "metrics": (TOKEN, "Prometheus, bearer RETURNPATH_METRICS_TOKEN"),
+    "api-orders-batch-status": (API, "orders:write; only the client's own batch"),
     "^static/(?P<path>.*)$": (ANONYMOUS, "static files (development only)"),
 }
 

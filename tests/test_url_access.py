@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from returnpath import access_rules as rules
 
-CONVERTER_VALUES = {"int": "1", "slug": "x", "str": "x", "path": "x"}
+CONVERTER_VALUES = {"int": "1", "slug": "x", "str": "x", "path": "x", "uuid": "00000000-0000-4000-8000-000000000000"}
 
 
 def walk(patterns, prefix="", namespace=""):
@@ -51,7 +51,8 @@ def test_anonymous_callers_get_what_the_rule_says(route, name, settings):
     url = _url(route, name)
     method = "post" if name in {"logout", "set_language"} else "get"
     response = getattr(Client(), method)(url)
-    assert response.status_code < 500, url
+    # /readyz answers 503 by design while beat and workers have not reported (tests/test_observability.py).
+    assert response.status_code < 500 or (name == "readyz" and response.status_code == 503), url
     to_login = response.status_code == 302 and response["Location"].startswith(reverse("login"))
     if kind in (rules.SIGNED_IN, rules.STAFF, rules.ROLE, rules.DOCS):
         assert to_login, (url, response.status_code)
