@@ -4,7 +4,7 @@
 
 Builds (or reuses) two generated databases on the PostgreSQL server of ``BENCH_PG`` with
 ``seed_volume``: ``returnpath_bench_large`` (``--cases``) and ``returnpath_bench_small``
-(``--small``). Never real data: seed_volume refuses a database holding cases it did not write,
+(``--small``), or the databases named by ``BENCH_LARGE_DB`` and ``BENCH_SMALL_DB``. Never real data: seed_volume refuses a database holding cases it did not write,
 and everything the bench itself creates carries the generated mark too.
 
 Each figure is measured beside its baseline in the same minute (the machines are shared and
@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BENCH_PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-LARGE, SMALL = "returnpath_bench_large", "returnpath_bench_small"
+LARGE = os.environ.get("BENCH_LARGE_DB", "returnpath_bench_large")
+SMALL = os.environ.get("BENCH_SMALL_DB", "returnpath_bench_small")
 RESULTS = ROOT / "bench" / "results.json"
 
 
