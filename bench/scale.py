@@ -4,8 +4,9 @@
 
 Builds (or reuses) two generated databases on the PostgreSQL server of ``BENCH_PG`` with
 ``seed_volume``: ``returnpath_bench_large`` (``--cases``) and ``returnpath_bench_small``
-(``--small``), or the databases named by ``BENCH_LARGE_DB`` and ``BENCH_SMALL_DB``. Never real data: seed_volume refuses a database holding cases it did not write,
-and everything the bench itself creates carries the generated mark too.
+(``--small``), or the databases named by ``BENCH_LARGE_DB`` and ``BENCH_SMALL_DB``. Never real
+data: seed_volume refuses a database holding cases it did not write, and everything the bench
+itself creates carries the generated mark too.
 
 Each figure is measured beside its baseline in the same minute (the machines are shared and
 noisy: ratios hold, absolute times do not), printed as a table and written to
