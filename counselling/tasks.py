@@ -54,7 +54,10 @@ def enqueue(task, **kwargs) -> None:
 
 @shared_task(name="counselling.warm_dashboards", **IDEMPOTENT)
 def warm_dashboards() -> dict:
-    return dashboard_cache.warm_dashboards()
+    from returnpath.db_routing import reporting_reads
+
+    with reporting_reads():
+        return dashboard_cache.warm_dashboards()
 
 
 @shared_task(name="counselling.heartbeat", ignore_result=True)

@@ -108,6 +108,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0)
     if _statement_timeout:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={_statement_timeout}"
+# A read replica for dashboards and exports (returnpath/db_routing.py); tests mirror it onto default.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**DATABASES["default"], **env.db("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["returnpath.db_routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
