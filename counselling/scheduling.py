@@ -184,7 +184,8 @@ def target_day(*, case: Case, now: dt.datetime, after: dt.datetime | None = None
     """(first day to look at, last day the rules allow or None, is_intake) for the case's next conversation."""
     today = timezone.localtime(now, BRUSSELS).date()
     playbook = case.playbook
-    if case.held_conversations == 0:
+    # ``after``: the conversation that follows one being logged as held now, so never the intake again.
+    if case.held_conversations == 0 and after is None:
         notified = _notified_on(case) or timezone.localtime(case.opened_at, BRUSSELS).date()
         within = playbook.intake_within_working_days if playbook else 5
         return today, legal.add_working_days(notified, within), True

@@ -35,8 +35,10 @@ def _case_url(case) -> str:
     return reverse("cases:detail", args=[case.pk])
 
 
-def _proposal_initial(case) -> dict:
-    proposal = propose_next_conversation(case=case, after=timezone.now())
+def _proposal_initial(case, *, after_held: bool) -> dict:
+    """The next conversation to propose: after the one being logged as held (cadence from now), or,
+    on the plan page, simply the case's next one (its intake when nothing was held yet)."""
+    proposal = propose_next_conversation(case=case, after=timezone.now() if after_held else None)
     if proposal is None:
         return {}
     return {
@@ -97,7 +99,7 @@ def log_conversation(request, case_id: int, conversation_id: int | None = None):
             "interpreter_used": bool(conversation and conversation.interpreter_language),
             "plan_next": already_planned is None,
             "held_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None),
-            **_proposal_initial(case),
+            **_proposal_initial(case, after_held=True),
         }
         form = LogConversationForm(initial=initial, walk_in=walk_in)
         form.setup_choices(case, request.user)
@@ -134,7 +136,7 @@ def plan_conversation(request, case_id: int):
                 )
                 return redirect(_case_url(case))
     else:
-        form = PlanConversationForm(initial=_proposal_initial(case))
+        form = PlanConversationForm(initial=_proposal_initial(case, after_held=False))
         form.setup_choices(case, request.user)
     return render(
         request, "counselling/plan_conversation.html",
