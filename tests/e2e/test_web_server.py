@@ -69,7 +69,20 @@ def _headers(stack):
     return {"Authorization": f"Token {stack['token']}"}
 
 
+def _timed_reads(stack, n: int) -> list[float]:
+    timings = []
+    for _ in range(n):
+        started = time.monotonic()
+        answer = requests.get(f"{stack['url']}/api/v1/cases/", headers=_headers(stack), timeout=10)
+        timings.append(time.monotonic() - started)
+        assert answer.status_code == 200
+    return timings
+
+
 def test_ten_slow_bodies_do_not_delay_a_normal_request(stack):
+    # The same request without slow clients first: it warms the worker and is the baseline, so the
+    # assertion is about the delay the slow clients add, not about how fast this machine is.
+    baseline = max(_timed_reads(stack, 3)[1:])
     slow, stop_sending = [], threading.Event()
     for _ in range(10):
         sock = socket.create_connection(("127.0.0.1", stack["port"]))
@@ -87,13 +100,8 @@ def test_ten_slow_bodies_do_not_delay_a_normal_request(stack):
     sender.start()
     try:
         time.sleep(1.0)  # every slow client holds its connection now
-        timings = []
-        for _ in range(5):
-            started = time.monotonic()
-            answer = requests.get(f"{stack['url']}/api/v1/cases/", headers=_headers(stack), timeout=10)
-            timings.append(time.monotonic() - started)
-            assert answer.status_code == 200
-        assert max(timings) < 1.0, timings
+        timings = _timed_reads(stack, 5)
+        assert max(timings) - baseline < 1.0, (baseline, timings)
     finally:
         stop_sending.set()
         for sock in slow:
@@ -143,17 +151,25 @@ def test_a_big_batch_is_a_job_and_single_orders_are_not_queued_behind_it(stack, 
     )
     stack["started"].append(worker)
     orders = [order_payload(f"BIG-{i}", person__dossier_number=f"BIG-{i}", person__family_name=f"Batch{i}") for i in range(200)]
+
+    def single_order(reference: str) -> float:
+        started = time.monotonic()
+        single = requests.post(f"{stack['url']}/api/v1/orders/", json=order_payload(reference, person__dossier_number=f"S-{reference}"),
+                               headers=_headers(stack), timeout=30)
+        assert single.status_code == 201, single.text
+        return time.monotonic() - started
+
+    # A single order's time on this machine now, before any batch: the baseline of the delays below.
+    baseline = max(single_order(f"BEFORE-{index}") for index in range(3))
     started = time.monotonic()
     accepted = requests.post(f"{stack['url']}/api/v1/orders/batch/", json={"orders": orders}, headers=_headers(stack), timeout=30)
     assert accepted.status_code == 202, accepted.text
-    assert time.monotonic() - started < 5
+    # Accepted after validation only, long before 200 orders could have gone through the service.
+    assert time.monotonic() - started < 10 * baseline + 2
     status_url = accepted.headers["Location"]
     # Single orders while the batch runs: answered at once, not behind the batch.
     for index in range(5):
-        started = time.monotonic()
-        single = requests.post(f"{stack['url']}/api/v1/orders/", json=order_payload(f"SINGLE-{index}", person__dossier_number=f"S-{index}"),
-                               headers=_headers(stack), timeout=30)
-        assert single.status_code == 201 and time.monotonic() - started < 3
+        assert single_order(f"SINGLE-{index}") < 3 * baseline + 1
     seen_partial = False
 
     def finished():
