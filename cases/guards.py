@@ -93,6 +93,16 @@ def removal_not_barred(case: Case) -> bool:
     return case.removal_barred == 0
 
 
+@guard(
+    _(
+        "Another case may be about the same person and has not been reviewed yet: a manager must merge or "
+        "dismiss the possible duplicate first (a procedure pending there may suspend removal)."
+    )
+)
+def no_unreviewed_duplicate(case: Case) -> bool:
+    return case.unreviewed_duplicates == 0
+
+
 @guard(_("The person's agreement to return voluntarily has not been recorded in a held conversation."))
 def voluntary_return_agreed(case: Case) -> bool:
     return case.voluntary_return_agreed_at is not None

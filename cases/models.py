@@ -223,6 +223,9 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     pending_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
     pending_suspensive_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
     granted_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Possible duplicates across API clients not yet merged or dismissed, on either side (decision 020):
+    # until a person has looked, a suspensive procedure on the other case may concern this person too.
+    unreviewed_duplicates = models.PositiveSmallIntegerField(default=0, editable=False)
     # Granted procedures by meaning (cases.procedure_kinds): a route to stay stops forced return;
     # a granted suspension of removal or annulment of the order bars removal.
     granted_routes_to_stay = models.PositiveSmallIntegerField(default=0, editable=False)
@@ -386,6 +389,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             g.has_no_pending_suspensive_procedure,
             g.no_granted_route_to_stay,
             g.removal_not_barred,
+            g.no_unreviewed_duplicate,
             g.departure_deadline_passed_or_cut_short,
             g.enough_refusals_unless_flagged,
             g.best_interest_decided_for_return,
@@ -401,7 +405,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(field=state, source=State.FORCED_RETURN, target=State.REMOVED, permission=g.may_record_legal,
                 conditions=[g.has_no_pending_suspensive_procedure, g.no_granted_route_to_stay, g.removal_not_barred,
-                            return_guards.fit_to_travel])
+                            g.no_unreviewed_duplicate, return_guards.fit_to_travel])
     def confirm_removal(self, *, removed_on: dt.date) -> None:
         self._enter()
         self.removed_on = removed_on

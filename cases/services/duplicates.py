@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Case as When_
-from django.db.models import IntegerField, Max, QuerySet, Value, When
+from django.db.models import F, IntegerField, Max, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,6 +60,10 @@ def record_possible_duplicate(*, case: Case, person: Person, match: str, actor) 
     if existing is None:
         return None
     review = PossibleDuplicate.objects.create(case=case, existing_case=existing, match=match)
+    # Until a person has reviewed the pair, neither case may go to forced return or removal
+    # (guards.no_unreviewed_duplicate). The new case is also held in memory by the order service.
+    Case.objects.filter(pk__in=[case.pk, existing.pk]).update(unreviewed_duplicates=F("unreviewed_duplicates") + 1)
+    case.unreviewed_duplicates += 1
     # Staff see the review on both timelines; the API never shows these kinds (cases.api.views).
     for on, other in ((case, existing), (existing, case)):
         record_event(case=on, actor=actor, kind=CaseEvent.Kind.POSSIBLE_DUPLICATE,
@@ -91,6 +95,9 @@ def _resolve(review: PossibleDuplicate, *, actor, status: str, note: str) -> Non
     review.resolved_by = actor
     review.resolved_by_label = actor_label(actor)
     review.save(update_fields=["status", "note", "resolved_at", "resolved_by", "resolved_by_label"])
+    Case.objects.filter(pk__in=[review.case_id, review.existing_case_id], unreviewed_duplicates__gt=0).update(
+        unreviewed_duplicates=F("unreviewed_duplicates") - 1
+    )
 
 
 @transaction.atomic

@@ -162,3 +162,25 @@ def test_after_a_merge_the_other_clients_next_order_joins_and_may_move_the_kept_
     assert again.status_code == 201 and again.json()["id"] == kept.pk
     kept.refresh_from_db()
     assert kept.office == other_office
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("resolve", ["dismiss", "merge"])
+def test_an_unreviewed_duplicate_stops_forced_return_on_both_cases_until_reviewed(review, manager, resolve):
+    """Until a person has looked, a suspensive procedure on the other case may concern this person too:
+    neither case may be escalated or removed (the law wins over the workflow)."""
+    from cases.guards import no_unreviewed_duplicate
+    from cases.services.transitions import transition_refusals
+
+    Case.objects.filter(pk__in=[review.case_id, review.existing_case_id]).update(state=State.ORIENTATION)
+    new, existing = Case.objects.get(pk=review.case_id), Case.objects.get(pk=review.existing_case_id)
+    assert new.unreviewed_duplicates == existing.unreviewed_duplicates == 1
+    for case in (new, existing):
+        assert not no_unreviewed_duplicate(case)
+        assert any("possible duplicate" in reason for reason in transition_refusals(case, "escalate_to_forced_return", manager))
+    if resolve == "dismiss":
+        dismiss_possible_duplicate(actor=manager, duplicate_id=review.pk, note="Different people")
+    else:
+        merge_possible_duplicate(actor=manager, duplicate_id=review.pk, note="Same person")
+    for case in Case.objects.filter(pk__in=[review.case_id, review.existing_case_id]):
+        assert case.unreviewed_duplicates == 0 and no_unreviewed_duplicate(case)
