@@ -1,6 +1,7 @@
 """Pluggable SMS backends (settings.RETURNPATH_SMS_BACKEND), in the spirit of Django's mail backends.
 
-A backend has ``send(*, to: str, body: str) -> None`` and raises on failure. The default one
+A backend has ``send(*, to: str, body: str, reference: str = "") -> None`` and raises on failure;
+``reference`` is ReturnPath's message id, which the gateway echoes in its delivery reports. The default one
 only logs; a provider's gateway is one more class here.
 """
 
@@ -23,14 +24,14 @@ class SmsError(Exception):
 
 
 class BaseSmsBackend:
-    def send(self, *, to: str, body: str) -> None:  # pragma: no cover - interface
+    def send(self, *, to: str, body: str, reference: str = "") -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
 class LoggingSmsBackend(BaseSmsBackend):
     """Development and demo: the message goes to the log, not to a phone."""
 
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, reference: str = "") -> None:
         logger.info("SMS to %s: %s", to, body)
 
 
@@ -39,9 +40,9 @@ class FileSmsBackend(BaseSmsBackend):
 
     _lock = threading.Lock()
 
-    def send(self, *, to: str, body: str) -> None:
+    def send(self, *, to: str, body: str, reference: str = "") -> None:
         path = Path(settings.RETURNPATH_SMS_FILE)
-        line = json.dumps({"to": to, "body": body, "at": timezone.now().isoformat()}, ensure_ascii=False)
+        line = json.dumps({"to": to, "body": body, "reference": reference, "at": timezone.now().isoformat()}, ensure_ascii=False)
         with self._lock, path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
@@ -52,8 +53,8 @@ class LocmemSmsBackend(BaseSmsBackend):
 
     outbox: list[dict] = []
 
-    def send(self, *, to: str, body: str) -> None:
-        self.outbox.append({"to": to, "body": body})
+    def send(self, *, to: str, body: str, reference: str = "") -> None:
+        self.outbox.append({"to": to, "body": body, "reference": reference})
 
 
 def get_backend() -> BaseSmsBackend:
