@@ -58,8 +58,8 @@ def person_page(request, token: str):
                 return unavailable(request, status=400)
         try:
             recorded = services.record_person_answer(token=token, answer=answer, language=language, choice=choice)
-        except services.AnswerRefused:
-            return unavailable(request, status=429)
+        except services.AnswerRefused as refused:
+            return unavailable(request, status=429 if refused.args == ("too many answers",) else 400)
         if recorded is None:
             return unavailable(request)
         return _private(redirect(f"{request.path}?lang={language}&done={answer}"))
