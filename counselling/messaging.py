@@ -15,6 +15,7 @@ must not get the same letter twice); the operations view lists it for a human. A
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import re
 import uuid
@@ -258,7 +259,19 @@ def _deliver(message: OutboundMessage) -> None:
             headers={"X-ReturnPath-Reference": str(message.pk)},  # delivery reports name it (counselling.reach.delivery)
         ).send(fail_silently=False)
     else:
-        sms_backend().send(to=message.to, body=message.body, reference=str(message.pk))
+        backend = sms_backend()
+        # The message id lets the gateway's delivery report name it (counselling.reach.delivery);
+        # a backend written before that keeps its two-argument send.
+        extra = {"reference": str(message.pk)} if _accepts_reference(backend) else {}
+        backend.send(to=message.to, body=message.body, **extra)
+
+
+def _accepts_reference(backend) -> bool:
+    try:
+        parameters = inspect.signature(backend.send).parameters
+    except (TypeError, ValueError):
+        return False
+    return "reference" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def send_claimed(token: str) -> dict[str, int]:
