@@ -102,7 +102,7 @@ def test_counsellor_day(page, live_server, world, shoot):
     page.wait_for_url(f"**/cases/{case.pk}/")
     assert "The next one is planned on" in page.locator(".messages").inner_text()
     planned = Conversation.objects.get(case=case, status=Conversation.Status.PLANNED)
-    assert timezone.localtime(planned.planned_at).strftime("%d/%m/%Y %H:%M") == proposed
+    assert timezone.localtime(planned.planned_at).strftime("%Y-%m-%dT%H:%M") == proposed  # native datetime-local
     assert "Bring the passport next time" in page.locator("#timeline").inner_text()
 
     # Now the step is possible: take it.
@@ -120,8 +120,7 @@ def test_french_and_other_office(page, live_server, world):
     case = world["case"]
     sign_in(page, live_server, "sara")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    page.get_by_label("Language").select_option("fr")
-    page.locator("form.lang button").click()
+    page.get_by_role("button", name="Français").click()  # one click (issue 14)
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "fr"
     assert "Maroc" in page.locator("#person").inner_text()
