@@ -109,10 +109,12 @@ def test_counsellor_day(page, live_server, world, shoot):
     page.locator("#step-start_orientation").get_by_role("button", name="Start orientation").click()
     page.wait_for_url(f"**/cases/{case.pk}/#trajectory")
     assert "Orientation" in page.locator(".summary").inner_text()
-    # Escalation is the manager's: the counsellor sees why, and may propose it.
+    # Escalation is the manager's, and the law's guards still refuse it: the counsellor sees
+    # "not yet" with every reason, and no proposal the manager would have to refuse (issue 14).
     escalate = page.locator("#step-escalate_to_forced_return")
     assert "Only an office manager may decide an escalation to forced return." in escalate.inner_text()
-    assert escalate.get_by_text("Propose escalation to the office manager").is_visible()
+    assert "not yet" in escalate.inner_text()
+    assert escalate.get_by_text("Propose escalation to the office manager").count() == 0
     shoot("case")
 
 
