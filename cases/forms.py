@@ -64,7 +64,7 @@ class CaseloadFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["office"].choices = [("", _("Any office")), *[(str(o.pk), o.name) for o in offices]]
         self.fields["counsellor"].choices = [
-            ("", _("Anyone")), ("none", _("Not assigned")),
+            ("all", _("Anyone")), ("none", _("Not assigned")),
             *[(str(u.pk), u.get_full_name() or u.get_username()) for u in counsellors],
         ]
 
