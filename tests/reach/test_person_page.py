@@ -217,3 +217,21 @@ def test_a_conversation_after_the_deadline_is_flagged_on_my_day_and_the_case(cas
     assert "after the departure deadline" in my_day
     page = client.get(reverse("cases:detail", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "This conversation is after the departure deadline" in page
+
+
+def test_a_manager_decides_an_escalation_from_my_day_in_two_page_loads(office, counsellor, manager, client):
+    from cases.models import Case
+
+    case = f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION, public_order=True,
+                         departure_deadline=timezone.localdate() - dt.timedelta(days=3), escalation_proposed_at=timezone.now(),
+                         escalation_motivation="Refused every option.")
+    client.force_login(manager)
+    my_day = client.get(reverse("counselling:my_day"), HTTP_ACCEPT_LANGUAGE="en")  # page load 1
+    html = my_day.content.decode()
+    assert reverse("cases:step", args=[case.pk, "escalate_to_forced_return"]) in html
+    decided = client.post(reverse("cases:step", args=[case.pk, "escalate_to_forced_return"]), {  # page load 2
+        "t-escalate_to_forced_return-expected_state": "orientation",
+        "t-escalate_to_forced_return-motivation": "Agreed with the counsellor.",
+    })
+    assert decided.status_code == 302
+    assert Case.objects.get(pk=case.pk).state == State.FORCED_RETURN
