@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 from cases.caseload import CaseloadFilter
 from cases.selectors import cases_visible_to
 from counselling.dashboards import exports, panels
-from counselling.dashboards.live import live_tiles
 from counselling.dashboards.cache import cached_national_dashboard, cached_office_dashboard
+from counselling.dashboards.live import live_tiles
 from counselling.dashboards.selectors import (
     Clock,
     Quarter,

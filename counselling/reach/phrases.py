@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - whole sentences in 15 languages read better unbroken
 """Plain-language sentences for people, in 15 languages (the messages and the person's page).
 
 Not gettext: the staff UI speaks nl/fr/en, the person is addressed in their own language, and
