@@ -2,6 +2,7 @@
 outbound messages and sweep runs (read-only records, with one careful action)."""
 
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -70,8 +71,8 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("conversation", "kind", "channel", "language", "to", "status", "claimed_at", "sent_at", "attempts")
-    list_filter = ("status", "kind", "channel", "language")
+    list_display = ("conversation", "kind", "channel", "language", "to", "status", "delivery", "claimed_at", "sent_at", "attempts")
+    list_filter = ("status", "kind", "channel", "language", "delivery_reports__status")
     search_fields = ("to", "conversation__case__id")
     actions = ("release_for_retry",)
 
@@ -79,7 +80,14 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         return [field.name for field in self.model._meta.fields]
 
     def get_queryset(self, request):
-        return visible_only(request, super().get_queryset(request), "conversation__case")
+        latest = DeliveryReport.objects.filter(message=OuterRef("pk")).order_by("-reported_at", "-id").values("status")[:1]
+        queryset = super().get_queryset(request).annotate(delivery_status=Subquery(latest))
+        return visible_only(request, queryset, "conversation__case")
+
+    @admin.display(description=_("delivery (backend's report)"), ordering="delivery_status")
+    def delivery(self, obj):
+        status = getattr(obj, "delivery_status", None)
+        return DeliveryReport.Status(status).label if status else "—"
 
     def has_add_permission(self, request):
         return False

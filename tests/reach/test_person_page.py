@@ -235,3 +235,15 @@ def test_a_manager_decides_an_escalation_from_my_day_in_two_page_loads(office, c
     })
     assert decided.status_code == 302
     assert Case.objects.get(pk=case.pk).state == State.FORCED_RETURN
+
+
+def test_the_admin_says_which_templates_no_translator_has_reviewed(client):
+    admin = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get("/admin/counselling/messagetemplate/", {"review_status__exact": "unreviewed"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Not yet reviewed by a translator" in html
+    assert len(page.context["cl"].result_list) == 12 * 6
+    for url in ("/admin/counselling/outboundmessage/", "/admin/counselling/deliveryreport/", "/admin/counselling/invitationlink/"):
+        assert client.get(url).status_code == 200
