@@ -116,7 +116,7 @@ def test_a_post_without_the_csrf_token_is_refused(conversation):
     assert not CaseEvent.objects.filter(kind=CaseEvent.Kind.PERSON_ANSWERED).exists()
 
 
-def test_asking_another_time_offers_three_planner_slots_and_takes_only_those(conversation):
+def test_asking_another_time_offers_three_planner_slots_and_takes_only_those(conversation, client):
     path = _path(conversation)
     page = Client().get(path)
     offered = re.findall(r'name="choice" value="([^"]+)"', page.content.decode())
@@ -124,6 +124,9 @@ def test_asking_another_time_offers_three_planner_slots_and_takes_only_those(con
     assert Client().post(path, {"answer": "other_time", "choice": offered[1]}).status_code == 302
     event = CaseEvent.objects.get(kind=CaseEvent.Kind.PERSON_ANSWERED)
     assert event.data["choice"] == offered[1] and "another time" in event.text
+    client.force_login(conversation.counsellor)
+    my_day = client.get(reverse("counselling:my_day")).content.decode()
+    assert reverse("counselling:reschedule", args=[conversation.case_id, conversation.pk]) in my_day
     not_offered = (timezone.now() + dt.timedelta(days=40)).isoformat()
     assert Client().post(path, {"answer": "other_time", "choice": not_offered}).status_code == 400
 
