@@ -18,8 +18,9 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import TargetGroup
 from cases.selectors import cases_visible_to
@@ -78,14 +79,15 @@ def _conversations(user, since: dt.date, until: dt.date, office_ids: list[int] |
     return rows
 
 
-def _channel_label(email: bool, sms: bool) -> str:
+def _channel_label(email: bool, sms: bool, no_contact: bool) -> str:
     if email and sms:
         return "email+sms"
     if email:
         return MessageTemplate.Channel.EMAIL
     if sms:
         return MessageTemplate.Channel.SMS
-    return MessageTemplate.Channel.LETTER  # no e-mail or phone: a printed letter
+    # No e-mail or phone: a printed letter. Otherwise no invitation is on record (planned on the spot).
+    return MessageTemplate.Channel.LETTER if no_contact else "none"
 
 
 def show_up(user, *, since: dt.date, until: dt.date, office_ids: list[int] | None = None) -> ShowUp:
@@ -96,8 +98,9 @@ def show_up(user, *, since: dt.date, until: dt.date, office_ids: list[int] | Non
             language=Subquery(invitations.order_by("id").values("language")[:1]),
             by_email=Exists(invitations.filter(channel=MessageTemplate.Channel.EMAIL)),
             by_sms=Exists(invitations.filter(channel=MessageTemplate.Channel.SMS)),
+            no_contact=ExpressionWrapper(Q(case__person__email="", case__person__phone=""), output_field=BooleanField()),
         )
-        .values("is_intake", "case__office__name", "language", "by_email", "by_sms", "case__target_group")
+        .values("is_intake", "case__office__name", "language", "by_email", "by_sms", "no_contact", "case__target_group")
         .annotate(
             held=Count("pk", filter=Q(status=Conversation.Status.HELD)),
             no_show=Count("pk", filter=Q(status=Conversation.Status.NO_SHOW)),
@@ -106,12 +109,12 @@ def show_up(user, *, since: dt.date, until: dt.date, office_ids: list[int] | Non
     result = ShowUp(since=since, until=until)
     tables: dict[bool, dict[str, dict[str, Rate]]] = {True: defaultdict(dict), False: defaultdict(dict)}
     groups = dict(TargetGroup.choices)
-    channels = dict(MessageTemplate.Channel.choices) | {"email+sms": "E-mail + SMS"}
+    channels = dict(MessageTemplate.Channel.choices) | {"email+sms": _("E-mail + SMS"), "none": _("No invitation on record")}
     for row in grouped:
         keys = {
             "office": row["case__office__name"] or "—",
             "language": row["language"] or "—",
-            "channel": str(channels[_channel_label(row["by_email"], row["by_sms"])]),
+            "channel": str(channels[_channel_label(row["by_email"], row["by_sms"], row["no_contact"])]),
             "target_group": str(groups.get(row["case__target_group"], row["case__target_group"])),
         }
         total = result.first_total if row["is_intake"] else result.follow_up_total

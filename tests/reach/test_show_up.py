@@ -123,3 +123,11 @@ def test_days_from_notification_to_first_contact(office, counsellor, manager):
     today = timezone.localdate()
     rows = figures.days_to_first_contact(manager, since=today - dt.timedelta(days=30), until=today)
     assert [row[1:] for row in rows] == [(1, 6)]
+
+
+def test_a_conversation_without_an_invitation_on_record_is_not_counted_as_a_letter(office, counsellor, manager):
+    case = f.CaseFactory(office=office, counsellor=counsellor, person=f.PersonFactory(phone="+32470000009"))
+    _outcome(case, intake=True, held=True, days_ago=2, channel=None)
+    today = timezone.localdate()
+    data = figures.show_up(manager, since=today - dt.timedelta(days=30), until=today)
+    assert [r.label for r in data.first["channel"]] == ["No invitation on record"]
