@@ -20,7 +20,8 @@ URL contract (GET parameters of the caseload page, ``cases:caseload``):
     state_since, state_until         ISO dates: in the current state since a day within the period
     repeat_order      1: the person has more than one order to leave
     facility          facility id: placed there today
-    sort              one of SORTS (prefix "-" for descending)
+    sort              "action" (the default: what needs action next) or one of SORTS (prefix "-" for descending)
+    counsellor        also "all": everyone's cases (a counsellor's caseload opens on their own cases)
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -47,6 +49,10 @@ SORTS = {
     "next": "next_conversation_at",
     "state": "state",
 }
+# What needs action next comes first: an outcome to log, then no conversation planned, then a
+# running deadline within a week (a suspended one is not running), then the next conversation.
+DEFAULT_SORT = "action"
+ACTION_WEEK_DAYS = 7
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -89,7 +95,7 @@ class CaseloadFilter:
     state_until: dt.date | None = None
     repeat_order: bool = False
     facility: int | None = None
-    sort: str = "deadline"
+    sort: str = DEFAULT_SORT
 
     @classmethod
     def from_params(cls, params) -> CaseloadFilter:
@@ -104,7 +110,7 @@ class CaseloadFilter:
             elif value in State.values:
                 states.append(value)
         flags = [v for v in (params.getlist("flag") if hasattr(params, "getlist") else []) if v in FLAGS]
-        sort = params.get("sort", "deadline")
+        sort = params.get("sort") or DEFAULT_SORT
         within = _int(params.get("deadline_within"))
         counsellor = params.get("counsellor", "")
         nationality = (params.get("nationality") or "").strip().upper()
@@ -113,7 +119,7 @@ class CaseloadFilter:
             states=states,
             target_group=params.get("target_group") if params.get("target_group") in TargetGroup.values else "",
             office=_int(params.get("office")),
-            counsellor=counsellor if (counsellor == "none" or _int(counsellor)) else "",
+            counsellor=counsellor if (counsellor == "none" or _int(counsellor)) else "",  # "all" and "" mean everyone
             flags=flags,
             deadline_within=within if within is not None and 0 <= within <= 365 else None,
             deadline_passed=params.get("deadline_passed") == "1",
@@ -133,7 +139,7 @@ class CaseloadFilter:
             state_until=_date(params.get("state_until")),
             repeat_order=params.get("repeat_order") == "1",
             facility=_int(params.get("facility")),
-            sort=sort if sort.lstrip("-") in SORTS else "deadline",
+            sort=sort if sort.lstrip("-") in SORTS or sort.lstrip("-") == DEFAULT_SORT else DEFAULT_SORT,
         )
 
     def apply(self, cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -206,11 +212,33 @@ class CaseloadFilter:
                 Q(ended_on__isnull=True) | Q(ended_on__gt=today)
             )
             cases = cases.filter(Exists(here))
+        if self.sort.lstrip("-") == DEFAULT_SORT:
+            return order_by_action(cases, descending=self.sort.startswith("-"))
         expression = F(SORTS[self.sort.lstrip("-")])
         # Nulls last either way: a case without a deadline is not the most urgent one.
         if self.sort.startswith("-"):
             return cases.order_by(expression.desc(nulls_last=True), "-id")
         return cases.order_by(expression.asc(nulls_last=True), "id")
+
+
+def order_by_action(cases: QuerySet[Case], *, descending: bool = False) -> QuerySet[Case]:
+    today, now = timezone.localdate(), timezone.now()
+    needs = DbCase(
+        When(Q(state__in=OPEN_STATES, next_conversation_at__lt=now), then=Value(0)),
+        When(Q(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True), then=Value(1)),
+        When(
+            Q(state__in=OPEN_STATES, pending_suspensive_procedures=0, departure_deadline__gte=today,
+              departure_deadline__lte=today + dt.timedelta(days=ACTION_WEEK_DAYS)),
+            then=Value(2),
+        ),
+        When(Q(state__in=OPEN_STATES), then=Value(3)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
+    order = [needs.asc(), F("next_conversation_at").asc(nulls_last=True), F("departure_deadline").asc(nulls_last=True), "id"]
+    if descending:
+        order = [needs.desc(), F("next_conversation_at").desc(nulls_last=True), F("departure_deadline").desc(nulls_last=True), "-id"]
+    return cases.order_by(*order)
 
 
 def _search(q: str) -> Q:
@@ -249,6 +277,8 @@ def caseload_url(**params) -> str:
     """A link to the caseload filtered as given, e.g. caseload_url(state="orientation", office=3)."""
     # Links are exact: without a state they count every state, so they say so ("all").
     params.setdefault("state", "all")
+    # ...and everyone's cases: a figure never silently narrows to the reader's own caseload.
+    params.setdefault("counsellor", "all")
     query = []
     for key, value in params.items():
         if value is None or value is False or value == "":

@@ -14,7 +14,8 @@ from offices.models import Membership, Office
 User = get_user_model()
 # Belgian day/month/year whatever the browser's own locale (a native date picker would follow the
 # browser, e.g. month/day/year in an American-configured Chromium).
-DATE_WIDGET = {"attrs": {"placeholder": _("dd/mm/yyyy"), "inputmode": "numeric", "autocomplete": "off", "size": 12}, "format": "%d/%m/%Y"}
+# Native date pickers (type="date" sends ISO 8601, which Django always accepts besides the localised formats).
+DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 
 FLAG_LABELS = {
     "public_order": _("Public order"),
@@ -63,7 +64,7 @@ class CaseloadFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["office"].choices = [("", _("Any office")), *[(str(o.pk), o.name) for o in offices]]
         self.fields["counsellor"].choices = [
-            ("", _("Anyone")), ("none", _("Not assigned")),
+            ("all", _("Anyone")), ("none", _("Not assigned")),
             *[(str(u.pk), u.get_full_name() or u.get_username()) for u in counsellors],
         ]
 

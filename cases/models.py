@@ -632,6 +632,25 @@ class Placement(models.Model):
         return self.ended_on is None
 
 
+def person_answer_text(data: dict) -> str:
+    """The person's answer through their invitation link, as the counsellor reads it."""
+    answer = data.get("answer")
+    language = str(data.get("language") or "")
+    if answer == "confirmed":
+        return gettext("The person confirmed the appointment.")
+    if answer == "interpreter":
+        return gettext("The person asks for an interpreter (%(language)s).") % {"language": language or "?"}
+    if answer == "other_time":
+        try:
+            choice = dt.datetime.fromisoformat(data["choice"])
+        except (KeyError, TypeError, ValueError):
+            return gettext("The person asks for another time.")
+        return gettext("The person asks for another time: %(when)s.") % {
+            "when": date_format(timezone.localtime(choice), "SHORT_DATETIME_FORMAT")
+        }
+    return ""
+
+
 def _date_or_none(value) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
@@ -699,6 +718,8 @@ class CaseEvent(models.Model):
         POSSIBLE_DUPLICATE = "possible_duplicate", _("Possible duplicate recorded")
         DUPLICATE_MERGED = "duplicate_merged", _("Duplicate merged")
         DUPLICATE_DISMISSED = "duplicate_dismissed", _("Possible duplicate dismissed")
+        # The person's own answer to an invitation (counselling.reach)
+        PERSON_ANSWERED = "person_answered", _("The person answered the invitation")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -756,6 +777,8 @@ class CaseEvent(models.Model):
             ) % {"date": date_format(_date_or_none(data["on"]))}
         if self.kind in return_events.KINDS:  # the return itself (cases.returns)
             return return_events.text(self)
+        if self.kind == self.Kind.PERSON_ANSWERED:
+            return person_answer_text(data)
         if self.kind == self.Kind.LOSE_CONTACT_PROPOSED and isinstance(data.get("no_shows"), int):
             count = data["no_shows"]
             return ngettext("%(count)s consecutive no-show.", "%(count)s consecutive no-shows.", count) % {"count": count}

@@ -11,7 +11,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import Case, CaseAccess, OrderToLeave, Referral
+from cases.models import OPEN_STATES, Case, CaseAccess, OrderToLeave, Referral
 
 
 def is_coordinator(user) -> bool:
@@ -115,3 +115,13 @@ def deadline_explanation(case: Case, orders: list) -> list[str]:
     if case.pending_suspensive_procedures:
         lines.append(_("A suspensive legal procedure is pending: the person may not be removed while it runs."))
     return lines
+
+
+def default_counsellor_filter(user) -> str:
+    """The caseload's counsellor filter when none is chosen: a counsellor's own cases ("" for
+    someone who carries no open case, e.g. a manager or the coordinator: the whole scope)."""
+    if not user.is_authenticated:
+        return ""
+    if Case.objects.filter(counsellor=user, state__in=OPEN_STATES).exists():
+        return str(user.pk)
+    return ""

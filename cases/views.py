@@ -32,7 +32,7 @@ from cases.forms import (
 )
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
 from cases.returns.page import returns_context
-from cases.selectors import access_case, cases_visible_to, deadline_explanation
+from cases.selectors import access_case, cases_visible_to, deadline_explanation, default_counsellor_filter
 from cases.views_legal import legal_context
 from returnpath.errors import Conflict, DomainError
 
@@ -95,6 +95,11 @@ def caseload(request):
 
 def _caseload_page(request):
     params = _params(request)
+    if "counsellor" not in params:
+        # A counsellor's caseload opens on their own cases ("Anyone" shows the whole office).
+        mine = default_counsellor_filter(request.user)
+        if mine:
+            params["counsellor"] = mine
     caseload_filter = CaseloadFilter.from_params(params)
     cases = caseload_filter.apply(cases_visible_to(request.user)).select_related("person", "office", "counsellor")
     try:

@@ -2,12 +2,14 @@
 outbound messages and sweep runs (read-only records, with one careful action)."""
 
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cases.selectors import cases_visible_to
 from counselling import messaging
-from counselling.models import Conversation, MessageTemplate, OutboundMessage, SweepRun
+from counselling.models import Conversation, DeliveryReport, InvitationLink, MessageTemplate, OutboundMessage, SweepRun
 
 
 def visible_only(request, queryset, case_path: str):
@@ -42,25 +44,35 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
-    list_display = ("kind", "channel", "language", "subject", "is_active", "updated_at")
-    list_filter = ("kind", "channel", "language", "is_active")
+    list_display = ("kind", "channel", "language", "review_badge", "subject", "is_active", "updated_at")
+    list_filter = ("review_status", "kind", "channel", "language", "is_active")
     search_fields = ("subject", "body")
     fieldsets = (
         (None, {"fields": ("kind", "channel", "language", "is_active")}),
+        (_("Translation review"), {
+            "fields": ("review_status", "reviewed_by", "reviewed_on"),
+            "description": _("A text not yet reviewed by a translator is sent as it is: have it checked, then record who did."),
+        }),
         (_("Text"), {
             "fields": ("subject", "body"),
             "description": _(
-                "Placeholders: {name} {date} {time} {weekday} {place} {address} {mode} {counsellor} {office_phone} {interpreter}. "
-                "The subject is not used for SMS."
+                "Placeholders: {name} {date} {time} {weekday} {place} {address} {mode} {counsellor} {office_phone} {interpreter} "
+                "{transport} {link}. The subject is not used for SMS."
             ),
         }),
     )
 
+    @admin.display(description=_("review status"), ordering="review_status")
+    def review_badge(self, obj):
+        if obj.review_status == MessageTemplate.Review.UNREVIEWED:
+            return format_html("<strong>⚠ {}</strong>", obj.get_review_status_display())
+        return obj.get_review_status_display()
+
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("conversation", "kind", "channel", "language", "to", "status", "claimed_at", "sent_at", "attempts")
-    list_filter = ("status", "kind", "channel", "language")
+    list_display = ("conversation", "kind", "channel", "language", "to", "status", "delivery", "claimed_at", "sent_at", "attempts")
+    list_filter = ("status", "kind", "channel", "language", "delivery_reports__status")
     search_fields = ("to", "conversation__case__id")
     actions = ("release_for_retry",)
 
@@ -68,7 +80,14 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         return [field.name for field in self.model._meta.fields]
 
     def get_queryset(self, request):
-        return visible_only(request, super().get_queryset(request), "conversation__case")
+        latest = DeliveryReport.objects.filter(message=OuterRef("pk")).order_by("-reported_at", "-id").values("status")[:1]
+        queryset = super().get_queryset(request).annotate(delivery_status=Subquery(latest))
+        return visible_only(request, queryset, "conversation__case")
+
+    @admin.display(description=_("delivery (backend's report)"), ordering="delivery_status")
+    def delivery(self, obj):
+        status = getattr(obj, "delivery_status", None)
+        return DeliveryReport.Status(status).label if status else "—"
 
     def has_add_permission(self, request):
         return False
@@ -99,3 +118,48 @@ class SweepRunAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("error"))
     def has_error(self, obj):
         return bool(obj.error)
+
+
+@admin.register(DeliveryReport)
+class DeliveryReportAdmin(admin.ModelAdmin):
+    list_display = ("message", "backend", "status", "reported_at", "received_at", "provider_reference")
+    list_filter = ("status", "backend")
+    date_hierarchy = "reported_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def get_queryset(self, request):
+        return visible_only(request, super().get_queryset(request), "message__conversation__case")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InvitationLink)
+class InvitationLinkAdmin(admin.ModelAdmin):
+    list_display = ("conversation", "created_at", "first_opened_at", "confirmed_at", "other_time_requested_at", "interpreter_requested_at", "revoked_at")
+    actions = ("revoke",)
+    exclude = ("nonce",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields if field.name != "nonce"]
+
+    def get_queryset(self, request):
+        return visible_only(request, super().get_queryset(request), "conversation__case")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the links sent (every earlier link stops working)"), permissions=["change"])
+    def revoke(self, request, queryset):
+        from counselling.reach.services import revoke_link
+
+        count = sum(revoke_link(actor=request.user, conversation_id=pk) for pk in queryset.values_list("conversation_id", flat=True))
+        self.message_user(request, ngettext("%(count)d link revoked.", "%(count)d links revoked.", count) % {"count": count}, messages.SUCCESS)

@@ -48,9 +48,19 @@ def lease() -> dt.timedelta:
     return dt.timedelta(seconds=getattr(settings, "RETURNPATH_MESSAGE_LEASE_SECONDS", 120))
 
 
+KEY_PREFIX = "returnpath-message-"
+
+
 def idempotency_key(message: OutboundMessage) -> str:
-    """The same key for every attempt at one message: a gateway that honours it never sends twice."""
-    return f"returnpath-message-{message.pk}"
+    """The same key for every attempt at one message: a gateway that honours it never sends twice,
+    and its delivery reports name the message by it (counselling.reach.delivery)."""
+    return f"{KEY_PREFIX}{message.pk}"
+
+
+def message_id_of(key: str) -> int | None:
+    """The message a key (or a bare message id, as older reports carry) names; None if it names none."""
+    text = str(key).strip().removeprefix(KEY_PREFIX)
+    return int(text) if text.isdigit() else None
 
 
 def _deliver(message: OutboundMessage) -> None:
@@ -58,7 +68,8 @@ def _deliver(message: OutboundMessage) -> None:
     if message.channel == MessageTemplate.Channel.EMAIL:
         EmailMessage(
             subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.to],
-            headers={"Message-ID": f"<{key}@returnpath.invalid>", "X-ReturnPath-Message": key},
+            # The key also names the message in the backend's delivery reports (counselling.reach.delivery).
+            headers={"Message-ID": f"<{key}@returnpath.invalid>", "X-ReturnPath-Message": key, "X-ReturnPath-Reference": key},
         ).send(fail_silently=False)
     else:
         sms_backend().send(to=message.to, body=message.body, key=key)

@@ -16,7 +16,8 @@ from offices.models import Membership, Office
 User = get_user_model()
 
 # Belgian day/month/year and a 24-hour clock whatever the browser's locale.
-DATETIME_WIDGET = {"attrs": {"placeholder": _("dd/mm/yyyy hh:mm"), "autocomplete": "off", "size": 18}, "format": "%d/%m/%Y %H:%M"}
+# Native date-and-time pickers (type="datetime-local" sends "YYYY-MM-DDTHH:MM").
+DATETIME_WIDGET = {"attrs": {"type": "datetime-local", "step": 60}, "format": "%Y-%m-%dT%H:%M"}
 
 
 class Outcome:

@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 from cases.models import COUNSELLED_STATES, Playbook
 from counselling.delivery import MAX_ATTEMPTS, send_claimed
 from counselling.models import Conversation, MessageTemplate, OutboundMessage
+from counselling.reach.languages import best_language
+from counselling.reach.links import person_url
 
 logger = logging.getLogger("returnpath.messaging")
 
@@ -55,11 +57,8 @@ def office_language(office) -> str:
 
 
 def choose_language(*, person_languages, office, available: set[str]) -> str | None:
-    """The person's own language when a template exists, else the office's, else nl/fr/en."""
-    for language in [*(person_languages or []), office_language(office), *FALLBACK_LANGUAGES]:
-        if language in available:
-            return language
-    return None
+    """The person's own language when a template exists, else their next one, else the office's, else nl/fr/en."""
+    return best_language(person_languages, available, office_language(office))
 
 
 def message_values(conversation: Conversation, language: str) -> dict[str, str]:
@@ -87,6 +86,8 @@ def message_values(conversation: Conversation, language: str) -> dict[str, str]:
             "counsellor": conversation.counsellor.get_full_name() if conversation.counsellor_id else "",
             "office_phone": office.phone if office else "",
             "interpreter": interpreter,
+            "transport": getattr(office, "public_transport", "") if conversation.mode == Conversation.Mode.OFFICE else "",
+            "link": person_url(conversation) if conversation.pk else "",
         }
 
 
@@ -110,7 +111,17 @@ def render(*, conversation: Conversation, kind: str, channel: str, templates: di
         return None
     template = by_language[language]
     values = message_values(conversation, language)
-    return Rendered(language=language, subject=fill(template.subject, values), body=fill(template.body, values).strip())
+    return Rendered(
+        language=language, subject=fill(template.subject, values), body=fill(drop_empty_lines(template.body, values), values).strip()
+    )
+
+
+def drop_empty_lines(text: str, values: dict[str, str]) -> str:
+    """A line about something we do not know (no public-transport hint, no link) is left out, not printed half."""
+    empty = {key for key in ("transport", "link", "address") if not values.get(key)}
+    if not empty:
+        return text
+    return "\n".join(line for line in text.split("\n") if not any(f"{{{key}}}" in line for key in empty) or "{place}" in line)
 
 
 def active_templates() -> dict[tuple[str, str], dict[str, MessageTemplate]]:

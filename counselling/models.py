@@ -93,7 +93,8 @@ class MessageTemplate(models.Model):
     """The words of an invitation or reminder, per channel and language (editable in the admin).
 
     Placeholders in braces are filled in: {name} {date} {time} {weekday} {place} {address} {mode}
-    {counsellor} {office_phone} {interpreter}. Unknown placeholders are left as they are.
+    {counsellor} {office_phone} {interpreter} {transport} {link}. Unknown placeholders are left as
+    they are. Channel "letter" is the printable letter (for people without e-mail or phone).
     """
 
     class Kind(models.TextChoices):
@@ -103,6 +104,13 @@ class MessageTemplate(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
+        LETTER = "letter", _("Printed letter")
+
+    class Review(models.TextChoices):
+        # Honest labels: a text nobody checked must say so to the administrator (issue 14).
+        SOURCE = "source", _("Source text (written by the service)")
+        UNREVIEWED = "unreviewed", _("Not yet reviewed by a translator")
+        REVIEWED = "reviewed", _("Reviewed by a translator")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -110,6 +118,11 @@ class MessageTemplate(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
     is_active = models.BooleanField(_("active"), default=True)
+    review_status = models.CharField(
+        _("review status"), max_length=16, choices=Review.choices, default=Review.UNREVIEWED, db_index=True
+    )
+    reviewed_by = models.CharField(_("reviewed by"), max_length=150, blank=True, help_text=_("Translator's name or agency"))
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -215,3 +228,7 @@ class ServiceHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# The person's answer page and delivery reports (counselling.reach) live in their own module.
+from counselling.reach.models import DeliveryReport, InvitationLink  # noqa: E402,F401

@@ -9,17 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, DetentionDecision, State
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionDecision, State
 from cases.selectors import cases_visible_to
 from counselling.models import Conversation
 
 LIST_LIMIT = 50
 DEADLINE_ATTENTION_DAYS = 7
 REPEATED_NO_SHOWS = 2
+ANSWERS_DAYS = 7
 
 
 @dataclass
@@ -39,6 +40,8 @@ class MyDay:
     escalations: list[Case]
     lose_contact: list[Case]
     detention_to_confirm: list[DetentionDecision] = field(default_factory=list)
+    # What people answered through their invitation links (counselling.reach), newest first.
+    answers: list[CaseEvent] = field(default_factory=list)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -66,7 +69,26 @@ def attention_reasons(case: Case, today: dt.date) -> list[str]:
         reasons.append(_("Losing contact proposed to the office manager"))
     if case.unaccompanied_minor and case.came_of_age_on is not None:
         reasons.append(_("Came of age: review the trajectory"))
+    if planned_after_deadline(case):
+        reasons.append(_("The next conversation is after the departure deadline: no earlier slot was free"))
     return reasons
+
+
+def planned_after_deadline(case: Case) -> bool:
+    """The planned conversation falls after a running departure deadline (the planner found nothing before it)."""
+    if case.next_conversation_at is None or case.departure_deadline is None or case.pending_suspensive_procedures:
+        return False
+    return timezone.localdate(case.next_conversation_at) > case.departure_deadline >= timezone.localdate()
+
+
+def person_answers(user, *, since: dt.datetime, limit: int = LIST_LIMIT) -> list[CaseEvent]:
+    """Answers people gave through their invitation links on the user's cases since ``since``."""
+    return list(
+        CaseEvent.objects.filter(kind=CaseEvent.Kind.PERSON_ANSWERED, at__gte=since, case__counsellor=user)
+        .filter(case__in=cases_visible_to(user).values("pk"))
+        .select_related("case__person")
+        .order_by("-at", "-id")[:limit]
+    )
 
 
 def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
@@ -93,6 +115,7 @@ def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
             | Q(consecutive_no_shows__gte=REPEATED_NO_SHOWS)
             | Q(lose_contact_proposed_at__isnull=False)
             | Q(unaccompanied_minor=True, came_of_age_on__isnull=False)
+            | Q(next_conversation_at__date__gt=F("departure_deadline"), departure_deadline__gte=today, pending_suspensive_procedures=0)
         )
         .select_related("person")
         .order_by("departure_deadline", "id")[:LIST_LIMIT]
@@ -127,4 +150,5 @@ def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
         today=today, week_end=week_end, today_conversations=today_conversations, week_conversations=week_conversations,
         overdue=overdue, attention=attention, escalations=escalations, lose_contact=lose_contact,
         detention_to_confirm=detention_to_confirm,
+        answers=person_answers(user, since=now - dt.timedelta(days=ANSWERS_DAYS)),
     )

@@ -45,7 +45,7 @@ class OfficeAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "is_active")}),
         (_("Address"), {"fields": ("street", "postcode", "municipality", "province", "latitude", "longitude", "phone")}),
-        (_("Service"), {"fields": ("languages", "walk_in")}),
+        (_("Service"), {"fields": ("languages", "walk_in", "public_transport")}),
         (_("Places"), {"fields": ("capacity", "restriction", "occupancy")}),
     )
 

@@ -54,6 +54,10 @@ class Office(models.Model):
     languages = models.JSONField(_("languages"), default=list, blank=True, help_text=_("ISO 639-1 codes"))
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     walk_in = models.CharField(_("walk-in"), max_length=120, blank=True, help_text=_("e.g. 'Tuesday morning'"))
+    public_transport = models.CharField(
+        _("public transport"), max_length=200, blank=True,
+        help_text=_("How to get there, for invitations: e.g. 'Metro 2/6 Clemenceau, tram 81 Bara'"),
+    )
     capacity = models.PositiveIntegerField(
         _("capacity"), null=True, blank=True, help_text=_("Places (facilities) or units (return houses).")
     )

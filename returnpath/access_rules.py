@@ -78,6 +78,11 @@ URL_ACCESS: dict[str, tuple[str, str]] = {
     "cases:guardian_agreement": _COUNSEL,
     "cases:review_coming_of_age": _COUNSEL,
     "cases:pending_detention": (ROLE, "office managers (cases.confirm_detention), the decisions of their offices"),
+    # reaching the person (issue 14)
+    "reach:person_page": (ANONYMOUS, "the invited person: a signed, expiring, revocable link showing only the appointment; "
+                                     "unknown and expired links answer the same 404"),
+    "reach:delivery_callback": (TOKEN, "a message backend: HMAC signature with its secret (RETURNPATH_DELIVERY_CALLBACK_SECRETS)"),
+    "reach:show_up": (ROLE, "office managers (cases.escalate_case, their offices) and coordinators (cases.view_all_cases)"),
     # the return itself (cases.returns)
     "api-travel-documents": (API, "identification:write (the identification unit works on any case)"),
     "api-travel-document": (API, "identification:write"),

@@ -293,6 +293,7 @@ LOGGING = {
 # Settings owned by the API and the scheduling work (kept apart to keep this module readable).
 from returnpath.conf.api import *  # noqa: E402, F403
 from returnpath.conf.privacy import *  # noqa: E402, F403
+from returnpath.conf.reach import *  # noqa: E402, F403
 from returnpath.conf.returns import *  # noqa: E402, F403
 from returnpath.conf.scheduling import *  # noqa: E402, F403
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("returnpath.api_urls")),
     path("dashboards/", include("counselling.dashboards.urls")),
     path("operations/", include("counselling.operations.urls")),
+    path("reach/", include("counselling.reach.urls")),
     path("", include("counselling.urls")),
     path("", include("cases.urls")),
 ]

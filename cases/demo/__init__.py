@@ -34,11 +34,11 @@ DEFAULT_SEED = 2021  # the year the first regional office opened
 # Share of each final state among the demo cases (every state gets at least one).
 STATE_SHARES = {
     State.REGISTERED: 9,
-    State.ORIENTATION: 22,
+    State.ORIENTATION: 28,
     State.LEGAL_STAY_REVIEW: 9,
     State.VOLUNTARY_RETURN: 9,
-    State.FORCED_RETURN: 9,
-    State.UNTRACEABLE: 8,
+    State.FORCED_RETURN: 6,
+    State.UNTRACEABLE: 5,
     State.DEPARTED: 13,
     State.REMOVED: 6,
     State.LEGAL_STAY_GRANTED: 5,
@@ -62,6 +62,11 @@ VARIANTS = {
     State.CLOSED: (("other_eu_state", 35), ("order_withdrawn", 30), ("duplicate", 15), ("other", 15), ("deceased", 5)),
 }
 LIVELY_AGENDAS = ("counsellor.brussels", "counsellor.antwerp")
+# Where people without a known address are intercepted: roughly by population (Statbel), so the
+# "no known address" cases spread over the offices instead of all landing in Brussels.
+REGIONS = ("brussels", "antwerp", "east_flanders", "west_flanders", "flemish_brabant", "limburg", "hainaut", "liege",
+           "walloon_brabant", "namur", "luxembourg")
+REGION_WEIGHTS = (12, 16, 14, 11, 10, 8, 12, 10, 4, 4, 3)
 LEGAL_BASIS = "Art. 7, first paragraph, 1° of the Law of 15 December 1980"
 
 
@@ -246,8 +251,11 @@ def case_plans(n: int, seed: int, today: dt.date) -> list[stories.CasePlan]:
             unaccompanied_minor=group == "unaccompanied_minor", public_order=public_order,
             nuisance=rng.random() < 0.03, vulnerable=rng.random() < 0.12,
             variant=rng.choices(variants, weights=weights)[0],
-            repeat_order=rng.random() < 0.1,
-            returns_later=target in (State.DEPARTED, State.CLOSED) and rng.random() < 0.1,
+            # About a fifth of orders go to someone who already had one (DESIGN §2: 40 % in 2019 counts
+            # earlier, unrecorded orders too): a repeat order on the open case, or a person who comes back.
+            repeat_order=rng.random() < 0.3,
+            returns_later=target in (State.DEPARTED, State.CLOSED) and rng.random() < 0.4,
+            region=random.Random(f"{seed}-region-{index}").choices(REGIONS, weights=REGION_WEIGHTS)[0] if group == "no_address" else "",
         ))
     return plans
 
@@ -267,7 +275,7 @@ def seed(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, log=None) -> S
                     facilities=list(Office.objects.filter(kind__in=Office.FACILITY_KINDS, is_active=True).order_by("code")))
     now = timezone.now()
     plans = case_plans(cases, seed, timezone.localdate())
-    existing = set(OrderToLeave.objects.filter(client=register, external_reference__startswith="DEMO-OQT-")
+    existing = set(OrderToLeave.objects.filter(external_reference__startswith="DEMO-OQT-")
                    .values_list("external_reference", flat=True))
     todo = [p for p in plans if p.reference not in existing]
     agenda = stories.Agenda()

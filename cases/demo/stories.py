@@ -10,6 +10,7 @@ the application would have produced; nothing is written behind their back.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import random
 from collections import Counter, defaultdict
@@ -55,6 +56,8 @@ class CasePlan:
     variant: str = ""
     repeat_order: bool = False
     returns_later: bool = False
+    # Without a known address, the province whose police issued the order (its office follows the case).
+    region: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -157,6 +160,10 @@ class Story:
         self.set_time(opened_at)
         notified_on = timezone.localdate() - dt.timedelta(days=self.rng.randint(0, 3))
         register = self.actors.register
+        if self.plan.region:
+            # The register forwards the order of the police zone that intercepted the person.
+            register = copy.copy(register)
+            register.issuing_region = self.plan.region
         result = cs.open_case_from_order(actor=register.user, data=self.order_data(reference, notified_on), client=register)
         self.case = result.case
         self.refresh()
@@ -216,25 +223,29 @@ class Story:
         cid = self.counsellor.pk
         k = self.agenda.final_plans[cid]
         self.agenda.final_plans[cid] += 1
-        today = timezone.localtime(self.now, BRUSSELS).date()
+        real_today = timezone.localtime(self.now, BRUSSELS).date()
+        # "Today" is the next working day: seeded on a Sunday, the agenda shows Monday, not Sunday.
+        today = legal.next_working_day_on_or_after(real_today)
         forced = {0: "today", 1: "week", 2: "today", 3: "overdue", 4: "today"} if cid in self.agenda.lively else {}
         kind = forced.get(k) or self.rng.choices(("today", "week", "later", "overdue"), (8, 55, 32, 5))[0]
         self.tick(self.rng.randint(5, 30))
         if kind == "overdue":
-            day = today - dt.timedelta(days=self.rng.randint(1, 3))
+            day = real_today - dt.timedelta(days=self.rng.randint(1, 3))
             while not legal.is_working_day(day):
                 day -= dt.timedelta(days=1)
             start = max(local(day, 7), self.t)
             if start >= self.limit:
                 kind = "week"
-        if kind == "today":
+        if kind == "today" and today != real_today:
+            start = max(local(today, 7), self.t)
+        elif kind == "today":
             # Still to come today when the day has slots left, else earlier today (an outcome to log).
             start = max(self.now if self.now < local(today, SLOTS[-1][0], SLOTS[-1][1]) else local(today, 7), self.t)
         elif kind == "week":
             start = max(local(today + dt.timedelta(days=self.rng.randint(1, 6)), 7), self.t)
         elif kind == "later":
             start = local(today + dt.timedelta(days=self.rng.randint(8, 25)), 7)
-        moment = self.agenda.book(cid, start, any_day=kind == "today")
+        moment = self.agenda.book(cid, start)
         if kind == "overdue" and moment >= self.limit:
             moment = self.agenda.book(cid, local(today + dt.timedelta(days=1), 7))
         mode = self.mode if legal.is_working_day(timezone.localtime(moment, BRUSSELS).date()) else Conversation.Mode.PHONE
@@ -316,6 +327,8 @@ class Story:
                           note="Refuses voluntary return; consequences of forced return explained.",
                           next_step="Next conversation; escalation to be proposed if nothing changes.")
         self.tick(30)
+        if cs.escalation_proposal_refusals(self.case, self.counsellor):
+            raise StoryCut  # the law refuses it (e.g. a minor without a best-interest decision): the story ends here
         cs.propose_escalation(actor=self.counsellor, case_id=self.case.pk,
                               motivation="Voluntary return offered and refused repeatedly; departure deadline passed.")
         self.later(1, hour=10)
@@ -393,7 +406,8 @@ def story_orientation(s: Story) -> None:
         s.decide(procedure, LegalProcedure.Status.REJECTED)
         s.step(cs.resume_orientation, s.counsellor, new_departure_deadline=timezone.localdate() + dt.timedelta(days=30))
     s.follow_ups(s.rng.randint(0, 2))
-    if variant == "propose_escalation" and (s.case.departure_deadline < timezone.localdate() or s.case.public_order):
+    # Proposed only where the law's guards allow the step (a refused step is "not yet", issue 14).
+    if variant == "propose_escalation" and not cs.escalation_proposal_refusals(s.case, s.counsellor):
         s.tick(30)
         cs.propose_escalation(actor=s.counsellor, case_id=s.case.pk, motivation="Refuses every option; deadline passed.")
     s.plan_next()
@@ -539,9 +553,10 @@ STORIES = {
 # How long ago a case of each final state was opened (days): enough room for its story.
 AGE_DAYS = {
     State.REGISTERED: (1, 5),
-    State.ORIENTATION: (25, 110),
-    State.LEGAL_STAY_REVIEW: (60, 200),
-    State.VOLUNTARY_RETURN: (30, 120),
+    # Open cases are mostly young: what an office sees is mostly cases inside their departure term.
+    State.ORIENTATION: (3, 30),
+    State.LEGAL_STAY_REVIEW: (30, 150),
+    State.VOLUNTARY_RETURN: (10, 40),
     State.FORCED_RETURN: (80, 220),
     State.UNTRACEABLE: (40, 220),
     State.DEPARTED: (70, 360),

@@ -320,6 +320,10 @@ def escalation_proposal_refusals(case: Case, actor) -> list[str]:
         reasons.append(_("Only a counsellor or office manager may take this step."))
     if case.state not in (State.ORIENTATION, State.VOLUNTARY_RETURN):
         reasons.append(_("Escalation can only be proposed during orientation or voluntary return."))
+    else:
+        # Only the manager's permission may be missing: a step the law's guards refuse is "not
+        # yet", never a proposal that lands on the manager's desk to be refused there (issue 14).
+        reasons += transition_refusals(case, "escalate_to_forced_return", actor, system=True)
     return reasons
 
 

@@ -77,8 +77,11 @@ def _link(url: str, inner: str) -> str:
 
 
 def _frame(uid: str, width: int, height: int, title: str, desc: str, body: str, css_class: str) -> SafeString:
+    # A chart with links inside is a group, not an image: an image's children are presentational,
+    # and links inside one are axe's "nested-interactive" (serious).
+    role = "group" if "<a " in body else "img"
     return mark_safe(  # every piece of text above went through escape()
-        f'<svg class="chart {css_class}" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg class="chart {css_class}" viewBox="0 0 {width} {height}" width="100%" role="{role}" '
         f'aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet" '
         f'style="max-width:{width}px">'
         f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>{body}</svg>'

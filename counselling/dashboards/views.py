@@ -21,6 +21,7 @@ from cases.caseload import CaseloadFilter
 from cases.selectors import cases_visible_to
 from counselling.dashboards import exports, panels
 from counselling.dashboards.cache import cached_national_dashboard, cached_office_dashboard, cached_planning_capacity
+from counselling.dashboards.live import live_tiles
 from counselling.dashboards.selectors import (
     Clock,
     Quarter,
@@ -59,10 +60,10 @@ def _office_context(request):
     # Authorised above for this office: its cached figures are the same for everyone who may see it.
     dashboard = cached_office_dashboard(office=office, refresh=request.GET.get("refresh") == "1")
     unplannable, earliest = cached_planning_capacity(office=office, refresh=request.GET.get("refresh") == "1")
+    page = panels.office_page(dashboard)
+    page["tiles"] = live_tiles(request.user, page["tiles"])  # proposals waiting: live, never cached
     return {"nav": "office", "offices": offices, "office": office, "dashboard": dashboard, "clock": dashboard.clock,
-            "export_query": f"office={office.pk}",
-            "unplannable": unplannable, "earliest_free_slot": earliest,
-            **panels.office_page(dashboard)}
+            "export_query": f"office={office.pk}", "unplannable": unplannable, "earliest_free_slot": earliest, **page}
 
 
 def _require_national(user) -> None:
@@ -79,9 +80,10 @@ def _national_context(request):
         quarters = sorted({*quarters, quarter}, key=lambda q: (q.year, q.number), reverse=True)
     dashboard = cached_national_dashboard(quarter=quarter, refresh=request.GET.get("refresh") == "1")
     clock = dashboard.clock
+    page = panels.national_page(dashboard)
+    page["tiles"] = live_tiles(request.user, page["tiles"])
     return {"nav": "national", "quarters": quarters, "quarter": quarter, "dashboard": dashboard, "clock": clock,
-            "export_query": f"quarter={quarter}",
-            **panels.national_page(dashboard)}
+            "export_query": f"quarter={quarter}", **page}
 
 
 @require_GET

@@ -16,6 +16,7 @@ from cases.selectors import access_case
 from counselling import delivery, messaging, overflow
 from counselling.models import Conversation, MessageTemplate
 from counselling.operations import selectors
+from counselling.reach.languages import direction
 from returnpath.errors import DomainError
 
 
@@ -70,8 +71,15 @@ def letter(request, conversation_id: int):
         Conversation.objects.select_related("case__person", "case__office", "office", "counsellor")
         .filter(pk=conversation_id, case=case).get()
     )
-    rendered = messaging.render(conversation=conversation, kind=MessageTemplate.Kind.INVITATION, channel=MessageTemplate.Channel.EMAIL)
+    templates = messaging.active_templates()
+    channel = MessageTemplate.Channel.LETTER
+    if not templates.get((MessageTemplate.Kind.INVITATION, channel)):
+        channel = MessageTemplate.Channel.EMAIL  # an installation without letter texts prints the e-mail's
+    rendered = messaging.render(conversation=conversation, kind=MessageTemplate.Kind.INVITATION, channel=channel, templates=templates)
+    template = templates.get((MessageTemplate.Kind.INVITATION, channel), {}).get(rendered.language) if rendered else None
     return render(request, "operations/letter.html", {
         "conversation": conversation, "case": case, "person": case.person,
         "office": conversation.office or case.office, "rendered": rendered,
+        "direction": direction(rendered.language) if rendered else "ltr",
+        "review_status": template.review_status if template else "",
     })

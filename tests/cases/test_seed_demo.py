@@ -8,11 +8,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from stdnum.be import bis, nn
 
-from cases import demo
+from cases import demo, legal
 from cases.models import OPEN_STATES, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, State
 from counselling.models import Conversation
 from offices.models import ConsultationHours, Membership, Office, ServiceArea, StaffProfile
@@ -88,8 +88,23 @@ def test_seed_demo_is_complete_and_idempotent(seeded, client):
     # The demo counsellor's day is alive: planned today and this week, something overdue.
     brussels = User.objects.get(username="counsellor.brussels")
     planned = Conversation.objects.filter(counsellor=brussels, status=Conversation.Status.PLANNED)
-    today = timezone.localdate()
+    # "Today" is the next working day: seeded on a Sunday, the demo shows Monday's conversations (issue 14).
+    today = legal.next_working_day_on_or_after(timezone.localdate())
     assert any(timezone.localtime(c.planned_at).date() == today for c in planned)
+    assert all(legal.is_working_day(timezone.localtime(c.planned_at).date())
+               for c in Conversation.objects.filter(status=Conversation.Status.PLANNED))
+
+    # What a newcomer sees looks like an office (DESIGN §2): most people have an address, most
+    # open cases are inside their (running) departure term, about a fifth of orders are repeats.
+    for scope in ({"office__code": "BXL-1"}, {}):  # the Brussels demo office, and the whole country
+        open_cases = Case.objects.filter(state__in=OPEN_STATES, **scope)
+        assert open_cases.filter(person__postcode="").count() * 4 < open_cases.count(), scope
+        running_and_passed = open_cases.filter(departure_deadline__lt=timezone.localdate(), pending_suspensive_procedures=0)
+        assert running_and_passed.count() * 2 < open_cases.count(), scope
+    earlier = OrderToLeave.objects.filter(case__person=OuterRef("case__person"), id__lt=OuterRef("id"))
+    share = OrderToLeave.objects.filter(Exists(earlier)).count() / OrderToLeave.objects.count()
+    assert 0.12 <= share <= 0.3, share
+    assert len(set(Case.objects.values_list("target_group", flat=True))) == 7
     assert planned.filter(planned_at__lt=timezone.now()).exists()
     assert planned.filter(planned_at__gt=timezone.now()).count() >= 3
     assert Case.objects.filter(counsellor=brussels, state__in=OPEN_STATES).count() >= 8

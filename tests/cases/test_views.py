@@ -305,7 +305,8 @@ def test_a_manager_declines_an_escalation_proposal_with_a_reason(client, office,
     from cases.models import Case, CaseEvent, State
     from tests import factories as f
 
-    case = f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION)
+    case = f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION, public_order=True,
+                         departure_deadline=timezone.localdate() - dt.timedelta(days=1))
     case_services.propose_escalation(actor=counsellor, case_id=case.pk, motivation="Refuses every option.")
     client.force_login(manager)
     page = client.get(f"/cases/{case.pk}/").content.decode()

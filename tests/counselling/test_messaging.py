@@ -37,18 +37,19 @@ def planned(case, *, hours=72, **person):
     return f.ConversationFactory(case=case, planned_at=timezone.now() + dt.timedelta(hours=hours))
 
 
-def test_templates_are_seeded_in_three_languages():
-    assert set(MessageTemplate.objects.values_list("language", flat=True)) == {"nl", "fr", "en"}
-    assert MessageTemplate.objects.count() == 12
+def test_templates_are_seeded_in_fifteen_languages():
+    # issue 14: invitation, reminder and letter, by e-mail, SMS and on paper, in 15 languages
+    assert len(set(MessageTemplate.objects.values_list("language", flat=True))) == 15
+    assert MessageTemplate.objects.count() == 15 * 2 * 3
 
 
 def test_invitation_by_email_and_sms_in_the_persons_language(case, sms_outbox):
-    conversation = planned(case, email="p@example.org", phone="+32470000000", languages=["ar", "fr"])
+    conversation = planned(case, email="p@example.org", phone="+32470000000", languages=["ku", "fr"])  # no Kurdish text yet
     counts = sweeps.send_due_messages()
     assert counts["invitations"] == 2 and counts["sent"] == 2
     assert len(mail.outbox) == 1 and mail.outbox[0].subject.startswith("Invitation à un entretien")
     assert mail.outbox[0].to == ["p@example.org"]
-    assert len(sms_outbox) == 1 and "entretien" in sms_outbox[0]["body"]
+    assert len(sms_outbox) == 1 and "entretien" in sms_outbox[0]["body"].lower()
     rows = OutboundMessage.objects.filter(conversation=conversation)
     assert {(m.channel, m.status, m.language) for m in rows} == {("email", "sent", "fr"), ("sms", "sent", "fr")}
     # A second run sends nothing.
@@ -59,16 +60,16 @@ def test_invitation_by_email_and_sms_in_the_persons_language(case, sms_outbox):
 def test_fallback_to_the_offices_language(case, sms_outbox):
     case.office.languages = ["nl", "fr"]
     case.office.save()
-    planned(case, phone="+32470000001", languages=["ti"])
+    planned(case, phone="+32470000001", languages=["am"])
     sweeps.send_due_messages()
     assert OutboundMessage.objects.get().language == "nl"
 
 
 def test_admin_template_in_a_new_language_is_used(case):
-    MessageTemplate.objects.create(kind="invitation", channel="email", language="ti", subject="ዕድመ {date}", body="{name}")
-    conversation = planned(case, email="p@example.org", languages=["ti"])
+    MessageTemplate.objects.create(kind="invitation", channel="email", language="am", subject="ዕድመ {date}", body="{name}")
+    conversation = planned(case, email="p@example.org", languages=["am"])
     sweeps.send_due_messages()
-    assert mail.outbox[0].subject.startswith("ዕድመ ") and OutboundMessage.objects.get(conversation=conversation).language == "ti"
+    assert mail.outbox[0].subject.startswith("ዕድመ ") and OutboundMessage.objects.get(conversation=conversation).language == "am"
 
 
 def test_placeholders_are_filled_without_attribute_access():
