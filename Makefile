@@ -30,7 +30,11 @@ run: install messages
 	$(PY) bin/run_demo.py
 
 # Services are used when they answer; REQUIRE_SERVICES=1 (CI) makes a missing one a failure.
-test: install messages
+# axe-core (package.json) for the accessibility tests, when npm is there (CI installs it).
+node_modules/axe-core/axe.min.js: package.json
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent; else echo "npm is not installed: the accessibility tests need it"; fi
+
+test: install messages node_modules/axe-core/axe.min.js
 	@DATABASE_URL=$${DATABASE_URL:-$$($(PY) bin/service_url.py postgres $(PG_URL))} \
 	 REDIS_URL=$${REDIS_URL:-$$($(PY) bin/service_url.py redis $(REDIS_LOCAL))} \
 	 $(PY) -m pytest $(PYTEST_ARGS)
