@@ -248,7 +248,7 @@ def test_a_counsellor_cannot_escalate_but_may_propose_and_a_manager_decides(offi
         ("orientation", "  ", "counsellor", "A written motivation is required to escalate to forced return."),
         ("orientation", "Refused.", "coordinator", "Only a counsellor or office manager may take this step."),
         # A step the law's guards refuse is not proposed either (issue 14).
-        ("orientation", "Refused.", "counsellor", str(g.departure_deadline_passed_unless_public_order.refusal)),
+        ("orientation", "Refused.", "counsellor", str(g.departure_deadline_passed_or_cut_short.refusal)),
     ],
 )
 def test_propose_escalation_refusals(state, motivation, who, reason, office, counsellor, coordinator):
