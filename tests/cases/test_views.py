@@ -121,7 +121,7 @@ def test_caseload_query_count_does_not_grow_with_the_caseload(web, office, couns
         f.CaseFactory(office=office, counsellor=counsellor)
     large = _caseload_queries(web)
     assert small == large
-    assert large <= 14
+    assert large <= 15  # with the access-log row of the list (issue 11) and the counsellor's own-cases default
 
 
 def test_caseload_paginates_without_counting_everything(web, office, counsellor):

@@ -57,7 +57,7 @@ def test_a_granted_asylum_stops_forced_return_in_the_browser(page, live_server, 
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.locator("#procedures summary", has_text="Record the decision").click()
     page.get_by_label("Decision").select_option("granted")
-    page.get_by_label("Decided on").fill(timezone.localdate().strftime("%d/%m/%Y"))
+    page.get_by_label("Decided on").fill(timezone.localdate().isoformat())  # a native date input
     page.get_by_role("button", name="Save the decision").click()
     page.wait_for_url(f"**/cases/{case.pk}/#procedures")
     case.refresh_from_db()

@@ -67,8 +67,9 @@ def test_the_demo_server_answers_concurrent_clients_without_a_500(reference_data
         assert set(statuses) <= {200, 201}, statuses
         assert sum(statuses.values()) == CLIENTS * REQUESTS_EACH
         assert OrderToLeave.objects.filter(external_reference__startswith="DEMO-").count() == 5
-        # 2 web workers × 4 threads, the Celery worker and beat, and this test's own connection.
-        assert peak[0] <= 16, peak[0]
+        # Bounded by the fixed pools, not by the 80 requests: 2 web workers × 4 threads and each worker's
+        # main thread, the Celery worker's parent (with beat) and its 2 children, this test's own connection.
+        assert peak[0] <= 24, peak[0]
     finally:
         stop(demo, signal.SIGTERM)
     wait_for(lambda: not listening(port), 30, "the demo's web server to stop with it")
