@@ -847,3 +847,4 @@ from cases.returns.models import (  # noqa: E402, F401
     ReintegrationSupport,
     TravelDocument,
 )
+from cases.models_load import CounsellorLoad  # noqa: E402, F401

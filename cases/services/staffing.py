@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import OPEN_STATES, Case, CaseEvent
 from cases.selectors import access_case
 from cases.services.events import record_event
+from cases.services.load import load_key, shift_load
 from cases.signals import case_assigned
 from offices.models import Membership, Office
 from offices.selectors import office_for_postcode, province_for_postcode, regional_office_for_province
@@ -21,7 +23,10 @@ User = get_user_model()
 
 
 def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()):
-    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language."""
+    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language.
+
+    Reads the load counters (decision 060): the office's counsellors, never their cases.
+    """
     counsellors = list(
         User.objects.filter(
             is_active=True,
@@ -30,8 +35,8 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
             memberships__is_active=True,
         )
         .select_related("staff_profile")
-        .annotate(open_cases=Count("cases", filter=Q(cases__state__in=OPEN_STATES)))
-        .order_by("open_cases", "id")
+        .annotate(open_cases=Coalesce("case_load__open_cases", Value(0)))
+        .only("id", "username", "first_name", "last_name", "staff_profile__languages")
     )
     if not counsellors:
         return None
@@ -64,9 +69,11 @@ def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
     postcode = person.postcode if person.has_known_address else ""
     office = choose_office(postcode=postcode, issuing_region=issuing_region)
     counsellor = lightest_counsellor(office=office, languages=person.languages) if office else None
+    before = load_key(case)
     case.office = office
     case.counsellor = counsellor
     case.save(update_fields=["office", "counsellor", "updated_at"])
+    shift_load(before, load_key(case))
     if office is not None:
         record_event(
             case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
@@ -96,8 +103,10 @@ def reassign_case(*, actor, case_id: int, office_id: int, counsellor_id: int | N
         counsellor = lightest_counsellor(office=office, languages=case.person.languages)
     before = {"office": case.office.name if case.office else None,
               "counsellor": case.counsellor.get_full_name() if case.counsellor else None}
+    previous = load_key(case)
     case.office, case.counsellor = office, counsellor
     case.save(update_fields=["office", "counsellor", "updated_at"])
+    shift_load(previous, load_key(case))
     record_event(
         case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED, note=note,
         data={"before": before, "office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None},
