@@ -837,6 +837,7 @@ class IdempotencyKey(models.Model):
 # Decision 020: possible duplicates across API clients; decision 023: field-level history.
 from cases.batch_models import OrderBatch, OrderBatchItem  # noqa: E402, F401  (batches as jobs, issue 13)
 from cases.legal_models import DepartureTermDecision, DetentionDecision, DetentionPeriod  # noqa: E402, F401
+from cases.models_load import CounsellorLoad  # noqa: E402, F401
 from cases.models_review import PossibleDuplicate  # noqa: E402, F401
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability  # noqa: E402, F401
 from cases.returns.documents import CaseDocument, DocumentDownload  # noqa: E402, F401
@@ -847,4 +848,3 @@ from cases.returns.models import (  # noqa: E402, F401
     ReintegrationSupport,
     TravelDocument,
 )
-from cases.models_load import CounsellorLoad  # noqa: E402, F401

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import OPEN_STATES, Case, CaseEvent
+from cases.models import Case, CaseEvent
 from cases.selectors import access_case
 from cases.services.events import record_event
 from cases.services.load import load_key, shift_load
