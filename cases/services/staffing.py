@@ -16,7 +16,7 @@ from cases.services.events import record_event
 from cases.services.load import load_key, shift_load
 from cases.signals import case_assigned
 from offices.models import Membership, Office
-from offices.selectors import office_for_postcode, province_for_postcode, regional_office_for_province
+from offices.selectors import office_by_code, office_for_postcode, province_for_postcode, regional_office_for_province
 from returnpath.errors import DomainError
 
 User = get_user_model()
@@ -59,26 +59,33 @@ def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
     if office is None and issuing_region:
         office = regional_office_for_province(issuing_region)
     if office is None:
-        office = Office.objects.filter(code=settings.RETURNPATH_DEFAULT_OFFICE_CODE, is_active=True).first()
+        office = office_by_code(settings.RETURNPATH_DEFAULT_OFFICE_CODE)
     return office
 
 
-def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
-    """First assignment of a new case (inside the caller's transaction)."""
-    person = case.person
+def choose_assignment(*, person, issuing_region: str = "") -> tuple[Office | None, object | None]:
+    """The office close to the person's address and its lightest counsellor."""
     postcode = person.postcode if person.has_known_address else ""
     office = choose_office(postcode=postcode, issuing_region=issuing_region)
     counsellor = lightest_counsellor(office=office, languages=person.languages) if office else None
+    return office, counsellor
+
+
+def assignment_data(office: Office, counsellor) -> dict:
+    """What an ``assigned`` event records."""
+    return {"office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None}
+
+
+def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
+    """Assignment by address (inside the caller's transaction): a repeat order that moves the person."""
+    office, counsellor = choose_assignment(person=case.person, issuing_region=issuing_region)
     before = load_key(case)
     case.office = office
     case.counsellor = counsellor
     case.save(update_fields=["office", "counsellor", "updated_at"])
     shift_load(before, load_key(case))
     if office is not None:
-        record_event(
-            case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
-            data={"office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None},
-        )
+        record_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED, data=assignment_data(office, counsellor))
     case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor)
     return case
 
