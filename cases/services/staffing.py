@@ -22,12 +22,10 @@ from returnpath.errors import DomainError
 User = get_user_model()
 
 
-def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()):
-    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language.
-
-    Reads the load counters (decision 060): the office's counsellors, never their cases.
-    """
-    counsellors = list(
+def office_counsellors(office: Office) -> list:
+    """The office's active counsellors, each with ``open_cases`` read from the load counters
+    (decision 060): the office's counsellors, never their cases."""
+    return list(
         User.objects.filter(
             is_active=True,
             memberships__office=office,
@@ -38,6 +36,10 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
         .annotate(open_cases=Coalesce("case_load__open_cases", Value(0)))
         .only("id", "username", "first_name", "last_name", "staff_profile__languages")
     )
+
+
+def pick_lightest(counsellors: list, languages: list[str] | tuple[str, ...] = ()):
+    """The one with the fewest open cases among those who speak one of ``languages`` (else among all)."""
     if not counsellors:
         return None
     wanted = set(languages)
@@ -47,6 +49,11 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
         return bool(profile and wanted & set(profile.languages))
 
     return min(counsellors, key=lambda u: (not speaks(u), u.open_cases, u.id))
+
+
+def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()):
+    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language."""
+    return pick_lightest(office_counsellors(office), languages)
 
 
 def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
