@@ -18,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 
 from cases.api.problems import flatten_errors
 from cases.api.serializers import OrderSerializer, order_data
@@ -106,9 +107,16 @@ def settle_orders(*, actor, client, items: list[tuple[int, object]]) -> tuple[di
     """
     results: dict[int, dict] = {}
     valid = []
+    parser = OrderSerializer()  # one set of fields for every order (DRF builds them per instance)
     for index, raw in items:
         reference = raw.get("external_reference") if isinstance(raw, dict) else None
         line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
+        if isinstance(raw, dict):
+            try:
+                valid.append((index, order_data(parser.run_validation(raw))))
+            except ValidationError as exc:  # what is_valid() keeps as .errors
+                results[index] = {**line, "status": "invalid", "errors": flatten_errors(exc.detail)}
+            continue
         serializer = OrderSerializer(data=raw)
         if serializer.is_valid():
             valid.append((index, order_data(serializer.validated_data)))

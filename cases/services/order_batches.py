@@ -151,7 +151,9 @@ def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]
         office = choose_office(postcode=person.postcode if person.has_known_address else "", issuing_region=region)
         counsellor = None
         if office is not None:
-            team = teams.setdefault(office.pk, office_counsellors(office))
+            if office.pk not in teams:
+                teams[office.pk] = office_counsellors(office)
+            team = teams[office.pk]
             counsellor = pick_lightest(team, person.languages)
             if counsellor is not None:
                 counsellor.open_cases += 1  # the next order of this batch sees this case
