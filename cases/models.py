@@ -147,6 +147,8 @@ class Person(models.Model):
             # The caseload search compares case-insensitively (UPPER); name parts use trigram
             # indexes on PostgreSQL (migration 0006).
             models.Index(Upper("dossier_number"), name="person_dossier_upper"),
+            # Matching an order by name compares UPPER(family_name) (decision 062).
+            models.Index(Upper("family_name"), "birth_date", "nationality", name="person_name_key_upper"),
         ]
 
     def __str__(self) -> str:

@@ -111,10 +111,11 @@ def _names_on_record(orders: list[OrderData]) -> set[tuple]:
                 if Person.objects.filter(Q(family_name__iexact=f), birth_date=b, nationality=n).exists()}
     rows = list(wanted)
     values = ", ".join(["(UPPER(%s), %s::date, %s)"] * len(rows))
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # a join on the (UPPER(family_name), birth_date, nationality) index
         cursor.execute(
-            f"SELECT UPPER(family_name), birth_date, nationality FROM {Person._meta.db_table} "  # noqa: S608 - placeholders
-            f"WHERE (UPPER(family_name), birth_date, nationality) IN ({values})",
+            f"SELECT DISTINCT UPPER(p.family_name), p.birth_date, p.nationality FROM {Person._meta.db_table} p "  # noqa: S608
+            f"JOIN (VALUES {values}) AS v(family_name, birth_date, nationality) ON UPPER(p.family_name) = v.family_name "
+            "AND p.birth_date = v.birth_date AND p.nationality = v.nationality",
             [value for row in rows for value in row],
         )
         found = set(cursor.fetchall())
