@@ -16,6 +16,7 @@ from collections import Counter
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from cases import legal
@@ -143,7 +144,7 @@ def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]
             languages=list(dict.fromkeys(p.languages)), street=p.street, postcode=p.postcode, municipality=p.municipality,
             phone=p.phone, email=p.email, search_name=fold_for_search(f"{given_names} {family_name}"),
         ))
-    people = bulk_create_with_history(people, Person, batch_size=1000)
+    people = _bulk_create_with_history(people, Person)
 
     teams: dict[int, list] = {}
     loads: Counter[int] = Counter()
@@ -168,7 +169,7 @@ def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]
             minor_children=data.minor_children, unaccompanied_minor=data.unaccompanied_minor, departure_deadline=deadline,
             early_escalation_ground="short_term" if legal.is_short_term(data.departure_term_days) else "",
         ))
-    cases = bulk_create_with_history(cases, Case, batch_size=1000)
+    cases = _bulk_create_with_history(cases, Case)
 
     OrderToLeave.objects.bulk_create([
         OrderToLeave(
@@ -195,6 +196,36 @@ def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]
         case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor, first=True)
     cases_opened.send(sender=Case, cases=cases, actor=actor)
     return {index: case for (index, _data), case in zip(orders, cases, strict=True)}
+
+
+def _bulk_create_with_history(objs: list, model) -> list:
+    """``bulk_create`` and the rows' first history records (decision 023), as a save would write
+    them; on PostgreSQL the history is copied by the database in one INSERT … SELECT."""
+    if connection.vendor != "postgresql":
+        return bulk_create_with_history(objs, model, batch_size=1000)
+    objs = model.objects.bulk_create(objs, batch_size=1000)
+    history = model.history.model
+    own = {f.column for f in model._meta.concrete_fields}
+    columns, values = [], []
+    for f in history._meta.concrete_fields:
+        if f.column == "history_id":
+            continue
+        columns.append(connection.ops.quote_name(f.column))
+        if f.column in own:
+            values.append(connection.ops.quote_name(f.column))
+        elif f.column == "history_date":
+            values.append("%s")
+        elif f.column == "history_type":
+            values.append("'+'")
+        else:  # history_user_id, history_change_reason: a job has neither
+            values.append("NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {history._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - names from the models
+            f"SELECT {', '.join(values)} FROM {model._meta.db_table} WHERE id = ANY(%s)",
+            [timezone.now(), [obj.pk for obj in objs]],
+        )
+    return objs
 
 
 def _deadline(data: OrderData):
