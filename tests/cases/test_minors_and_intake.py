@@ -63,8 +63,9 @@ def test_household_contradictions_api(group, children, minor, refused, api_regis
     assert response.status_code == 400 and response["Content-Type"].startswith("application/problem+json")
     attrs = {e["attr"] for e in response.json()["errors"] if e["code"] == "household_contradiction"}
     assert attrs == refused
-    batch = api.post("/api/v1/orders/batch/", {"orders": [payload]}, format="json").json()
-    line = batch["results"][0]
+    from tests.cases.test_api import run_batch  # a batch is a job (decision 034): process it, read its status
+
+    line = run_batch(api, {"orders": [payload]}, format="json").json()["results"][0]
     assert line["status"] == "invalid" and {e["attr"] for e in line["errors"] if e["code"] == "household_contradiction"} == refused
 
 
