@@ -14,3 +14,11 @@ class CasesConfig(AppConfig):
         # The return work follows the trajectory: referrals and planned removals end with it.
         case_state_changed.connect(follow_referral_on_state_change, dispatch_uid="cases.returns.referral")
         case_state_changed.connect(cancel_removal_on_state_change, dispatch_uid="cases.returns.removal")
+
+        from django.db.models.signals import post_delete, post_save
+
+        from cases.models import Playbook
+        from offices.reference import forget_reference_data
+
+        post_save.connect(forget_reference_data, sender=Playbook, dispatch_uid="cases.forget.playbook.save")
+        post_delete.connect(forget_reference_data, sender=Playbook, dispatch_uid="cases.forget.playbook.delete")

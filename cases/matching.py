@@ -27,15 +27,21 @@ class IdentityMatch:
 
 
 def _split(people: QuerySet[Person], client) -> tuple[Person | None, Person | None]:
-    """(the first own person, the first foreign person) among ``people``, oldest first."""
+    """(the first own person, the first foreign person) among ``people``, oldest first.
+
+    One query: own people first, then the oldest; a foreign person only counts without an own one.
+    """
     people = people.order_by("id")
     if client is None:
         return people.first(), None
-    owned = people.annotate(
-        own=Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client=client))
+    first = (
+        people.annotate(own=Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client=client)))
+        .order_by("-own", "id")
+        .first()
     )
-    own = owned.filter(own=True).first()
-    return own, (None if own else owned.filter(own=False).first())
+    if first is None:
+        return None, None
+    return (first, None) if first.own else (None, first)
 
 
 def match_person_for_order(

@@ -147,6 +147,8 @@ class Person(models.Model):
             # The caseload search compares case-insensitively (UPPER); name parts use trigram
             # indexes on PostgreSQL (migration 0006).
             models.Index(Upper("dossier_number"), name="person_dossier_upper"),
+            # Matching an order by name compares UPPER(family_name) (decision 062).
+            models.Index(Upper("family_name"), "birth_date", "nationality", name="person_name_key_upper"),
         ]
 
     def __str__(self) -> str:
@@ -864,6 +866,7 @@ class IdempotencyKey(models.Model):
 # Decision 020: possible duplicates across API clients; decision 023: field-level history.
 from cases.batch_models import OrderBatch, OrderBatchItem  # noqa: E402, F401  (batches as jobs, issue 13)
 from cases.legal_models import DepartureTermDecision, DetentionDecision, DetentionPeriod  # noqa: E402, F401
+from cases.models_load import CounsellorLoad  # noqa: E402, F401
 from cases.models_review import PossibleDuplicate  # noqa: E402, F401
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability  # noqa: E402, F401
 from cases.returns.documents import CaseDocument, DocumentDownload  # noqa: E402, F401

@@ -13,3 +13,7 @@ case_state_changed = Signal()
 case_opened = Signal()
 # sender=Case, case=..., actor=..., office=..., counsellor=...
 case_assigned = Signal()
+
+# sender=Case, cases=[...], actor=...: many cases opened at once by the bulk order path
+# (decision 062); receivers do per batch what ``case_opened`` receivers do per case.
+cases_opened = Signal()

@@ -19,6 +19,15 @@ def plan_intake_when_case_opened(sender, *, case, **kwargs) -> None:
     transaction.on_commit(partial(enqueue, plan_next_conversation, case_id=case.pk))
 
 
+def plan_intakes_when_cases_opened(sender, *, cases, **kwargs) -> None:
+    """Cases opened in bulk: one task plans their intakes after commit."""
+    from counselling.tasks import enqueue, plan_next_conversations
+
+    case_ids = [case.pk for case in cases]
+    if case_ids:
+        transaction.on_commit(partial(enqueue, plan_next_conversations, case_ids=case_ids))
+
+
 def plan_when_counselling_resumes(sender, *, case, to_state: str, **kwargs) -> None:
     """E.g. contact re-established or a legal stay review ended: the case needs its next conversation."""
     if to_state not in COUNSELLED_STATES:

@@ -353,8 +353,9 @@ def hand_over_planned_conversation(sender, *, case: Case, actor, office, counsel
     The new counsellor takes it over when free at that time and the place still fits; otherwise
     it is cancelled with the reason, and the planner plans a new one with the new counsellor
     after commit. Never a conversation left with someone who no longer follows the case.
+    A new case's first assignment (``first=True``) has nothing planned yet.
     """
-    if counsellor is None:
+    if counsellor is None or kwargs.get("first"):
         return
     planned = Conversation.objects.select_for_update().filter(case=case, status=Conversation.Status.PLANNED).first()
     if planned is None or planned.counsellor_id == counsellor.pk:

@@ -28,6 +28,12 @@ def plan_next_conversation(case_id: int) -> int | None:
     return conversation.pk if conversation else None
 
 
+@shared_task(name="counselling.plan_next_conversations", **IDEMPOTENT)
+def plan_next_conversations(case_ids: list[int]) -> int:
+    """The intakes of cases opened in bulk (decision 062): one message for the batch."""
+    return sum(1 for case_id in case_ids if plan_next_for_case(case_id=case_id) is not None)
+
+
 @shared_task(name="counselling.send_invitation", **IDEMPOTENT)
 def send_invitation(conversation_id: int) -> dict:
     return messaging.send_for_conversation(conversation_id=conversation_id)

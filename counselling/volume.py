@@ -501,6 +501,10 @@ def seed_volume(*, cases: int, seed: int, counsellors: int = COUNSELLOR_TOTAL, l
         _flush(writers)
         for model in writers:
             _move_sequence(model)
+        # The generated cases were written with COPY, past the services: count them once (decision 060).
+        from cases.services.load import recompute_loads
+
+        recompute_loads()
     log("ANALYZE …")
     with connection.cursor() as cursor:
         for model in writers:

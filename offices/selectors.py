@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import F
-
 from offices.models import Office, Province, ServiceArea
+from offices.reference import cached
 
 # DESIGN §8: Belgian postcode ranges → provinces.
 PROVINCE_RANGES: tuple[tuple[int, int, str], ...] = (
@@ -35,32 +34,44 @@ def province_for_postcode(postcode: str | int) -> str | None:
     return None
 
 
+def _areas() -> list[tuple[int, int, int, Office]]:
+    """Every active regional office's service areas: (from, to, width, office), narrowest first."""
+    def load():
+        areas = ServiceArea.objects.select_related("office").filter(
+            office__kind=Office.Kind.REGIONAL_OFFICE, office__is_active=True
+        )
+        return sorted(((a.postcode_from, a.postcode_to, a.postcode_to - a.postcode_from, a.office) for a in areas),
+                      key=lambda row: (row[2], row[3].pk))
+
+    return cached("offices.areas", load)
+
+
 def office_for_postcode(postcode: str | int) -> Office | None:
-    """The regional counselling office serving a postcode: the narrowest service area wins."""
+    """The regional counselling office serving a postcode: the narrowest service area wins
+    (reference data kept per process, decision 061)."""
     try:
         number = int(postcode)
     except (TypeError, ValueError):
         return None
-    area = (
-        ServiceArea.objects.select_related("office")
-        .filter(
-            postcode_from__lte=number,
-            postcode_to__gte=number,
-            office__kind=Office.Kind.REGIONAL_OFFICE,
-            office__is_active=True,
-        )
-        .order_by(F("postcode_to") - F("postcode_from"), "office_id")
-        .first()
-    )
-    return area.office if area else None
+    for low, high, _width, office in _areas():
+        if low <= number <= high:
+            return office
+    return None
 
 
 def regional_office_for_province(province: str) -> Office | None:
-    return (
-        Office.objects.filter(kind=Office.Kind.REGIONAL_OFFICE, province=province, is_active=True)
-        .order_by("code")
-        .first()
-    )
+    def load():
+        return {
+            office.province: office
+            for office in Office.objects.filter(kind=Office.Kind.REGIONAL_OFFICE, is_active=True).order_by("-code")
+        }
+
+    return cached("offices.by_province", load).get(province)
+
+
+def office_by_code(code: str) -> Office | None:
+    """The active office with this code (reference data kept per process)."""
+    return cached("offices.by_code", lambda: {o.code: o for o in Office.objects.filter(is_active=True)}).get(code)
 
 
 def facilities():

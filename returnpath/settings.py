@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
 # --- Domain configuration ---------------------------------------------------------------
 # Where a case goes when no office serves the person's postcode (no known address).
 RETURNPATH_DEFAULT_OFFICE_CODE = env.str("RETURNPATH_DEFAULT_OFFICE_CODE", default="BXL-1")
+# Offices, service areas and playbooks are kept per process for this many seconds (decision 061); 0: off.
+RETURNPATH_REFERENCE_CACHE_SECONDS = env.int("RETURNPATH_REFERENCE_CACHE_SECONDS", default=60)
 RETURNPATH_RETENTION_DAYS = env.int("RETURNPATH_RETENTION_DAYS", default=365 * 5)
 # Dashboards are served from the cache for this many seconds (a beat task keeps them warm); 0: always live.
 RETURNPATH_DASHBOARD_MAX_AGE = env.int("RETURNPATH_DASHBOARD_MAX_AGE", default=300)

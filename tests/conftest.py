@@ -74,6 +74,16 @@ def _live_dashboards(settings):
     settings.RETURNPATH_DASHBOARD_MAX_AGE = 0
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_data():
+    """Every test reads offices and playbooks afresh (each process keeps them a while, decision 061)."""
+    from offices.reference import forget_reference_data
+
+    forget_reference_data()
+    yield
+    forget_reference_data()
+
+
 def ensure_reference_data() -> None:
     """Roles and playbooks come from a data migration; a transactional test's flush removes them."""
     import importlib

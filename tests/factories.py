@@ -118,7 +118,12 @@ class CaseFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # FSMField(protected=True) refuses assignment after init, but a constructor argument is fine.
-        return model_class.objects.create(*args, **kwargs)
+        case = model_class.objects.create(*args, **kwargs)
+        # As the services do (decision 060): an open case counts for its counsellor.
+        from cases.services.load import load_key, shift_load
+
+        shift_load(None, load_key(case))
+        return case
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

@@ -18,11 +18,13 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 
 from cases.api.problems import flatten_errors
 from cases.api.serializers import OrderSerializer, order_data
 from cases.models import Case, OrderBatch, OrderBatchItem, OrderToLeave
 from cases.services import open_case_from_order
+from cases.services.order_batches import bulk_eligible, open_new_cases_in_bulk
 from returnpath.errors import Conflict, DomainError
 from returnpath.resilience import enqueue
 
@@ -105,9 +107,16 @@ def settle_orders(*, actor, client, items: list[tuple[int, object]]) -> tuple[di
     """
     results: dict[int, dict] = {}
     valid = []
+    parser = OrderSerializer()  # one set of fields for every order (DRF builds them per instance)
     for index, raw in items:
         reference = raw.get("external_reference") if isinstance(raw, dict) else None
         line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
+        if isinstance(raw, dict):
+            try:
+                valid.append((index, order_data(parser.run_validation(raw))))
+            except ValidationError as exc:  # what is_valid() keeps as .errors
+                results[index] = {**line, "status": "invalid", "errors": flatten_errors(exc.detail)}
+            continue
         serializer = OrderSerializer(data=raw)
         if serializer.is_valid():
             valid.append((index, order_data(serializer.validated_data)))
@@ -141,12 +150,23 @@ def settle_orders(*, actor, client, items: list[tuple[int, object]]) -> tuple[di
             new.append((index, data))
 
     retry = []
-    for index, data in new:
-        done, line = _open_one(actor, client, index, data)
-        if done:
-            results[index] = line
-        else:
-            retry.append((index, data))
+    for run, in_bulk in _runs(actor, client, new):
+        if in_bulk:
+            try:
+                opened = open_new_cases_in_bulk(actor=actor, client=client, orders=run)
+            except DatabaseError:  # e.g. deadlocked against a concurrent request: one by one, later
+                retry += run
+                continue
+            for index, data in run:
+                results[index] = {"index": index, "external_reference": data.external_reference, "status": "created",
+                                  "case_id": opened[index].pk}
+            continue
+        for index, data in run:
+            done, line = _open_one(actor, client, index, data)
+            if done:
+                results[index] = line
+            else:
+                retry.append((index, data))
 
     for index, data in repeats:
         first_index, first_data = first_of[data.external_reference]
@@ -158,6 +178,22 @@ def settle_orders(*, actor, client, items: list[tuple[int, object]]) -> tuple[di
         else:
             results[index] = {**first, "index": index}
     return results, retry
+
+
+def _runs(actor, client, orders: list) -> list[tuple[list, bool]]:
+    """The orders in index order, cut into runs opened in bulk (new people, decision 062) and runs
+    taken one by one through the single path; the order of the runs keeps the results the same."""
+    if not settings.RETURNPATH_API_BATCH_BULK:
+        return [(orders, False)] if orders else []
+    eligible = bulk_eligible(client=client, orders=orders)
+    runs: list[tuple[list, bool]] = []
+    for index, data in orders:
+        in_bulk = index in eligible
+        if runs and runs[-1][1] == in_bulk:
+            runs[-1][0].append((index, data))
+        else:
+            runs.append(([(index, data)], in_bulk))
+    return runs
 
 
 def _open_one(actor, client, index, data, *, final: bool = False) -> tuple[bool, dict | None]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from cases.models import OPEN_STATES, Case, CaseEvent, OrderToLeave, Person, PossibleDuplicate
 from cases.selectors import cases_visible_to, is_coordinator
 from cases.services.events import actor_label, record_event
+from cases.services.load import load_key, shift_load
 from cases.signals import case_state_changed
 from returnpath.errors import Conflict, DomainError
 
@@ -130,9 +131,10 @@ def merge_possible_duplicate(*, actor, duplicate_id: int, note: str) -> Case:
         existing.minor_children = max(existing.minor_children, new.minor_children)
         existing.save(update_fields=["departure_deadline", "public_order", "nuisance", "vulnerable", "minor_children",
                                      "updated_at"])
-        from_state = new.state
+        from_state, counted_for = new.state, load_key(new)
         new.close(reason=Case.CloseReason.DUPLICATE, close_note=note)
         new.save()
+        shift_load(counted_for, load_key(new))
         record_event(case=new, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition="close", from_state=from_state,
                      to_state=new.state, note=note, data={"reason": Case.CloseReason.DUPLICATE})
         # As for any closing: counselling cancels what was planned for the closed case.

@@ -14,6 +14,31 @@ def actor_label(actor) -> str:
     return actor.get_full_name() or actor.get_username()
 
 
+def build_event(
+    *,
+    case: Case,
+    actor,
+    kind: str,
+    transition: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """One event for the case's timeline, not saved yet (several are saved with one bulk_create)."""
+    return CaseEvent(
+        case=case,
+        actor=actor if (actor is not None and actor.is_authenticated) else None,
+        actor_label=actor_label(actor),
+        kind=kind,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+    )
+
+
 def record_event(
     *,
     case: Case,
@@ -26,14 +51,7 @@ def record_event(
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Append one event to the case's timeline (the audit trail; never edited)."""
-    return CaseEvent.objects.create(
-        case=case,
-        actor=actor if (actor is not None and actor.is_authenticated) else None,
-        actor_label=actor_label(actor),
-        kind=kind,
-        transition=transition,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data or {},
-    )
+    event = build_event(case=case, actor=actor, kind=kind, transition=transition, from_state=from_state,
+                        to_state=to_state, note=note, data=data)
+    event.save(force_insert=True)
+    return event

@@ -18,9 +18,11 @@ from cases.matching import match_person_for_order
 from cases.models import OPEN_STATES, ApiClient, Case, CaseEvent, OrderToLeave, Person, Playbook, TargetGroup
 from cases.names import deceptive_characters, normalise_name
 from cases.services.duplicates import may_move_case, record_possible_duplicate
-from cases.services.events import record_event
-from cases.services.staffing import assign_case, choose_office
-from cases.signals import case_opened
+from cases.services.events import build_event, record_event
+from cases.services.load import load_key, shift_load
+from cases.services.staffing import assign_case, assignment_data, choose_assignment, choose_office
+from cases.signals import case_assigned, case_opened
+from offices.reference import cached
 from returnpath.errors import Conflict, DomainError
 
 
@@ -180,10 +182,19 @@ def _advisory_lock(*keys: str) -> None:
     SQLite serialises writers anyway). Released at the end of the transaction."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        for key in sorted(set(keys)):
-            digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [digest])
+    digests = [lock_digest(key) for key in sorted(set(keys))]
+    with connection.cursor() as cursor:  # one round trip; the locks are taken left to right
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(digests)), digests)
+
+
+def lock_digest(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def playbook_id(target_group: str) -> int | None:
+    """The playbook of a target group (reference data kept per process, decision 061)."""
+    ids = cached("cases.playbooks", lambda: dict(Playbook.objects.values_list("target_group", "pk").order_by("-pk")))
+    return ids.get(target_group)
 
 
 def _identity_key(person: PersonData, national_number: str) -> str:
@@ -285,10 +296,14 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
     case_created = case is None
     if case_created:
         target_group = derive_target_group(data)
+        # Office and counsellor chosen first: one INSERT of the case, no UPDATE after it.
+        office, counsellor = choose_assignment(person=person, issuing_region=client.issuing_region if client else "")
         case = Case.objects.create(
             person=person,
             target_group=target_group,
-            playbook=Playbook.objects.filter(target_group=target_group).first(),
+            playbook_id=playbook_id(target_group),
+            office=office,
+            counsellor=counsellor,
             public_order=data.public_order,
             nuisance=data.nuisance,
             vulnerable=data.vulnerable,
@@ -313,8 +328,8 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
                                  "minor_children", "updated_at"])
 
     try:
-        with transaction.atomic():
-            order = OrderToLeave.objects.create(
+        # No savepoint: a failure here ends this whole (atomic) service, which rolls back.
+        order = OrderToLeave.objects.create(
                 case=case,
                 client=client,
                 external_reference=data.external_reference,
@@ -326,15 +341,20 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
                 entry_ban_years=data.entry_ban_years,
                 departure_deadline=deadline,
                 content_hash=content_hash,
-            )
+        )
     except IntegrityError:
         # Only without the advisory lock (another database) can two requests race here.
         raise Conflict(_("The same order is being recorded by another request; retry."), code="retry") from None
 
     if case_created:
-        record_event(case=case, actor=actor, kind=CaseEvent.Kind.OPENED, to_state=case.state,
-                     data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
-        assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
+        events = [build_event(case=case, actor=actor, kind=CaseEvent.Kind.OPENED, to_state=case.state,
+                              data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})]
+        if office is not None:
+            events.append(build_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
+                                      data=assignment_data(office, counsellor)))
+        CaseEvent.objects.bulk_create(events)
+        shift_load(None, load_key(case))
+        case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor, first=True)
         case_opened.send(sender=Case, case=case, actor=actor)
         if match is not None and not match.own:
             record_possible_duplicate(case=case, person=match.person, match=match.match, actor=actor)

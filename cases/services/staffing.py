@@ -5,24 +5,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import OPEN_STATES, Case, CaseEvent
+from cases.models import Case, CaseEvent
 from cases.selectors import access_case
 from cases.services.events import record_event
+from cases.services.load import load_key, shift_load
 from cases.signals import case_assigned
 from offices.models import Membership, Office
-from offices.selectors import office_for_postcode, province_for_postcode, regional_office_for_province
+from offices.selectors import office_by_code, office_for_postcode, province_for_postcode, regional_office_for_province
 from returnpath.errors import DomainError
 
 User = get_user_model()
 
 
-def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()):
-    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language."""
-    counsellors = list(
+def office_counsellors(office: Office) -> list:
+    """The office's active counsellors, each with ``open_cases`` read from the load counters
+    (decision 060): the office's counsellors, never their cases."""
+    return list(
         User.objects.filter(
             is_active=True,
             memberships__office=office,
@@ -30,9 +33,13 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
             memberships__is_active=True,
         )
         .select_related("staff_profile")
-        .annotate(open_cases=Count("cases", filter=Q(cases__state__in=OPEN_STATES)))
-        .order_by("open_cases", "id")
+        .annotate(open_cases=Coalesce("case_load__open_cases", Value(0)))
+        .only("id", "username", "first_name", "last_name", "staff_profile__languages")
     )
+
+
+def pick_lightest(counsellors: list, languages: list[str] | tuple[str, ...] = ()):
+    """The one with the fewest open cases among those who speak one of ``languages`` (else among all)."""
     if not counsellors:
         return None
     wanted = set(languages)
@@ -42,6 +49,11 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
         return bool(profile and wanted & set(profile.languages))
 
     return min(counsellors, key=lambda u: (not speaks(u), u.open_cases, u.id))
+
+
+def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()):
+    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language."""
+    return pick_lightest(office_counsellors(office), languages)
 
 
 def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
@@ -54,24 +66,33 @@ def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
     if office is None and issuing_region:
         office = regional_office_for_province(issuing_region)
     if office is None:
-        office = Office.objects.filter(code=settings.RETURNPATH_DEFAULT_OFFICE_CODE, is_active=True).first()
+        office = office_by_code(settings.RETURNPATH_DEFAULT_OFFICE_CODE)
     return office
 
 
-def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
-    """First assignment of a new case (inside the caller's transaction)."""
-    person = case.person
+def choose_assignment(*, person, issuing_region: str = "") -> tuple[Office | None, object | None]:
+    """The office close to the person's address and its lightest counsellor."""
     postcode = person.postcode if person.has_known_address else ""
     office = choose_office(postcode=postcode, issuing_region=issuing_region)
     counsellor = lightest_counsellor(office=office, languages=person.languages) if office else None
+    return office, counsellor
+
+
+def assignment_data(office: Office, counsellor) -> dict:
+    """What an ``assigned`` event records."""
+    return {"office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None}
+
+
+def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
+    """Assignment by address (inside the caller's transaction): a repeat order that moves the person."""
+    office, counsellor = choose_assignment(person=case.person, issuing_region=issuing_region)
+    before = load_key(case)
     case.office = office
     case.counsellor = counsellor
     case.save(update_fields=["office", "counsellor", "updated_at"])
+    shift_load(before, load_key(case))
     if office is not None:
-        record_event(
-            case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
-            data={"office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None},
-        )
+        record_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED, data=assignment_data(office, counsellor))
     case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor)
     return case
 
@@ -96,8 +117,10 @@ def reassign_case(*, actor, case_id: int, office_id: int, counsellor_id: int | N
         counsellor = lightest_counsellor(office=office, languages=case.person.languages)
     before = {"office": case.office.name if case.office else None,
               "counsellor": case.counsellor.get_full_name() if case.counsellor else None}
+    previous = load_key(case)
     case.office, case.counsellor = office, counsellor
     case.save(update_fields=["office", "counsellor", "updated_at"])
+    shift_load(previous, load_key(case))
     record_event(
         case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED, note=note,
         data={"before": before, "office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None},

@@ -19,6 +19,7 @@ from cases.guards import refusal_text
 from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import actor_label, record_event
+from cases.services.load import load_key, shift_load
 from cases.services.placements import end_placement_when_case_ends
 from cases.signals import case_state_changed
 from returnpath.errors import Conflict, DomainError, TransitionRefused
@@ -113,13 +114,14 @@ def _take(
             % {"state": case.get_state_display()}
         )
     require_transition(case, name, actor, input_errors=input_errors, system=system)
-    from_state = case.state
+    from_state, counted_for = case.state, load_key(case)
     getattr(case, name)(**kwargs)
     try:
         case.save()
     except ConcurrentTransition:
         # Only reachable without a row lock (SQLite): the UPDATE ... WHERE state=<loaded> hit nothing.
         raise Conflict(_("Someone else changed this case meanwhile. Reload the case and try again.")) from None
+    shift_load(counted_for, load_key(case))
     if system:
         # The system acts (the law wins over the workflow): the event's actor is ReturnPath, and
         # the record says whose report set it off.

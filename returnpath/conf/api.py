@@ -10,7 +10,9 @@ RETURNPATH_API_MAX_BATCH_BODY_BYTES = _env.int("RETURNPATH_API_MAX_BATCH_BODY_BY
 RETURNPATH_API_BATCH_MAX_ORDERS = 1000
 # A batch job (decision 034) settles its orders in chunks of this many, each chunk one
 # transaction with its answers: fewer commits than one per order, short locks, answers readable early.
-RETURNPATH_API_BATCH_CHUNK = _env.int("RETURNPATH_API_BATCH_CHUNK", default=50)
+RETURNPATH_API_BATCH_CHUNK = _env.int("RETURNPATH_API_BATCH_CHUNK", default=500)
+# New people's orders of a batch are written in bulk (decision 062); off: one order at a time.
+RETURNPATH_API_BATCH_BULK = _env.bool("RETURNPATH_API_BATCH_BULK", default=True)
 
 # Per-client throttling (ApiClient.throttle_rate; this when it is unreadable) and per address
 # for requests without a valid token. Counted in the shared cache (Redis when REDIS_URL is set).

@@ -1,0 +1,232 @@
+"""New people's orders in bulk (issue 15, point 3; decision 062).
+
+The batch job hands over its new orders in index order. :func:`bulk_eligible` takes every
+order's advisory locks in one statement and then asks, with one query per kind of identity key
+(national number, dossier number, name + birth date + nationality) and one for the references,
+which orders concern nobody on record and nobody else in the batch. For those, and only those,
+:func:`open_new_cases_in_bulk` does what :func:`cases.services.orders.open_case_from_order` does
+for a new person: the same rows, written with one INSERT per table. Every other order (a repeat,
+a match on another client's person, an invalid order, a reference already known) goes through
+the single path, in index order, so the results are the same as one order at a time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from cases import legal
+from cases.identity import normalise_national_number
+from cases.models import Case, CaseEvent, OrderToLeave, Person, fold_for_search
+from cases.names import normalise_name
+from cases.services.events import build_event
+from cases.services.load import add_load
+from cases.services.orders import (
+    OrderData,
+    _identity_key,
+    derive_target_group,
+    lock_digest,
+    playbook_id,
+    validate_order,
+)
+from cases.services.staffing import assignment_data, choose_office, office_counsellors, pick_lightest
+from cases.signals import case_assigned, cases_opened
+
+
+def _national_number(data: OrderData) -> str:
+    return normalise_national_number(data.person.national_number) if data.person.national_number else ""
+
+
+def _keys(data: OrderData, national_number: str) -> set[tuple]:
+    """Every key on which two orders could be about the same person (wider than the matching rules)."""
+    person, keys = data.person, set()
+    if national_number:
+        keys.add(("nn", national_number))
+    if person.dossier_number:
+        keys.add(("dossier", person.dossier_number))
+    if person.family_name and person.birth_date and person.nationality:
+        name = normalise_name(person.family_name)
+        for folded in (name.upper(), name.lower(), name.casefold()):
+            keys.add(("name", folded, person.birth_date, person.nationality))
+    return keys
+
+
+def _lock_all(keys: list[str]) -> None:
+    """The single path's advisory locks for every order, in the same (sorted) order, one statement."""
+    if connection.vendor != "postgresql" or not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
+                       [[lock_digest(key) for key in sorted(set(keys))]])
+
+
+def bulk_eligible(*, client, orders: list[tuple[int, OrderData]]) -> set[int]:
+    """The indexes of the orders that may be opened in bulk (call inside the caller's transaction:
+    the locks last until it ends)."""
+    candidates = []
+    for index, data in orders:
+        if validate_order(data):
+            continue  # the single path words the refusal
+        candidates.append((index, data, _national_number(data)))
+    seen = Counter(key for _i, data, nn in candidates for key in _keys(data, nn))
+    candidates = [(i, d, nn) for i, d, nn in candidates if all(seen[key] == 1 for key in _keys(d, nn))]
+    if not candidates:
+        return set()
+    client_key = client.pk if client else "-"
+    _lock_all([key for _i, d, nn in candidates
+               for key in (f"order:{client_key}:{d.external_reference}", _identity_key(d.person, nn))])
+
+    known = set(OrderToLeave.objects.filter(client=client, external_reference__in=[d.external_reference for _i, d, _n in candidates])
+                .values_list("external_reference", flat=True))
+    numbers = {nn for _i, _d, nn in candidates if nn}
+    dossiers = {d.person.dossier_number for _i, d, _n in candidates if d.person.dossier_number}
+    taken_numbers = set(Person.objects.filter(national_number__in=numbers).values_list("national_number", flat=True)) if numbers else set()
+    taken_dossiers = set(Person.objects.filter(dossier_number__in=dossiers).values_list("dossier_number", flat=True)) if dossiers else set()
+    taken_names = _names_on_record([d for _i, d, _n in candidates])
+    eligible = set()
+    for index, data, nn in candidates:
+        person = data.person
+        if data.external_reference in known or nn in taken_numbers or person.dossier_number in taken_dossiers:
+            continue
+        if person.family_name and person.birth_date and person.nationality and (
+            normalise_name(person.family_name).upper(), person.birth_date, person.nationality
+        ) in taken_names:
+            continue
+        eligible.add(index)
+    return eligible
+
+
+def _names_on_record(orders: list[OrderData]) -> set[tuple]:
+    """(UPPER(family name), birth date, nationality) of the people on record sharing one with an order:
+    one query, compared by PostgreSQL's UPPER as the single path's ``iexact`` is."""
+    wanted = {(normalise_name(d.person.family_name), d.person.birth_date, d.person.nationality)
+              for d in orders if d.person.family_name and d.person.birth_date and d.person.nationality}
+    if not wanted:
+        return set()
+    if connection.vendor != "postgresql":  # SQLite (the demo): one question per name
+        return {(f.upper(), b, n) for f, b, n in wanted
+                if Person.objects.filter(Q(family_name__iexact=f), birth_date=b, nationality=n).exists()}
+    rows = list(wanted)
+    values = ", ".join(["(UPPER(%s), %s::date, %s)"] * len(rows))
+    with connection.cursor() as cursor:  # a join on the (UPPER(family_name), birth_date, nationality) index
+        cursor.execute(
+            f"SELECT DISTINCT UPPER(p.family_name), p.birth_date, p.nationality FROM {Person._meta.db_table} p "  # noqa: S608
+            f"JOIN (VALUES {values}) AS v(family_name, birth_date, nationality) ON UPPER(p.family_name) = v.family_name "
+            "AND p.birth_date = v.birth_date AND p.nationality = v.nationality",
+            [value for row in rows for value in row],
+        )
+        found = set(cursor.fetchall())
+    # Python's upper() and PostgreSQL's agree on the letters of names; where they would not, the
+    # order is compared under both spellings and goes the single way.
+    return found | {(f.upper(), b, n) for f, b, n in wanted if (f.upper(), b, n) not in found
+                    and any(row[1:] == (b, n) and row[0].casefold() == f.casefold() for row in found)}
+
+
+@transaction.atomic
+def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]) -> dict[int, Case]:
+    """A new person, case, order and events for each order (all from :func:`bulk_eligible`), as
+    the single path writes them, one INSERT per table; counsellors chosen as one order at a time
+    would, from the load counters. Returns {index: case}."""
+    if not orders:
+        return {}
+    region = client.issuing_region if client else ""
+    people = []
+    for _index, data in orders:
+        p = data.person
+        family_name, given_names = normalise_name(p.family_name), normalise_name(p.given_names)
+        people.append(Person(
+            family_name=family_name, given_names=given_names, birth_date=p.birth_date, sex=p.sex or Person.Sex.OTHER,
+            nationality=p.nationality, national_number=_national_number(data), dossier_number=p.dossier_number,
+            languages=list(dict.fromkeys(p.languages)), street=p.street, postcode=p.postcode, municipality=p.municipality,
+            phone=p.phone, email=p.email, search_name=fold_for_search(f"{given_names} {family_name}"),
+        ))
+    people = _bulk_create_with_history(people, Person)
+
+    teams: dict[int, list] = {}
+    loads: Counter[int] = Counter()
+    cases, assignments = [], []
+    for (_index, data), person in zip(orders, people, strict=True):
+        office = choose_office(postcode=person.postcode if person.has_known_address else "", issuing_region=region)
+        counsellor = None
+        if office is not None:
+            if office.pk not in teams:
+                teams[office.pk] = office_counsellors(office)
+            team = teams[office.pk]
+            counsellor = pick_lightest(team, person.languages)
+            if counsellor is not None:
+                counsellor.open_cases += 1  # the next order of this batch sees this case
+                loads[counsellor.pk] += 1
+        assignments.append((office, counsellor))
+        deadline = _deadline(data)
+        target_group = derive_target_group(data)
+        cases.append(Case(
+            person=person, target_group=target_group, playbook_id=playbook_id(target_group), office=office,
+            counsellor=counsellor, public_order=data.public_order, nuisance=data.nuisance, vulnerable=data.vulnerable,
+            minor_children=data.minor_children, unaccompanied_minor=data.unaccompanied_minor, departure_deadline=deadline,
+            early_escalation_ground="short_term" if legal.is_short_term(data.departure_term_days) else "",
+        ))
+    cases = _bulk_create_with_history(cases, Case)
+
+    OrderToLeave.objects.bulk_create([
+        OrderToLeave(
+            case=case, client=client, external_reference=data.external_reference, issued_on=data.issued_on,
+            notified_on=data.notified_on, departure_term_days=data.departure_term_days, term_reason=data.term_reason,
+            legal_basis=data.legal_basis, entry_ban_years=data.entry_ban_years, departure_deadline=case.departure_deadline,
+            content_hash=data.content_hash(),
+        )
+        for (_index, data), case in zip(orders, cases, strict=True)
+    ], batch_size=1000)
+
+    events = []
+    for (_index, data), case, (office, counsellor) in zip(orders, cases, assignments, strict=True):
+        events.append(build_event(case=case, actor=actor, kind=CaseEvent.Kind.OPENED, to_state=case.state,
+                                  data={"order": data.external_reference,
+                                        "departure_deadline": case.departure_deadline.isoformat()}))
+        if office is not None:
+            events.append(build_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
+                                      data=assignment_data(office, counsellor)))
+    CaseEvent.objects.bulk_create(events, batch_size=2000)
+    add_load(loads)
+
+    for case, (office, counsellor) in zip(cases, assignments, strict=True):
+        case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor, first=True)
+    cases_opened.send(sender=Case, cases=cases, actor=actor)
+    return {index: case for (index, _data), case in zip(orders, cases, strict=True)}
+
+
+def _bulk_create_with_history(objs: list, model) -> list:
+    """``bulk_create`` and the rows' first history records (decision 023), as a save would write
+    them; on PostgreSQL the history is copied by the database in one INSERT … SELECT."""
+    if connection.vendor != "postgresql":
+        return bulk_create_with_history(objs, model, batch_size=1000)
+    objs = model.objects.bulk_create(objs, batch_size=1000)
+    history = model.history.model
+    own = {f.column for f in model._meta.concrete_fields}
+    columns, values = [], []
+    for f in history._meta.concrete_fields:
+        if f.column == "history_id":
+            continue
+        columns.append(connection.ops.quote_name(f.column))
+        if f.column in own:
+            values.append(connection.ops.quote_name(f.column))
+        elif f.column == "history_date":
+            values.append("%s")
+        elif f.column == "history_type":
+            values.append("'+'")
+        else:  # history_user_id, history_change_reason: a job has neither
+            values.append("NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {history._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - names from the models
+            f"SELECT {', '.join(values)} FROM {model._meta.db_table} WHERE id = ANY(%s)",
+            [timezone.now(), [obj.pk for obj in objs]],
+        )
+    return objs
+
+
+def _deadline(data: OrderData):
+    return legal.departure_deadline(notified_on=data.notified_on, term_days=data.departure_term_days, term_reason=data.term_reason)
