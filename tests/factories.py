@@ -132,6 +132,16 @@ class OrderFactory(factory.django.DjangoModelFactory):
     departure_term_days = 30
     departure_deadline = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=20))
 
+    @factory.post_generation
+    def first_notified(order, create, extracted, **kwargs):
+        """What the order service keeps on the case: the earliest notification among its orders."""
+        if not create:
+            return
+        case = order.case
+        if case.first_notified_on is None or order.notified_on < case.first_notified_on:
+            case.first_notified_on = order.notified_on
+            Case.objects.filter(pk=case.pk).update(first_notified_on=order.notified_on)
+
 
 class ProcedureFactory(factory.django.DjangoModelFactory):
     class Meta:
