@@ -243,3 +243,23 @@ class CaseTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office_id}/{self.counsellor_id}/{self.state}: {self.n:+d}"
+
+
+class ConversationTally(models.Model):
+    """Conversations per (office of the case, counsellor, local week, status), signed deltas kept
+    by triggers on the conversation and case tables (decision 065): the dashboards' twelve
+    weeks without reading the conversations."""
+
+    office_id = models.IntegerField(null=True)
+    counsellor_id = models.IntegerField(null=True)
+    week = models.DateField()  # its Monday
+    status = models.CharField(max_length=16)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("conversation tally")
+        verbose_name_plural = _("conversation tallies")
+        indexes = [models.Index(fields=["week"])]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.counsellor_id}/{self.week}/{self.status}: {self.n:+d}"

@@ -18,7 +18,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, State
-from counselling.models import CaseTally
+from counselling.models import CaseTally, ConversationTally
 
 OUTCOMES = {"departed": State.DEPARTED, "removed": State.REMOVED, "legal_stay_granted": State.LEGAL_STAY_GRANTED,
             "closed": State.CLOSED}
@@ -93,3 +93,17 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
         medians = {office_id: recent.filter(ended).aggregate(median=Median(days))["median"]}  # 4
     national = recent.filter(ended).aggregate(median=Median(days))["median"] if office_id is None else None  # 4
     return {"figures": dict(figures), "office_medians": medians, "national_median": national}
+
+
+def conversation_rows(*, clock, office_id: int | None = None) -> list[dict]:
+    """What ``selectors._conversation_figures(..., "case__office_id")`` returns, from the
+    conversation tally: per (office, week, counsellor) held / no-show / planned / cancelled."""
+    scope = {} if office_id is None else {"office_id": office_id}
+    status = {"held": ["held"], "no_show": ["no_show"], "planned": ["planned"], "cancelled": ["cancelled", "rescheduled"]}
+    rows = (
+        ConversationTally.objects.filter(week__gte=clock.weeks[0], week__lte=clock.weeks[-1], **scope)
+        .values("office_id", "week", "counsellor_id")
+        .annotate(**{name: Sum("n", filter=Q(status__in=values), default=0) for name, values in status.items()})
+        .order_by()
+    )
+    return [{**row, "case__office_id": row.pop("office_id")} for row in rows if any(row[name] for name in status)]

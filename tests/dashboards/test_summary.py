@@ -21,8 +21,8 @@ from django.utils import timezone
 from cases.models import Case, State, TargetGroup
 from counselling.dashboards import tally
 from counselling.dashboards.selectors import Clock, national_dashboard, office_dashboard
-from counselling.models import CaseTally
-from tests.factories import CaseFactory, OfficeFactory, OrderFactory, staff
+from counselling.models import CaseTally, Conversation, ConversationTally
+from tests.factories import CaseFactory, ConversationFactory, OfficeFactory, OrderFactory, staff
 
 pytestmark = pytest.mark.postgres
 
@@ -54,8 +54,19 @@ def _build(office, other_office, counsellor, other_counsellor) -> None:
             if n % 3 == 0:  # a repeat order, notified earlier than the first one recorded
                 earlier = today - dt.timedelta(days=200 + n % 50)
                 OrderFactory(case=case, notified_on=earlier, issued_on=earlier - dt.timedelta(days=2))
-    # Changes after the fact, through every kind of write the trigger must follow.
-    moved = Case.objects.filter(office=office).order_by("pk")[:15]
+        if who is not None and n % 3 != 2:
+            statuses = ("held", "no_show", "cancelled", "rescheduled", "held")
+            for k in range(n % 4):
+                ConversationFactory(case=case, status=statuses[(n + k) % 5], stance="considering",
+                                    planned_at=now - dt.timedelta(weeks=(n + 5 * k) % 15, hours=n % 40, minutes=7 * n + k))
+            if n % 5 == 0:
+                ConversationFactory(case=case, planned_at=now + dt.timedelta(days=n % 6 - 2, minutes=7 * n + 5))
+    # Changes after the fact, through every kind of write the triggers must follow.
+    Conversation.objects.filter(status="planned", planned_at__lt=now).update(status="held", stance="considering")
+    Conversation.objects.filter(pk__in=Conversation.objects.filter(status="no_show").values("pk")[:5]).update(
+        planned_at=now - dt.timedelta(weeks=20))
+    Conversation.objects.filter(pk__in=Conversation.objects.filter(status="cancelled").values("pk")[:3]).delete()
+    moved = Case.objects.filter(office=office, conversations__isnull=False).distinct().order_by("pk")[:15]
     Case.objects.filter(pk__in=[c.pk for c in moved]).update(office=other_office, counsellor=other_counsellor)
     Case.objects.filter(state=State.ORIENTATION, next_conversation_at__isnull=True).update(next_conversation_at=now + dt.timedelta(days=1))
     one = Case.objects.filter(state=State.REGISTERED).order_by("pk").first()
@@ -89,6 +100,18 @@ def test_the_tally_equals_a_recount(data):
     assert not CaseTally.objects.filter(n=0).exists()
 
 
+def test_the_conversation_tally_equals_a_recount(data, settings):
+    tallied = {
+        (row["office_id"], row["counsellor_id"], row["week"], row["status"]): row["total"]
+        for row in ConversationTally.objects.values("office_id", "counsellor_id", "week", "status").annotate(total=Sum("n"))
+        if row["total"]
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(tally.conversation_fill(settings.TIME_ZONE).split(";", 1)[1].split("SELECT", 1)[1].join(["SELECT", ""]))
+        recount = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
+    assert recount and tallied == recount
+
+
 @pytest.mark.parametrize("compacted", [False, True])
 def test_office_dashboards_equal_the_live_figures(data, office, other_office, compacted, django_assert_max_num_queries):
     if compacted:
@@ -99,6 +122,7 @@ def test_office_dashboards_equal_the_live_figures(data, office, other_office, co
         with django_assert_max_num_queries(9):
             summed = office_dashboard(user=None, office=where, clock=clock)
         assert live.totals.open > 0 and live.totals.deadline_passed > 0 and live.totals.median_days is not None
+        assert live.totals.held_12_weeks > 0 and live.totals.no_show_12_weeks > 0
         assert _plain(summed.totals) == _plain(live.totals)
         assert [_plain(r) for r in summed.counsellors] == [_plain(r) for r in live.counsellors]
         assert [_plain(w) for w in summed.weeks] == [_plain(w) for w in live.weeks]
