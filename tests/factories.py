@@ -124,6 +124,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
 class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OrderToLeave
+        skip_postgeneration_save = True
 
     case = factory.SubFactory(CaseFactory)
     external_reference = factory.Sequence(lambda n: f"OQT-{n:06d}")
