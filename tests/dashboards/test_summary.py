@@ -150,3 +150,20 @@ def test_a_new_office_appears_with_its_first_case(data):
     assert _plain(office_dashboard(user=None, office=new, clock=clock).totals) == _plain(
         office_dashboard(user=None, office=new, clock=clock, live=True).totals
     )
+
+
+def test_rebuilding_the_tallies_changes_no_figure(data, office):
+    from django.core.management import call_command
+
+    clock = Clock.start()
+
+    def figures():
+        found = national_dashboard(user=None, clock=clock)
+        return [(o.pk, _plain(f)) for o, f in found.offices], _plain(found.totals), [_plain(w) for w in found.weeks]
+
+    before = figures()
+    CaseTally.objects.all().delete()
+    ConversationTally.objects.all().delete()
+    assert figures() != before
+    call_command("rebuild_dashboard_tallies")
+    assert figures() == before
