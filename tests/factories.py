@@ -164,13 +164,21 @@ class PlacementFactory(factory.django.DjangoModelFactory):
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Conversation
-
     case = factory.SubFactory(CaseFactory)
     counsellor = factory.LazyAttribute(lambda o: o.case.counsellor)
     office = factory.LazyAttribute(lambda o: o.case.office)
     planned_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=2))
+
+    class Meta:
+        model = Conversation
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def next_on_the_case(conversation, create, extracted, **kwargs):
+        """What the services keep on the case: the time of its planned conversation."""
+        if create and conversation.status == Conversation.Status.PLANNED:
+            conversation.case.next_conversation_at = conversation.planned_at
+            Case.objects.filter(pk=conversation.case_id).update(next_conversation_at=conversation.planned_at)
 
 
 class DetentionPeriodFactory(factory.django.DjangoModelFactory):
