@@ -14,7 +14,7 @@ STAFF = "staff"                    # signed-in staff; objects scoped by cases_vi
 ROLE = "role"                      # signed-in staff with a permission (403 otherwise), objects scoped as STAFF
 API = "api"                        # knox token of an active API client with the scope(s); cases scoped to its orders
 DOCS = "docs"                      # anonymous in development; signed-in staff when RETURNPATH_API_DOCS_REQUIRE_LOGIN
-TOKEN = "token"                    # a bearer token from a setting (monitoring); 404 when the setting is empty
+TOKEN = "token"  # noqa: S105 - a kind of rule, not a secret; a bearer token from a setting (monitoring); 404 when the setting is empty
 ADMIN = "admin"                    # Django admin: is_staff + model permissions; case/person querysets scoped
 
 _COUNSEL = (STAFF, "counsellors and managers with cases.counsel_case on a case of their office")
