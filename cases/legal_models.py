@@ -39,7 +39,11 @@ class DetentionPeriod(models.Model):
                 name="detention_ends_after_start", condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on"))
             ),
         ]
-        indexes = [models.Index(fields=["ended_on", "started_on"])]
+        indexes = [
+            models.Index(fields=["ended_on", "started_on"]),
+            # The detention sweep starts from the titles still running, not from every open case.
+            models.Index(fields=["started_on", "case"], name="detention_running", condition=Q(ended_on__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} {self.started_on}"

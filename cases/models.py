@@ -222,6 +222,9 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     # The legal clock, kept current by the services from the orders and procedures.
     departure_deadline = models.DateField(_("departure deadline"), null=True, blank=True, db_index=True)
+    # The earliest notification among the case's orders (kept by the order service): the start of
+    # the intake rule and of the dashboards' "days to outcome", read without touching the orders.
+    first_notified_on = models.DateField(_("first notified on"), null=True, blank=True, editable=False)
     pending_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
     pending_suspensive_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
     granted_procedures = models.PositiveSmallIntegerField(default=0, editable=False)
@@ -304,6 +307,32 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             models.Index(fields=["office", "state"]),
             models.Index(fields=["counsellor", "state"]),
             models.Index(fields=["state", "outcome_at"]),
+            # What the sweeps and dashboards read: only the due rows, never every case (decision 066).
+            models.Index(
+                fields=["id"], name="case_needs_conversation",
+                condition=Q(state__in=[s.value for s in COUNSELLED_STATES], next_conversation_at__isnull=True,
+                            counsellor__isnull=False, office__isnull=False),
+            ),
+            models.Index(
+                fields=["id"], name="case_no_shows_pending",
+                condition=Q(consecutive_no_shows__gt=0, lose_contact_proposed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["departure_deadline", "office", "counsellor"], name="case_open_deadline",
+                condition=Q(state__in=[s.value for s in OPEN_STATES]),
+            ),
+            models.Index(
+                fields=["next_conversation_at", "office", "counsellor"], name="case_open_next_conversation",
+                condition=Q(state__in=[s.value for s in OPEN_STATES], next_conversation_at__isnull=False),
+            ),
+            models.Index(
+                fields=["outcome_at", "office", "counsellor", "state", "first_notified_on"], name="case_outcome",
+                condition=Q(outcome_at__isnull=False),
+            ),
+            models.Index(
+                fields=["state_entered_at", "office", "counsellor"], name="case_untraceable_since",
+                condition=Q(state=State.UNTRACEABLE),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -232,3 +232,51 @@ class ServiceHeartbeat(models.Model):
 
 # The person's answer page and delivery reports (counselling.reach) live in their own module.
 from counselling.reach.models import DeliveryReport, InvitationLink  # noqa: E402,F401
+
+
+class CaseTally(models.Model):
+    """How many cases share one key of the dashboards' counts (decision 065).
+
+    Written only by a PostgreSQL statement trigger on the case table, in the transaction of the
+    change itself: every write path (services, bulk updates, COPY, migrations) keeps it. Rows are
+    signed deltas (+1 when a case takes a key, -1 when it leaves it), so concurrent writers never
+    wait on one another's counter row; :func:`counselling.dashboards.tally.compact` folds them.
+    """
+
+    office_id = models.IntegerField(null=True)
+    counsellor_id = models.IntegerField(null=True)
+    state = models.CharField(max_length=32)
+    target_group = models.CharField(max_length=32)
+    has_next = models.BooleanField()  # next_conversation_at IS NOT NULL
+    has_deadline = models.BooleanField()  # departure_deadline IS NOT NULL
+    suspensive = models.BooleanField()  # pending_suspensive_procedures > 0
+    escalation_proposed = models.BooleanField()
+    lose_contact_proposed = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("case tally")
+        verbose_name_plural = _("case tallies")
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.counsellor_id}/{self.state}: {self.n:+d}"
+
+
+class ConversationTally(models.Model):
+    """Conversations per (office of the case, counsellor, local week, status), signed deltas kept
+    by triggers on the conversation and case tables (decision 065): the dashboards' twelve
+    weeks without reading the conversations."""
+
+    office_id = models.IntegerField(null=True)
+    counsellor_id = models.IntegerField(null=True)
+    week = models.DateField()  # its Monday
+    status = models.CharField(max_length=16)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("conversation tally")
+        verbose_name_plural = _("conversation tallies")
+        indexes = [models.Index(fields=["week"])]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.counsellor_id}/{self.week}/{self.status}: {self.n:+d}"

@@ -33,11 +33,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min
 from django.utils import timezone
 
 from cases import legal
-from cases.models import COUNSELLED_STATES, Case, OrderToLeave
+from cases.models import COUNSELLED_STATES, Case
 from counselling.models import Conversation
 from offices.models import ConsultationHours
 
@@ -174,10 +173,8 @@ def find_slot(
 
 
 def _notified_on(case: Case) -> dt.date | None:
-    notified = getattr(case, "first_notified_on", None)
-    if notified is None and not hasattr(case, "first_notified_on"):
-        notified = OrderToLeave.objects.filter(case=case).aggregate(first=Min("notified_on"))["first"]
-    return notified
+    # Kept on the case by the order service (decision 065): no query over the orders.
+    return case.first_notified_on
 
 
 def target_day(*, case: Case, now: dt.datetime, after: dt.datetime | None = None) -> tuple[dt.date, dt.date | None, bool]:

@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, OrderToLeave, State
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, State
 from cases.services import minors, propose_lose_contact, record_event
 from cases.services.events import actor_label
 from counselling import delivery, messaging
@@ -116,9 +116,15 @@ def _keyset(queryset: QuerySet, work: Callable[[list[int]], None], limit: int | 
 
 # --- planning --------------------------------------------------------------------------------
 def cases_needing_conversation() -> QuerySet:
-    """Open counselled cases with a counsellor and no planned conversation."""
-    planned = Conversation.objects.filter(case=OuterRef("pk"), status=Conversation.Status.PLANNED)
-    return Case.objects.filter(state__in=COUNSELLED_STATES, counsellor__isnull=False, office__isnull=False).filter(~Exists(planned))
+    """Open counselled cases with a counsellor and no planned conversation.
+
+    Read from the case's own ``next_conversation_at`` (the services keep it equal to the planned
+    conversation, in the same transaction), through the partial index ``case_needs_conversation``:
+    the cost is the number of due cases, not an anti-join over every counselled case (decision 066).
+    """
+    return Case.objects.filter(
+        state__in=COUNSELLED_STATES, next_conversation_at__isnull=True, counsellor__isnull=False, office__isnull=False
+    )
 
 
 def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -132,11 +138,6 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
     cases = list(
         Case.objects.filter(pk__in=ids).select_related("person", "playbook", "office", "counsellor__staff_profile").order_by("pk")
     )
-    notified = dict(
-        OrderToLeave.objects.filter(case_id__in=ids).values("case_id").annotate(first=Min("notified_on")).values_list("case_id", "first")
-    )
-    for case in cases:
-        case.first_notified_on = notified.get(case.pk)
     counsellor_ids = {c.counsellor_id for c in cases}
     lock_agendas(counsellor_ids)
     today = timezone.localdate(now)
@@ -293,7 +294,10 @@ def flag_overdue_conversations() -> dict:
 
 
 def cases_over_no_show_limit() -> QuerySet:
-    return Case.objects.filter(state__in=LOSE_CONTACT_STATES, lose_contact_proposed_at__isnull=True).filter(
+    # consecutive_no_shows > 0 first: the partial index case_no_shows_pending holds only those cases.
+    return Case.objects.filter(
+        consecutive_no_shows__gt=0, state__in=LOSE_CONTACT_STATES, lose_contact_proposed_at__isnull=True
+    ).filter(
         Q(playbook__isnull=False, consecutive_no_shows__gte=F("playbook__no_shows_before_lose_contact"))
         | Q(playbook__isnull=True, consecutive_no_shows__gte=2)
     )
@@ -350,10 +354,11 @@ def warn_deadlines() -> dict:
 
         counts["detention_passed"] = 0
         # The shortest limit is 2 months: only periods older than ~45 days can be near one.
+        # From the running titles (partial index detention_running) to their cases, not the reverse.
         held = DetentionPeriod.objects.filter(
-            case=OuterRef("pk"), ended_on__isnull=True, started_on__lte=today - dt.timedelta(days=59 - detention_days),
-        )
-        _keyset(Case.objects.filter(state__in=OPEN_STATES).filter(Exists(held)), detentions)
+            ended_on__isnull=True, started_on__lte=today - dt.timedelta(days=59 - detention_days),
+        ).values("case_id")
+        _keyset(Case.objects.filter(state__in=OPEN_STATES, pk__in=held), detentions)
     return counts
 
 

@@ -472,7 +472,7 @@ def seed_volume(*, cases: int, seed: int, counsellors: int = COUNSELLOR_TOTAL, l
                 "office_id": staff.office_id, "counsellor_id": counsellor,
                 "state": state, "state_entered_at": state_at, "public_order": group == TargetGroup.PUBLIC_ORDER,
                 "nuisance": random_() < 0.03, "vulnerable": random_() < 0.08, "minor_children": minor_children,
-                "unaccompanied_minor": uam, "departure_deadline": deadline, "pending_procedures": pending,
+                "unaccompanied_minor": uam, "departure_deadline": deadline, "first_notified_on": min(order_dates), "pending_procedures": pending,
                 "pending_suspensive_procedures": pending_susp, "granted_procedures": granted, "held_conversations": held,
                 "voluntary_return_refusals": refusals, "consecutive_no_shows": no_shows, "last_contact_at": last_contact,
                 "next_conversation_at": next_at, "removal_planned_on": removal_planned, "outcome_at": outcome,

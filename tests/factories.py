@@ -129,6 +129,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
 class OrderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OrderToLeave
+        skip_postgeneration_save = True
 
     case = factory.SubFactory(CaseFactory)
     external_reference = factory.Sequence(lambda n: f"OQT-{n:06d}")
@@ -136,6 +137,16 @@ class OrderFactory(factory.django.DjangoModelFactory):
     notified_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=10))
     departure_term_days = 30
     departure_deadline = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=20))
+
+    @factory.post_generation
+    def first_notified(order, create, extracted, **kwargs):
+        """What the order service keeps on the case: the earliest notification among its orders."""
+        if not create:
+            return
+        case = order.case
+        if case.first_notified_on is None or order.notified_on < case.first_notified_on:
+            case.first_notified_on = order.notified_on
+            Case.objects.filter(pk=case.pk).update(first_notified_on=order.notified_on)
 
 
 class ProcedureFactory(factory.django.DjangoModelFactory):
@@ -158,13 +169,21 @@ class PlacementFactory(factory.django.DjangoModelFactory):
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Conversation
-
     case = factory.SubFactory(CaseFactory)
     counsellor = factory.LazyAttribute(lambda o: o.case.counsellor)
     office = factory.LazyAttribute(lambda o: o.case.office)
     planned_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=2))
+
+    class Meta:
+        model = Conversation
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def next_on_the_case(conversation, create, extracted, **kwargs):
+        """What the services keep on the case: the time of its planned conversation."""
+        if create and conversation.status == Conversation.Status.PLANNED:
+            conversation.case.next_conversation_at = conversation.planned_at
+            Case.objects.filter(pk=conversation.case_id).update(next_conversation_at=conversation.planned_at)
 
 
 class DetentionPeriodFactory(factory.django.DjangoModelFactory):

@@ -168,6 +168,7 @@ def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]
             counsellor=counsellor, public_order=data.public_order, nuisance=data.nuisance, vulnerable=data.vulnerable,
             minor_children=data.minor_children, unaccompanied_minor=data.unaccompanied_minor, departure_deadline=deadline,
             early_escalation_ground="short_term" if legal.is_short_term(data.departure_term_days) else "",
+            first_notified_on=data.notified_on,  # as the single path (dashboards, decision 065)
         ))
     cases = _bulk_create_with_history(cases, Case)
 

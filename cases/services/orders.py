@@ -310,6 +310,7 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
             minor_children=data.minor_children,
             unaccompanied_minor=data.unaccompanied_minor,
             departure_deadline=deadline,
+            first_notified_on=data.notified_on,
             early_escalation_ground="short_term" if legal.is_short_term(data.departure_term_days) else "",
         )
     else:
@@ -324,8 +325,9 @@ def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = N
         case.nuisance |= data.nuisance
         case.vulnerable |= data.vulnerable
         case.minor_children = max(case.minor_children, data.minor_children)
+        case.first_notified_on = min(filter(None, (case.first_notified_on, data.notified_on)))
         case.save(update_fields=["departure_deadline", "early_escalation_ground", "public_order", "nuisance", "vulnerable",
-                                 "minor_children", "updated_at"])
+                                 "minor_children", "first_notified_on", "updated_at"])
 
     try:
         # No savepoint: a failure here ends this whole (atomic) service, which rolls back.

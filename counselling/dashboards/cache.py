@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from counselling.dashboards import tally
 from counselling.dashboards.selectors import (
     Clock,
     NationalDashboard,
@@ -80,6 +81,7 @@ def warm_dashboards() -> dict:
     """Recompute the national dashboard (current quarter) and every counselling office's."""
     if not settings.RETURNPATH_DASHBOARD_MAX_AGE:
         return {"offices": 0, "national": 0}
+    tally.compact()  # fold the cycle's deltas: the tally stays one row per key (decision 065)
     quarter = Quarter.containing(Clock.start().today)
     cached_national_dashboard(quarter=quarter, refresh=True)
     offices = Office.objects.filter(kind__in=Office.COUNSELLING_KINDS, is_active=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Min, Q
 
 from cases.models import Case, CaseEvent, LegalProcedure, OrderToLeave, State
 from counselling.models import Conversation
@@ -37,6 +37,10 @@ def test_volume_is_consistent_with_the_services_invariants(db):
     assert not mismatched.exists()
     # Every order has a deadline no earlier than its notification.
     assert not OrderToLeave.objects.filter(departure_deadline__lt=F("notified_on")).exists()
+    # The first notification on the case is its earliest order's (decision 065).
+    first = Case.objects.annotate(first=Min("orders__notified_on"))
+    assert not first.filter(~Q(first_notified_on=F("first"))).exists()
+    assert not Case.objects.filter(first_notified_on__isnull=True).exists()
 
 
 def test_the_same_seed_gives_the_same_data_and_sequences_move_on(db):
