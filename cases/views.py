@@ -254,6 +254,21 @@ def _done(request, case: Case, message: str, anchor: str = ""):
     return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]) + (f"#{anchor}" if anchor else ""))
 
 
+def submit_case_form(request, case_id: int, *, form, key: str, section: str, call, message: str):
+    """Validate ``form``, call the one service (``call(form)``), then back to the case page at ``section``,
+    or the case page again with what was typed and why it was refused."""
+    error = None
+    if form.is_valid():
+        try:
+            call(form)
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, message)
+            return HttpResponseRedirect(reverse("cases:detail", args=[case_id]) + f"#{section}")
+    return _failed(request, case_id, section=section, key=key, form=form, error=error)
+
+
 def _failed(request, case_id: int, *, section: str, key: str, form, error: DomainError | None):
     """Show the case page again with what the user typed and why it was refused."""
     case = access_case(actor=request.user, case_id=case_id)

@@ -21,7 +21,6 @@ from cases.forms_legal import (
 from cases.models import Case, DetentionDecision
 from cases.selectors import cases_visible_to
 from cases.selectors_legal import detention_summary, legal_dates, pending_detention_decisions
-from returnpath.errors import DomainError
 
 
 def legal_context(case: Case, *, orders: list, bound: dict) -> dict:
@@ -43,20 +42,11 @@ def legal_context(case: Case, *, orders: list, bound: dict) -> dict:
     }
 
 
-def _post(request, case_id: int, *, form, key: str, section: str, call, message: str):
-    """Validate, call the one service, then back to the case page (or the page again with why not)."""
-    from cases.views import _done, _failed
+def _post(request, case_id: int, *, call, **kwargs):
+    """The shared case-form flow (cases.views.submit_case_form), the service reading the cleaned data."""
+    from cases.views import submit_case_form
 
-    error = None
-    if form.is_valid():
-        try:
-            result = call(form.cleaned_data)
-        except DomainError as exc:
-            error = exc
-        else:
-            case = result if isinstance(result, Case) else result.case
-            return _done(request, case, message, section)
-    return _failed(request, case_id, section=section, key=key, form=form, error=error)
+    return submit_case_form(request, case_id, call=lambda form: call(form.cleaned_data), **kwargs)
 
 
 @login_required

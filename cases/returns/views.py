@@ -14,27 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import views as case_views
 from cases.returns import forms, selectors, services
 from cases.returns.services.referrals import report_referral_stage
-from cases.selectors import access_case
 from returnpath.errors import DomainError
-
-
-def _handle(request, case_id: int, *, form, section: str, key: str, call, message: str):
-    error = None
-    if form.is_valid():
-        try:
-            call(form)
-        except DomainError as exc:
-            error = exc
-        else:
-            case = access_case(actor=request.user, case_id=case_id)
-            return case_views._done(request, case, message, section)
-    return case_views._failed(request, case_id, section=section, key=key, form=form, error=error)
 
 
 @login_required
 @require_POST
 def travel_document(request, case_id: int):
-    return _handle(request, case_id, form=forms.TravelDocumentForm(request.POST), section="travel", key="travel_document",
+    return case_views.submit_case_form(request, case_id, form=forms.TravelDocumentForm(request.POST), section="travel", key="travel_document",
                    call=lambda f: services.record_travel_document(actor=request.user, case_id=case_id, **f.cleaned_data),
                    message=_("The travel document is recorded."))
 
@@ -42,7 +28,7 @@ def travel_document(request, case_id: int):
 @login_required
 @require_POST
 def consular_request(request, case_id: int):
-    return _handle(request, case_id, form=forms.ConsularRequestForm(request.POST), section="travel", key="consular",
+    return case_views.submit_case_form(request, case_id, form=forms.ConsularRequestForm(request.POST), section="travel", key="consular",
                    call=lambda f: services.record_consular_request(actor=request.user, case_id=case_id, **f.cleaned_data),
                    message=_("The consular request is recorded; you will be reminded when it needs follow-up."))
 
@@ -50,7 +36,7 @@ def consular_request(request, case_id: int):
 @login_required
 @require_POST
 def consular_update(request, case_id: int, request_id: int):
-    return _handle(
+    return case_views.submit_case_form(
         request, case_id, form=forms.ConsularUpdateForm(request.POST, prefix=f"consular-{request_id}"), section="travel",
         key=f"consular:{request_id}",
         call=lambda f: services.update_consular_request(actor=request.user, case_id=case_id, request_id=request_id, **f.service_inputs()),
@@ -66,14 +52,14 @@ def refer(request, case_id: int):
         data["partner_id"] = int(data.pop("partner"))
         return services.refer_to_partner(actor=request.user, case_id=case_id, **data)
 
-    return _handle(request, case_id, form=forms.ReferralForm(request.POST, partners=selectors.partners()), section="referral",
+    return case_views.submit_case_form(request, case_id, form=forms.ReferralForm(request.POST, partners=selectors.partners()), section="referral",
                    key="referral", call=call, message=_("The referral is sent to the return partner."))
 
 
 @login_required
 @require_POST
 def cancel_referral(request, case_id: int, referral_id: int):
-    return _handle(
+    return case_views.submit_case_form(
         request, case_id, form=forms.CancelReferralForm(request.POST, prefix="cancel-referral"), section="referral", key="cancel_referral",
         call=lambda f: report_referral_stage(actor=request.user, referral_id=referral_id, stage="cancelled", reason=f.cleaned_data["reason"]),
         message=_("The referral is cancelled."),
@@ -83,7 +69,7 @@ def cancel_referral(request, case_id: int, referral_id: int):
 @login_required
 @require_POST
 def vulnerability(request, case_id: int):
-    return _handle(
+    return case_views.submit_case_form(
         request, case_id, form=forms.VulnerabilityForm(request.POST), section="care", key="vulnerability",
         call=lambda f: services.update_vulnerability(actor=request.user, case_id=case_id, flags=f.flags(), note=f.cleaned_data["note"]),
         message=_("The vulnerabilities are updated."),
@@ -93,7 +79,7 @@ def vulnerability(request, case_id: int):
 @login_required
 @require_POST
 def unfit(request, case_id: int):
-    return _handle(request, case_id, form=forms.UnfitForm(request.POST), section="care", key="unfit",
+    return case_views.submit_case_form(request, case_id, form=forms.UnfitForm(request.POST), section="care", key="unfit",
                    call=lambda f: services.record_unfit_to_travel(actor=request.user, case_id=case_id, **f.cleaned_data),
                    message=_("The unfit-to-travel opinion is recorded: removal steps are blocked until it is lifted."))
 
@@ -101,7 +87,7 @@ def unfit(request, case_id: int):
 @login_required
 @require_POST
 def lift_unfit(request, case_id: int):
-    return _handle(request, case_id, form=forms.LiftUnfitForm(request.POST, prefix="lift"), section="care", key="lift_unfit",
+    return case_views.submit_case_form(request, case_id, form=forms.LiftUnfitForm(request.POST, prefix="lift"), section="care", key="lift_unfit",
                    call=lambda f: services.lift_unfit_to_travel(actor=request.user, case_id=case_id, **f.cleaned_data),
                    message=_("The unfit-to-travel opinion is lifted."))
 
@@ -114,14 +100,14 @@ def plan_removal(request, case_id: int):
         data["escorts"] = data["escorts"] or 0
         return services.plan_removal(actor=request.user, case_id=case_id, **data)
 
-    return _handle(request, case_id, form=forms.RemovalPlanForm(request.POST), section="care", key="removal", call=call,
+    return case_views.submit_case_form(request, case_id, form=forms.RemovalPlanForm(request.POST), section="care", key="removal", call=call,
                    message=_("The removal operation is planned."))
 
 
 @login_required
 @require_POST
 def removal_outcome(request, case_id: int, operation_id: int):
-    return _handle(
+    return case_views.submit_case_form(
         request, case_id, form=forms.RemovalOutcomeForm(request.POST, prefix=f"removal-{operation_id}"), section="care",
         key=f"removal:{operation_id}",
         call=lambda f: services.record_removal_outcome(actor=request.user, case_id=case_id, operation_id=operation_id, **f.cleaned_data),
@@ -138,7 +124,7 @@ def upload(request, case_id: int):
         data = uploaded.read(settings.RETURNPATH_DOCUMENT_MAX_BYTES + 1)
         return services.upload_document(actor=request.user, case_id=case_id, kind=f.cleaned_data["kind"], name=uploaded.name, data=data)
 
-    return _handle(request, case_id, form=forms.DocumentForm(request.POST, request.FILES), section="documents", key="document",
+    return case_views.submit_case_form(request, case_id, form=forms.DocumentForm(request.POST, request.FILES), section="documents", key="document",
                    call=call, message=_("The document is stored with the case."))
 
 
