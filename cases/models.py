@@ -73,6 +73,18 @@ class Playbook(models.Model):
     def cadence_for(self, state: str) -> int:
         return int(self.cadence_by_state.get(state, self.cadence_days))
 
+    @classmethod
+    def fallback(cls) -> Playbook:
+        """The policy of a case whose target group has no playbook (unsaved): the fields' defaults,
+        and two refusals before escalation, where an empty minimum would block escalation outright."""
+        return cls(min_conversations_before_escalation=2)
+
+    @classmethod
+    def for_case(cls, case: Case) -> Playbook:
+        """The policy the case follows: its target group's playbook, or :meth:`fallback`. Guards,
+        services, the planner and the sweeps read the numbers here, never a default of their own."""
+        return case.playbook if case.playbook_id else cls.fallback()
+
 
 def fold_for_search(text: str) -> str:
     """Lower case without accents or punctuation, one space between words (search and its index)."""

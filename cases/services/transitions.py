@@ -298,7 +298,7 @@ def escalation_proposal_refusals(case: Case, actor) -> list[str]:
     reasons = []
     if not actor.has_perm("cases.counsel_case"):
         reasons.append(_("Only a counsellor or office manager may take this step."))
-    if case.state not in (State.ORIENTATION, State.VOLUNTARY_RETURN):
+    if case.state not in STEPS["escalate_to_forced_return"].sources:
         reasons.append(_("Escalation can only be proposed during orientation or voluntary return."))
     else:
         # Only the manager's permission may be missing: a step the law's guards refuse is "not
