@@ -105,7 +105,7 @@ INPUT_FIELDS = {
 
 
 class TransitionForm(forms.Form):
-    """One trajectory step with what it needs from the person taking it (TRANSITION_INPUTS)."""
+    """One trajectory step with what it needs from the person taking it (``Step.inputs``, cases.steps)."""
 
     expected_state = forms.CharField(widget=forms.HiddenInput)
 

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from cases.models import Case
 
 
+def _playbook(case: Case):
+    from cases.models import Playbook  # cases.models imports the guards (through cases.steps)
+
+    return Playbook.for_case(case)
+
+
 def guard(refusal):
     def decorate(fn: Callable[[Case], bool]):
         fn.refusal = refusal
@@ -130,7 +136,7 @@ def departure_deadline_passed_or_cut_short(case: Case) -> bool:
 def enough_refusals_unless_flagged(case: Case) -> bool:
     if case.public_order or case.nuisance:
         return True
-    minimum = case.playbook.min_conversations_before_escalation if case.playbook_id else 2
+    minimum = _playbook(case).min_conversations_before_escalation
     if minimum is None:
         # The playbook replaces the minimum by a best-interest decision for return (unaccompanied
         # minors): for a minor, best_interest_decided_for_return gives the one true reason.
@@ -139,7 +145,7 @@ def enough_refusals_unless_flagged(case: Case) -> bool:
 
 
 def _refusals_in_numbers(case: Case) -> str:
-    minimum = case.playbook.min_conversations_before_escalation if case.playbook_id else 2
+    minimum = _playbook(case).min_conversations_before_escalation
     if minimum is None:
         return str(enough_refusals_unless_flagged.refusal)
     return gettext(
@@ -172,12 +178,12 @@ def minor_return_agreed_by_guardian_and_best_interest(case: Case) -> bool:
 
 @guard(_("Contact is not lost yet: not enough consecutive no-shows (see the playbook) and the address is not confirmed invalid."))
 def contact_lost(case: Case) -> bool:
-    limit = case.playbook.no_shows_before_lose_contact if case.playbook_id else 2
+    limit = _playbook(case).no_shows_before_lose_contact
     return case.consecutive_no_shows >= limit or case.person.address_invalid
 
 
 def _no_shows_in_numbers(case: Case) -> str:
-    limit = case.playbook.no_shows_before_lose_contact if case.playbook_id else 2
+    limit = _playbook(case).no_shows_before_lose_contact
     return gettext(
         "Contact is not lost yet: %(count)s consecutive no-show(s) where the playbook asks for %(limit)s, and the address is "
         "not confirmed invalid."

@@ -20,13 +20,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
 
-from cases import guards as g
+from cases import steps
 from cases.identity import validate_national_number
 from cases.names import normalise_name, validate_name
 from cases.returns import events as return_events
-from cases.returns import guards as return_guards
+from cases.states import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, State
 
 
 class TargetGroup(models.TextChoices):
@@ -37,31 +37,6 @@ class TargetGroup(models.TextChoices):
     PUBLIC_ORDER = "public_order", _("Released from prison / public-order profile")
     DUBLIN = "dublin", _("Dublin transfer")
     NO_ADDRESS = "no_address", _("No known address")
-
-
-class State(models.TextChoices):
-    REGISTERED = "registered", _("Registered")
-    ORIENTATION = "orientation", _("Orientation")
-    LEGAL_STAY_REVIEW = "legal_stay_review", _("Legal stay review")
-    VOLUNTARY_RETURN = "voluntary_return", _("Voluntary return")
-    FORCED_RETURN = "forced_return", _("Forced return")
-    UNTRACEABLE = "untraceable", _("Untraceable")
-    DEPARTED = "departed", _("Departed")
-    REMOVED = "removed", _("Removed")
-    LEGAL_STAY_GRANTED = "legal_stay_granted", _("Legal stay granted")
-    CLOSED = "closed", _("Closed")
-
-
-TERMINAL_STATES = (State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.CLOSED)
-OPEN_STATES = tuple(s for s in State if s not in TERMINAL_STATES)
-# Open cases the counselling service follows with conversations (untraceable ones are sought, not met).
-COUNSELLED_STATES = (
-    State.REGISTERED,
-    State.ORIENTATION,
-    State.LEGAL_STAY_REVIEW,
-    State.VOLUNTARY_RETURN,
-    State.FORCED_RETURN,
-)
 
 
 class Playbook(models.Model):
@@ -97,6 +72,18 @@ class Playbook(models.Model):
 
     def cadence_for(self, state: str) -> int:
         return int(self.cadence_by_state.get(state, self.cadence_days))
+
+    @classmethod
+    def fallback(cls) -> Playbook:
+        """The policy of a case whose target group has no playbook (unsaved): the fields' defaults,
+        and two refusals before escalation, where an empty minimum would block escalation outright."""
+        return cls(min_conversations_before_escalation=2)
+
+    @classmethod
+    def for_case(cls, case: Case) -> Playbook:
+        """The policy the case follows: its target group's playbook, or :meth:`fallback`. Guards,
+        services, the planner and the sweeps read the numbers here, never a default of their own."""
+        return case.playbook if case.playbook_id else cls.fallback()
 
 
 def fold_for_search(text: str) -> str:
@@ -349,62 +336,43 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         return (self.departure_deadline - timezone.localdate()).days
 
     # --- the trajectory (memory only) ------------------------------------------------
+    # Each method is the step of the same name in cases.steps: its edges, guards and permission
+    # are declared there; here only what the step changes on the case.
     def _enter(self) -> None:
         self.state_entered_at = timezone.now()
 
-    @transition(
-        field=state, source=State.REGISTERED, target=State.ORIENTATION,
-        conditions=[g.has_office_and_counsellor, g.intake_held], permission=g.may_counsel,
-    )
+    @steps.transition(state)
     def start_orientation(self) -> None:
         self._enter()
 
-    @transition(
-        field=state,
-        source=[State.ORIENTATION, State.VOLUNTARY_RETURN, State.FORCED_RETURN, State.UNTRACEABLE],
-        target=State.LEGAL_STAY_REVIEW,
-        conditions=[g.has_pending_procedure_or_granted_route],
-        permission=g.may_counsel,
-    )
+    @steps.transition(state)
     def open_legal_stay_review(self) -> None:
         self._enter()
         # The law wins over the workflow: no removal while a route to stay is examined.
         self.removal_planned_on = None
 
-    @transition(
-        field=state, source=State.LEGAL_STAY_REVIEW, target=State.ORIENTATION,
-        conditions=[g.has_no_pending_suspensive_procedure, g.no_granted_route_to_stay], permission=g.may_counsel,
-    )
+    @steps.transition(state)
     def resume_orientation(self, *, new_departure_deadline: dt.date) -> None:
         self._enter()
         self.departure_deadline = new_departure_deadline
 
-    @transition(
-        field=state, source=State.LEGAL_STAY_REVIEW, target=State.LEGAL_STAY_GRANTED,
-        conditions=[g.has_granted_route_to_stay], permission=g.may_record_legal,
-    )
+    @steps.transition(state)
     def grant_legal_stay(self) -> None:
         self._enter()
         self.outcome_at = timezone.now()
 
-    @transition(
-        field=state, source=[State.ORIENTATION, State.FORCED_RETURN], target=State.VOLUNTARY_RETURN,
-        conditions=[g.voluntary_return_agreed, g.minor_return_agreed_by_guardian_and_best_interest], permission=g.may_counsel,
-    )
+    @steps.transition(state)
     def agree_voluntary_return(self) -> None:
         self._enter()
         self.removal_planned_on = None
         self.escalation_proposed_at = None
 
-    @transition(field=state, source=State.VOLUNTARY_RETURN, target=State.ORIENTATION, permission=g.may_counsel)
+    @steps.transition(state)
     def withdraw_voluntary_return(self) -> None:
         self._enter()
         self.voluntary_return_agreed_at = None
 
-    @transition(
-        field=state, source=[State.VOLUNTARY_RETURN, State.ORIENTATION], target=State.DEPARTED,
-        conditions=[g.minor_return_agreed_by_guardian_and_best_interest], permission=g.may_record_legal,
-    )
+    @steps.transition(state)
     def confirm_departure(self, *, departed_on: dt.date, evidence: str, destination_country: str = "") -> None:
         self._enter()
         self.departed_on = departed_on
@@ -412,21 +380,7 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.destination_country = destination_country
         self.outcome_at = timezone.now()
 
-    @transition(
-        field=state,
-        source=[State.ORIENTATION, State.VOLUNTARY_RETURN],
-        target=State.FORCED_RETURN,
-        conditions=[
-            g.has_no_pending_suspensive_procedure,
-            g.no_granted_route_to_stay,
-            g.removal_not_barred,
-            g.no_unreviewed_duplicate,
-            g.departure_deadline_passed_or_cut_short,
-            g.enough_refusals_unless_flagged,
-            g.best_interest_decided_for_return,
-        ],
-        permission=g.may_escalate,
-    )
+    @steps.transition(state)
     def escalate_to_forced_return(self, *, motivation: str) -> None:
         self._enter()
         self.escalation_motivation = motivation
@@ -434,75 +388,28 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         # Back to voluntary return only on a new agreement, not on the one the escalation overrode.
         self.voluntary_return_agreed_at = None
 
-    @transition(field=state, source=State.FORCED_RETURN, target=State.REMOVED, permission=g.may_record_legal,
-                conditions=[g.has_no_pending_suspensive_procedure, g.no_granted_route_to_stay, g.removal_not_barred,
-                            g.no_unreviewed_duplicate, return_guards.fit_to_travel])
+    @steps.transition(state)
     def confirm_removal(self, *, removed_on: dt.date) -> None:
         self._enter()
         self.removed_on = removed_on
         self.outcome_at = timezone.now()
 
-    @transition(
-        field=state, source=[State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN], target=State.UNTRACEABLE,
-        conditions=[g.contact_lost], permission=g.may_decide,
-    )
+    @steps.transition(state)
     def lose_contact(self) -> None:
         self._enter()
         self.lose_contact_proposed_at = None
 
-    @transition(
-        field=state, source=State.UNTRACEABLE, target=State.ORIENTATION,
-        conditions=[g.contact_re_established], permission=g.may_counsel,
-    )
+    @steps.transition(state)
     def re_establish_contact(self) -> None:
         self._enter()
         self.consecutive_no_shows = 0
 
-    @transition(field=state, source=[s.value for s in OPEN_STATES], target=State.CLOSED, permission=g.may_decide)
+    @steps.transition(state)
     def close(self, *, reason: str, close_note: str) -> None:
         self._enter()
         self.close_reason = reason
         self.close_note = close_note
         self.outcome_at = timezone.now()
-
-
-# Transitions that need words from the person taking them (the browser asks; the API requires).
-TRANSITION_INPUTS: dict[str, tuple[str, ...]] = {
-    "resume_orientation": ("new_departure_deadline",),
-    "withdraw_voluntary_return": ("reason",),
-    "confirm_departure": ("departed_on", "evidence", "destination_country"),
-    "escalate_to_forced_return": ("motivation",),
-    "confirm_removal": ("removed_on",),
-    "close": ("reason", "note"),
-}
-TRANSITION_NAMES = (
-    "start_orientation",
-    "open_legal_stay_review",
-    "resume_orientation",
-    "grant_legal_stay",
-    "agree_voluntary_return",
-    "withdraw_voluntary_return",
-    "confirm_departure",
-    "escalate_to_forced_return",
-    "confirm_removal",
-    "lose_contact",
-    "re_establish_contact",
-    "close",
-)
-TRANSITION_LABELS = {
-    "start_orientation": _("Start orientation"),
-    "open_legal_stay_review": _("Open legal stay review"),
-    "resume_orientation": _("Resume orientation"),
-    "grant_legal_stay": _("Grant legal stay"),
-    "agree_voluntary_return": _("Agree voluntary return"),
-    "withdraw_voluntary_return": _("Withdraw voluntary return"),
-    "confirm_departure": _("Confirm departure"),
-    "escalate_to_forced_return": _("Escalate to forced return"),
-    "confirm_removal": _("Confirm removal"),
-    "lose_contact": _("Mark untraceable"),
-    "re_establish_contact": _("Re-establish contact"),
-    "close": _("Close case"),
-}
 
 
 class ApiClient(models.Model):
@@ -785,7 +692,7 @@ class CaseEvent(models.Model):
     @property
     def label(self) -> str:
         if self.kind == self.Kind.TRANSITION and self.transition:
-            return str(TRANSITION_LABELS.get(self.transition, self.transition))
+            return steps.label(self.transition)
         return str(self.get_kind_display())
 
     @property

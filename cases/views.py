@@ -30,9 +30,10 @@ from cases.forms import (
     TransitionForm,
     caseload_choices,
 )
-from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_NAMES, Case, LegalProcedure, Placement, State
+from cases.models import TERMINAL_STATES, Case, LegalProcedure, Placement, State
 from cases.returns.page import returns_context
 from cases.selectors import access_case, cases_visible_to, deadline_explanation, default_counsellor_filter
+from cases.steps import STEPS
 from cases.views_legal import legal_context
 from returnpath.errors import Conflict, DomainError
 
@@ -280,9 +281,9 @@ def _failed(request, case_id: int, *, section: str, key: str, form, error: Domai
 @login_required
 @require_POST
 def take_step(request, case_id: int, name: str):
-    if name not in TRANSITION_NAMES:
+    if name not in STEPS:
         raise Http404
-    form = TransitionForm(request.POST, name=name, inputs=TRANSITION_INPUTS.get(name, ()))
+    form = TransitionForm(request.POST, name=name, inputs=STEPS[name].inputs)
     error = None
     if form.is_valid():
         try:

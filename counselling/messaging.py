@@ -35,7 +35,6 @@ from counselling.reach.links import person_url
 logger = logging.getLogger("returnpath.messaging")
 
 FALLBACK_LANGUAGES = ("nl", "fr", "en")
-DEFAULT_REMINDER_LEAD_HOURS = 48
 PROVINCE_LANGUAGE = {
     "antwerp": "nl", "limburg": "nl", "east_flanders": "nl", "west_flanders": "nl", "flemish_brabant": "nl",
     "liege": "fr", "namur": "fr", "hainaut": "fr", "luxembourg": "fr", "walloon_brabant": "fr", "brussels": "fr",
@@ -162,12 +161,13 @@ def due_reminders(now: dt.datetime | None = None) -> QuerySet:
     The lead is per playbook (7 rows), so one filter per distinct lead keeps it portable SQL.
     """
     now = now or timezone.now()
-    leads = set(Playbook.objects.values_list("reminder_lead_hours", flat=True)) | {DEFAULT_REMINDER_LEAD_HOURS}
+    without_playbook = Playbook.fallback().reminder_lead_hours
+    leads = set(Playbook.objects.values_list("reminder_lead_hours", flat=True)) | {without_playbook}
     condition = Q()
     for lead in leads:
         window = dt.timedelta(hours=lead)
         group = Q(case__playbook__reminder_lead_hours=lead)
-        if lead == DEFAULT_REMINDER_LEAD_HOURS:
+        if lead == without_playbook:
             group |= Q(case__playbook__isnull=True)
         # A conversation invited inside the reminder window has just been told; no reminder on top.
         condition |= group & Q(planned_at__lte=now + window) & Q(invitation_sent_at__lt=_minus("planned_at", window))

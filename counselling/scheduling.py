@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases import legal
-from cases.models import COUNSELLED_STATES, Case
+from cases.models import COUNSELLED_STATES, Case, Playbook
 from counselling.models import Conversation
 from offices.models import ConsultationHours
 
@@ -180,16 +180,16 @@ def _notified_on(case: Case) -> dt.date | None:
 def target_day(*, case: Case, now: dt.datetime, after: dt.datetime | None = None) -> tuple[dt.date, dt.date | None, bool]:
     """(first day to look at, last day the rules allow or None, is_intake) for the case's next conversation."""
     today = timezone.localtime(now, BRUSSELS).date()
-    playbook = case.playbook
+    playbook = Playbook.for_case(case)
     # ``after``: the conversation that follows one being logged as held now, so never the intake again.
     if case.held_conversations == 0 and after is None:
         notified = _notified_on(case) or timezone.localtime(case.opened_at, BRUSSELS).date()
-        within = playbook.intake_within_working_days if playbook else 5
+        within = playbook.intake_within_working_days
         return today, legal.add_working_days(notified, within), True
     base_at = after or case.last_contact_at or now
     base = timezone.localtime(base_at, BRUSSELS).date()
-    gap = playbook.cadence_for(case.state) if playbook else 14
-    final = playbook.final_week_cadence_days if playbook else 3
+    gap = playbook.cadence_for(case.state)
+    final = playbook.final_week_cadence_days
     deadline = case.departure_deadline
     if deadline is not None and base <= deadline:
         final_week_starts = deadline - dt.timedelta(days=FINAL_WEEK_DAYS)
@@ -208,8 +208,8 @@ def _propose(*, case: Case, agenda: Agenda, hours: OfficeHours, now: dt.datetime
     counsellor = case.counsellor
     if counsellor is None or case.office_id is None or not hours.has_hours(case.office_id):
         return None
-    playbook = case.playbook
-    minutes = playbook.conversation_minutes if playbook else 60
+    playbook = Playbook.for_case(case)
+    minutes = playbook.conversation_minutes
     profile = getattr(counsellor, "staff_profile", None)
     per_day = profile.conversations_per_day if profile else 6
     first_day, last_day, is_intake = target_day(case=case, now=now, after=after)
@@ -224,7 +224,7 @@ def _propose(*, case: Case, agenda: Agenda, hours: OfficeHours, now: dt.datetime
         planned_at=start,
         office_id=case.office_id,
         counsellor_id=counsellor.pk,
-        mode=Conversation.Mode.HOME_VISIT if playbook and playbook.home_visit_preferred else Conversation.Mode.OFFICE,
+        mode=Conversation.Mode.HOME_VISIT if playbook.home_visit_preferred else Conversation.Mode.OFFICE,
         interpreter_language=interpreter_needed(case.person.languages, counsellor),
         duration_minutes=minutes,
         is_intake=is_intake,

@@ -13,8 +13,9 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionDecision, State
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionDecision
 from cases.selectors import cases_visible_to
+from cases.steps import LOSE_CONTACT_STATES, STEPS
 from counselling.models import Conversation
 
 LIST_LIMIT = 50
@@ -127,14 +128,14 @@ def my_day(user, *, now: dt.datetime | None = None) -> MyDay:
     if user.has_perm("cases.escalate_case"):
         escalations = list(
             cases_visible_to(user)
-            .filter(escalation_proposed_at__isnull=False, state__in=[State.ORIENTATION, State.VOLUNTARY_RETURN])
+            .filter(escalation_proposed_at__isnull=False, state__in=STEPS["escalate_to_forced_return"].sources)
             .select_related("person", "counsellor")
             .order_by("escalation_proposed_at", "id")[:LIST_LIMIT]
         )
     if user.has_perm("cases.decide_case"):
         lose_contact = list(
             cases_visible_to(user)
-            .filter(lose_contact_proposed_at__isnull=False, state__in=[State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN])
+            .filter(lose_contact_proposed_at__isnull=False, state__in=LOSE_CONTACT_STATES)
             .select_related("person", "counsellor")
             .order_by("lose_contact_proposed_at", "id")[:LIST_LIMIT]
         )

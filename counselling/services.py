@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import COUNSELLED_STATES, Case, CaseEvent
+from cases.models import COUNSELLED_STATES, Case, CaseEvent, Playbook
 from cases.selectors import access_case
 from cases.services import propose_lose_contact, record_event
 from counselling.models import Conversation
@@ -100,7 +100,7 @@ def plan_conversation(
         errors.append(_("Choose how the conversation takes place."))
     if mode == Conversation.Mode.OFFICE and office is None:
         errors.append(_("Choose the office where the conversation takes place."))
-    minutes = duration_minutes or (case.playbook.conversation_minutes if case.playbook_id else 60)
+    minutes = duration_minutes or Playbook.for_case(case).conversation_minutes
     if counsellor is not None:
         from counselling.scheduling import lock_agendas
 
@@ -238,7 +238,7 @@ def record_no_show(*, actor, case_id: int, conversation_id: int, note: str = "")
     case.save(update_fields=["consecutive_no_shows", "next_conversation_at", "updated_at"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_NO_SHOW, note=note,
                  data={"conversation": conversation.pk, "consecutive": case.consecutive_no_shows})
-    limit = case.playbook.no_shows_before_lose_contact if case.playbook_id else 2
+    limit = Playbook.for_case(case).no_shows_before_lose_contact
     if case.consecutive_no_shows >= limit:
         propose_lose_contact(case=case, actor=actor, note=_("%(count)s consecutive no-shows.") % {"count": case.consecutive_no_shows})
     return conversation

@@ -24,9 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, State
+from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, Playbook, State
 from cases.services import minors, propose_lose_contact, record_event
 from cases.services.events import actor_label
+from cases.steps import LOSE_CONTACT_STATES
 from counselling import delivery, messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
 from counselling.overflow import Overflow
@@ -42,7 +43,6 @@ NO_SHOWS = "apply_no_show_rule"
 WARNINGS = "warn_deadlines"
 COMING_OF_AGE = "notice_coming_of_age"
 SWEEPS = (PLAN, MESSAGES, OVERDUE, NO_SHOWS, WARNINGS, COMING_OF_AGE)
-LOSE_CONTACT_STATES = (State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN)
 DEADLINE_STATES = tuple(s for s in COUNSELLED_STATES if s != State.LEGAL_STAY_REVIEW)
 
 
@@ -153,8 +153,8 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
             # The office's agenda is full within the horizon: the nearest office of the region
             # that speaks the person's language takes this conversation (decision 035).
             proposal = overflow.propose(
-                case, minutes=case.playbook.conversation_minutes if case.playbook else 60,
-                mode=Conversation.Mode.HOME_VISIT if case.playbook and case.playbook.home_visit_preferred else Conversation.Mode.OFFICE,
+                case, minutes=Playbook.for_case(case).conversation_minutes,
+                mode=Conversation.Mode.HOME_VISIT if Playbook.for_case(case).home_visit_preferred else Conversation.Mode.OFFICE,
             )
         if proposal is None:
             continue
@@ -299,7 +299,7 @@ def cases_over_no_show_limit() -> QuerySet:
         consecutive_no_shows__gt=0, state__in=LOSE_CONTACT_STATES, lose_contact_proposed_at__isnull=True
     ).filter(
         Q(playbook__isnull=False, consecutive_no_shows__gte=F("playbook__no_shows_before_lose_contact"))
-        | Q(playbook__isnull=True, consecutive_no_shows__gte=2)
+        | Q(playbook__isnull=True, consecutive_no_shows__gte=Playbook.fallback().no_shows_before_lose_contact)
     )
 
 

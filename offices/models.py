@@ -23,15 +23,25 @@ class Province(models.TextChoices):
     EAST_FLANDERS = "east_flanders", _("East Flanders")
 
 
+class OfficeKind(models.TextChoices):
+    REGIONAL_OFFICE = "regional_office", _("Regional counselling office")
+    RETURN_DESK = "return_desk", _("Return desk")
+    CLOSED_CENTRE = "closed_centre", _("Closed centre")
+    RETURN_HOUSE = "return_house", _("Return house")
+    OPEN_RETURN_PLACE = "open_return_place", _("Open return place")
+
+
+# Declared once (issue 10): facilities have places (a capacity); a stay in a closed centre or a
+# return house is detention, with its title and limits (Aliens Act art. 7, cases.services.detention).
+FACILITY_KINDS = (OfficeKind.CLOSED_CENTRE, OfficeKind.RETURN_HOUSE, OfficeKind.OPEN_RETURN_PLACE)
+DETENTION_KINDS = (OfficeKind.CLOSED_CENTRE, OfficeKind.RETURN_HOUSE)
+COUNSELLING_KINDS = (OfficeKind.REGIONAL_OFFICE, OfficeKind.RETURN_DESK)
+
+
 class Office(models.Model):
     """A place of the service: a counselling office, a return desk, or a facility with places."""
 
-    class Kind(models.TextChoices):
-        REGIONAL_OFFICE = "regional_office", _("Regional counselling office")
-        RETURN_DESK = "return_desk", _("Return desk")
-        CLOSED_CENTRE = "closed_centre", _("Closed centre")
-        RETURN_HOUSE = "return_house", _("Return house")
-        OPEN_RETURN_PLACE = "open_return_place", _("Open return place")
+    Kind = OfficeKind
 
     class Restriction(models.TextChoices):
         NONE = "", _("No restriction")
@@ -39,8 +49,9 @@ class Office(models.Model):
         WOMEN_ONLY = "women_only", _("Women only")
         FAMILIES_ONLY = "families_only", _("Families with minor children only")
 
-    FACILITY_KINDS = (Kind.CLOSED_CENTRE, Kind.RETURN_HOUSE, Kind.OPEN_RETURN_PLACE)
-    COUNSELLING_KINDS = (Kind.REGIONAL_OFFICE, Kind.RETURN_DESK)
+    FACILITY_KINDS = FACILITY_KINDS
+    DETENTION_KINDS = DETENTION_KINDS
+    COUNSELLING_KINDS = COUNSELLING_KINDS
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -73,7 +84,7 @@ class Office(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="facility_has_capacity",
-                condition=~Q(kind__in=["closed_centre", "return_house", "open_return_place"])
+                condition=~Q(kind__in=[kind.value for kind in FACILITY_KINDS])
                 | Q(capacity__isnull=False),
             ),
         ]

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from cases import legal
 from cases import services as cs
-from cases.models import Case, LegalProcedure, Placement, State
+from cases.models import Case, LegalProcedure, Placement, Playbook, State
 from cases.services import OrderData, PersonData
 from counselling import services as conv
 from counselling.models import Conversation
@@ -132,7 +132,7 @@ class Story:
     def mode(self) -> str:
         if self.plan.group == "no_address":
             return Conversation.Mode.PHONE
-        if self.case.playbook and self.case.playbook.home_visit_preferred:
+        if Playbook.for_case(self.case).home_visit_preferred:
             return Conversation.Mode.HOME_VISIT
         return self.rng.choices((Conversation.Mode.OFFICE, Conversation.Mode.PHONE, Conversation.Mode.VIDEO), (85, 10, 5))[0]
 
@@ -260,7 +260,7 @@ class Story:
 
     def begin(self, *, gap: float | None = None) -> None:
         """Intake held, orientation started."""
-        intake_days = self.case.playbook.intake_within_working_days if self.case.playbook else 5
+        intake_days = Playbook.for_case(self.case).intake_within_working_days
         self.converse(gap=gap if gap is not None else self.rng.randint(1, max(intake_days, 1)),
                       stance=self.rng.choice((Conversation.Stance.NOT_DISCUSSED, Conversation.Stance.CONSIDERING)),
                       vr=self.rng.random() < 0.5, legal_stay=True,
@@ -280,7 +280,7 @@ class Story:
         self.step(cs.record_guardian_agreement, self.counsellor, agreed_on=timezone.localdate(), note="Guardian agrees.")
 
     def cadence(self) -> int:
-        return self.case.playbook.cadence_for(self.case.state) if self.case.playbook else 14
+        return Playbook.for_case(self.case).cadence_for(self.case.state)
 
     def follow_ups(self, count: int, *, refusals_ok: bool = True) -> None:
         for _ in range(count):
@@ -316,9 +316,10 @@ class Story:
 
     def escalate(self) -> None:
         """Refusals (as the playbook asks) until the deadline has passed, proposal, manager's decision."""
-        playbook = self.case.playbook
+        # A playbook without a minimum (minors: a best-interest decision instead) refuses as often as the fallback.
         needed = 0 if (self.case.public_order or self.case.nuisance) else (
-            playbook.min_conversations_before_escalation if playbook and playbook.min_conversations_before_escalation else 2)
+            Playbook.for_case(self.case).min_conversations_before_escalation
+            or Playbook.fallback().min_conversations_before_escalation)
         guard = 0
         while guard < 12 and (self.case.voluntary_return_refusals < needed or (
                 not self.case.public_order and self.case.departure_deadline >= timezone.localdate())):
@@ -364,7 +365,7 @@ class Story:
             cs.update_address(actor=self.counsellor, case_id=self.case.pk, street=self.case.person.street,
                               postcode=self.case.person.postcode, municipality=self.case.person.municipality, invalid=True)
         else:
-            limit = self.case.playbook.no_shows_before_lose_contact if self.case.playbook else 2
+            limit = Playbook.for_case(self.case).no_shows_before_lose_contact
             for _ in range(limit):
                 self.converse("no_show", gap=self.cadence() if self.case.state != State.REGISTERED else 2)
         self.later(1, hour=11)

@@ -15,11 +15,9 @@ from cases.models import Case, CaseEvent, DetentionDecision, DetentionPeriod, Pl
 from cases.services.events import record_event
 from offices.models import Office
 
-DETENTION_KINDS = (Office.Kind.CLOSED_CENTRE, Office.Kind.RETURN_HOUSE)
-
 
 def is_detention(facility: Office) -> bool:
-    return facility.kind in DETENTION_KINDS
+    return facility.kind in Office.DETENTION_KINDS
 
 
 def four_eyes_required() -> bool:
@@ -80,7 +78,7 @@ def release_from_detention(*, case: Case, actor, reason: str, on: dt.date | None
     """End the current detention placement and the period (e.g. a route to stay was granted)."""
     withdraw_pending_detention(case=case, reason=reason)
     current = (
-        case.placements.select_related("facility").filter(ended_on__isnull=True, facility__kind__in=DETENTION_KINDS).first()
+        case.placements.select_related("facility").filter(ended_on__isnull=True, facility__kind__in=Office.DETENTION_KINDS).first()
     )
     if current is not None:
         current.ended_on = max(on or timezone.localdate(), current.started_on)

@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from cases.guards import refusal_text
-from cases.models import TERMINAL_STATES, TRANSITION_INPUTS, TRANSITION_LABELS, TRANSITION_NAMES, Case, CaseEvent, OrderToLeave, State
+from cases.models import TERMINAL_STATES, Case, CaseEvent, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import actor_label, record_event
 from cases.services.load import load_key, shift_load
 from cases.services.placements import end_placement_when_case_ends
 from cases.signals import case_state_changed
+from cases.steps import LOSE_CONTACT_STATES, STEPS
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 
 
@@ -38,25 +39,20 @@ class TransitionCheck:
     permitted: bool = True
 
 
-def _meta(name: str):
-    return getattr(Case, name)._django_fsm
-
-
 def transition_refusals(case: Case, name: str, actor, *, system: bool = False) -> list[str]:
     """Every reason why ``actor`` may not take step ``name`` on ``case`` now (empty: allowed)."""
-    if name not in TRANSITION_NAMES:
+    step = STEPS.get(name)
+    if step is None:
         return [_("Unknown step.")]
-    meta = _meta(name)
-    spec = meta.get_transition(case.state)
-    if spec is None:
+    if case.state not in step.sources:
         return [
             _("“%(step)s” is not possible while the case is in “%(state)s”.")
-            % {"step": TRANSITION_LABELS[name], "state": case.get_state_display()}
+            % {"step": step.label, "state": case.get_state_display()}
         ]
     reasons = []
-    if not system and spec.permission and not spec.permission(case, actor):
-        reasons.append(str(spec.permission.refusal))
-    for condition in spec.conditions:
+    if not system and not step.permission(case, actor):
+        reasons.append(str(step.permission.refusal))
+    for condition in step.guards:
         if not condition(case):
             reasons.append(refusal_text(condition, case))
     return reasons
@@ -65,21 +61,19 @@ def transition_refusals(case: Case, name: str, actor, *, system: bool = False) -
 def check_transitions(case: Case, actor) -> list[TransitionCheck]:
     """The steps possible from the case's state, each with whether this actor may take it now."""
     checks = []
-    for name in TRANSITION_NAMES:
-        spec = _meta(name).get_transition(case.state)
-        if spec is None:
+    for step in STEPS.values():
+        if case.state not in step.sources:
             continue
-        permitted = not spec.permission or spec.permission(case, actor)
-        reasons = transition_refusals(case, name, actor)
+        reasons = transition_refusals(case, step.name, actor)
         checks.append(
             TransitionCheck(
-                name=name,
-                label=str(TRANSITION_LABELS[name]),
-                target=str(spec.target),
+                name=step.name,
+                label=str(step.label),
+                target=str(step.target),
                 allowed=not reasons,
                 reasons=reasons,
-                inputs=TRANSITION_INPUTS.get(name, ()),
-                permitted=permitted,
+                inputs=step.inputs,
+                permitted=step.permission(case, actor),
             )
         )
     return checks
@@ -290,29 +284,13 @@ def _close_reason_on_record(case_id: int, reason: str) -> list[str]:
     return []
 
 
-_SERVICES = {
-    "start_orientation": start_orientation,
-    "open_legal_stay_review": open_legal_stay_review,
-    "resume_orientation": resume_orientation,
-    "grant_legal_stay": grant_legal_stay,
-    "agree_voluntary_return": agree_voluntary_return,
-    "withdraw_voluntary_return": withdraw_voluntary_return,
-    "confirm_departure": confirm_departure,
-    "escalate_to_forced_return": escalate_to_forced_return,
-    "confirm_removal": confirm_removal,
-    "lose_contact": lose_contact,
-    "re_establish_contact": re_establish_contact,
-    "close": close_case,
-}
-
-
 def take_transition(*, actor, case_id: int, name: str, **inputs) -> Case:
     """Dispatch a step chosen by name (the browser's generic transition form)."""
-    try:
-        service = _SERVICES[name]
-    except KeyError:
-        raise DomainError(_("Unknown step."), code="unknown_transition") from None
-    return service(actor=actor, case_id=case_id, **inputs)
+    if name not in STEPS:
+        raise DomainError(_("Unknown step."), code="unknown_transition")
+    from cases import services  # the package exports the service the registry names for each step
+
+    return getattr(services, STEPS[name].service_name)(actor=actor, case_id=case_id, **inputs)
 
 
 def escalation_proposal_refusals(case: Case, actor) -> list[str]:
@@ -320,7 +298,7 @@ def escalation_proposal_refusals(case: Case, actor) -> list[str]:
     reasons = []
     if not actor.has_perm("cases.counsel_case"):
         reasons.append(_("Only a counsellor or office manager may take this step."))
-    if case.state not in (State.ORIENTATION, State.VOLUNTARY_RETURN):
+    if case.state not in STEPS["escalate_to_forced_return"].sources:
         reasons.append(_("Escalation can only be proposed during orientation or voluntary return."))
     else:
         # Only the manager's permission may be missing: a step the law's guards refuse is "not
@@ -382,9 +360,7 @@ def propose_lose_contact(*, case: Case, actor=None, note: str = "") -> bool:
 
     Called inside the caller's transaction with the case row locked.
     """
-    if case.lose_contact_proposed_at is not None or case.state not in (
-        State.REGISTERED, State.ORIENTATION, State.VOLUNTARY_RETURN
-    ):
+    if case.lose_contact_proposed_at is not None or case.state not in LOSE_CONTACT_STATES:
         return False
     case.lose_contact_proposed_at = timezone.now()
     case.save(update_fields=["lose_contact_proposed_at", "updated_at"])

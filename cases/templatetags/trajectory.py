@@ -1,6 +1,7 @@
 """The trajectory drawn as its state diagram (server-side inline SVG), the case's state marked.
 
-The edges come from the state machine itself, so the drawing cannot drift from the rules. "Close"
+The edges come from the step registry (``cases.steps``), which the state machine is built from,
+so the drawing cannot drift from the rules. "Close"
 goes from every open state to "closed" and is written once under the node instead of drawn ten
 times. A text list next to the drawing says the same for screen readers.
 """
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from django import template
 
-from cases.models import TERMINAL_STATES, TRANSITION_LABELS, Case, State
+from cases.models import TERMINAL_STATES, Case, State
+from cases.steps import STEPS
 
 register = template.Library()
 
@@ -87,10 +89,11 @@ def diagram(case_state: str) -> dict:
         for state, (c, r) in LAYOUT.items()
     }
     pairs: dict[tuple[str, str], list[str]] = {}
-    for transition in Case._meta.get_field("state").get_all_transitions(Case):
-        if transition.target == State.CLOSED:
+    for step in STEPS.values():
+        if step.target == State.CLOSED:
             continue
-        pairs.setdefault((transition.source, transition.target), []).append(str(TRANSITION_LABELS.get(transition.name, transition.name)))
+        for source, target in step.edges:
+            pairs.setdefault((source.value, target.value), []).append(str(step.label))
     edges = []
     for (source, target), labels in pairs.items():
         a, b = nodes[State(source)], nodes[State(target)]

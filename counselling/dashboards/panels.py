@@ -338,7 +338,7 @@ def office_state_chart(dashboard: NationalDashboard) -> str:
     )
 
 
-KIND_ORDER = (Office.Kind.CLOSED_CENTRE, Office.Kind.RETURN_HOUSE, Office.Kind.OPEN_RETURN_PLACE)
+KIND_ORDER = Office.FACILITY_KINDS
 
 
 def occupancy_table(dashboard: NationalDashboard) -> Table:

@@ -240,8 +240,13 @@ def test_a_counsellor_is_not_double_booked(offset_minutes, office, counsellor):
 def test_back_to_back_conversations_are_fine(office, counsellor):
     first = f.CaseFactory(office=office, counsellor=counsellor)
     second = f.CaseFactory(office=office, counsellor=counsellor)
-    services.plan_conversation(actor=counsellor, case_id=first.pk, planned_at=later(hour=10))
-    services.plan_conversation(actor=counsellor, case_id=second.pk, planned_at=later(hour=11))
+    one = services.plan_conversation(actor=counsellor, case_id=first.pk, planned_at=later(hour=10))
+    # The second starts the minute the first ends: not a double booking.
+    ends = one.planned_at + dt.timedelta(minutes=one.duration_minutes)
+    two = services.plan_conversation(actor=counsellor, case_id=second.pk, planned_at=ends)
+    booked = Conversation.objects.filter(counsellor=counsellor, status=Conversation.Status.PLANNED).order_by("planned_at")
+    assert [(c.pk, c.case_id, c.planned_at) for c in booked] == [(one.pk, first.pk, later(hour=10)), (two.pk, second.pk, ends)]
+    assert (fresh(first).next_conversation_at, fresh(second).next_conversation_at) == (later(hour=10), ends)
 
 
 @pytest.mark.django_db

@@ -1,10 +1,11 @@
-"""The trajectory state machine as a Mermaid diagram, generated from the FSM transitions of Case.
+"""The trajectory state machine as a Mermaid diagram, generated from the step registry (cases.steps).
 
     python manage.py trajectory_diagram                       # print
     python manage.py trajectory_diagram --write docs/trajectory.md
     python manage.py trajectory_diagram --check               # fail when docs/trajectory.md is stale
 
-(``python manage.py graph_transitions cases.Case`` gives the same machine as Graphviz DOT.)
+(``python manage.py graph_transitions cases.Case`` gives the same machine as Graphviz DOT: the
+FSM of ``Case`` is built from the same registry.)
 """
 
 from __future__ import annotations
@@ -15,32 +16,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from cases.models import TERMINAL_STATES, TRANSITION_NAMES, Case, State
+from cases.models import TERMINAL_STATES, State
+from cases.steps import STEPS, Step
 
 DEFAULT_PATH = "docs/trajectory.md"
 
 
-def _sources(transition) -> list[str]:
-    source = transition.source
-    if source in ("*", "+"):
-        return [s.value for s in State if not (source == "+" and s == transition.target)]
-    return [str(source)]
-
-
-def transitions() -> list[tuple[str, str, str, object]]:
-    """(source, target, name, transition) for every edge, in the order of DESIGN §3."""
-    field = Case._meta.get_field("state")
-    order = {name: i for i, name in enumerate(TRANSITION_NAMES)}
-    states = [s.value for s in State]
-    edges = set()
-    by_key = {}
-    for transition in field.get_all_transitions(Case):
-        for source in _sources(transition):
-            key = (source, str(transition.target), transition.name)
-            edges.add(key)
-            by_key[key] = transition
-    ordered = sorted(edges, key=lambda e: (order.get(e[2], len(order)), e[2], states.index(e[0]), e[1]))
-    return [(s, t, n, by_key[(s, t, n)]) for s, t, n in ordered]
+def transitions() -> list[tuple[str, str, str, Step]]:
+    """(source, target, name, step) for every edge, in the order of DESIGN §3."""
+    return [(source.value, target.value, step.name, step) for step in STEPS.values() for source, target in step.edges]
 
 
 def _describe(callable_) -> str:
@@ -56,7 +40,7 @@ def render() -> str:
         lines = [
             "# The case trajectory",
             "",
-            "Generated from the FSM transitions of `cases.models.Case` by",
+            "Generated from the step registry `cases.steps` by",
             "`python manage.py trajectory_diagram --write docs/trajectory.md`; do not edit by hand",
             "(`tests/cases/test_diagram.py` fails when this page and the code disagree).",
             "",
@@ -72,15 +56,11 @@ def render() -> str:
             lines.append(f"    {state.value} --> [*]")
         lines += ["```", "", "## Steps and their guards", ""]
         lines += ["| step | from | to | permission | guards (and the sentence shown when one refuses) |", "| --- | --- | --- | --- | --- |"]
-        seen = {}
-        for source, target, name, transition in edges:
-            seen.setdefault(name, {"sources": [], "target": target, "transition": transition})["sources"].append(source)
-        for name, info in seen.items():
-            transition = info["transition"]
-            permission = f"`{transition.permission.perm}`" if getattr(transition.permission, "perm", None) else ""
-            guards = "<br>".join(_describe(c) for c in transition.conditions)
-            sources = ", ".join(f"`{s}`" for s in info["sources"])
-            lines.append(f"| `{name}` | {sources} | `{info['target']}` | {permission} | {guards} |")
+        for step in STEPS.values():
+            permission = f"`{step.permission.perm}`" if getattr(step.permission, "perm", None) else ""
+            guards = "<br>".join(_describe(c) for c in step.guards)
+            sources = ", ".join(f"`{s.value}`" for s in step.sources)
+            lines.append(f"| `{step.name}` | {sources} | `{step.target.value}` | {permission} | {guards} |")
         lines.append("")
         return "\n".join(lines)
 
