@@ -45,6 +45,7 @@ def record_guardian(*, actor: User, case_id: int, name: str, contact: str, appoi
         errors.append(_("The appointment date cannot be in the future."))
     if errors:
         raise DomainError(_("The guardian cannot be recorded."), code="invalid_guardian", details=errors)
+    assert appointed_on is not None  # refused above
     changed = case.guardian_name != name.strip()
     case.guardian_name, case.guardian_contact, case.guardian_appointed_on = name.strip(), contact.strip(), appointed_on
     update = ["guardian_name", "guardian_contact", "guardian_appointed_on", "updated_at"]
@@ -73,6 +74,7 @@ def record_guardian_agreement(*, actor: User, case_id: int, agreed_on: dt.date |
         errors.append(_("The agreement cannot predate the guardian's appointment."))
     if errors:
         raise DomainError(_("The guardian's agreement cannot be recorded."), code="invalid_agreement", details=errors)
+    assert agreed_on is not None  # refused above
     case.guardian_agreed_return_on = agreed_on
     case.save(update_fields=["guardian_agreed_return_on", "updated_at"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.GUARDIAN_AGREED, note=note,

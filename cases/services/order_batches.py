@@ -44,7 +44,7 @@ def _national_number(data: OrderData) -> str:
 
 def _keys(data: OrderData, national_number: str) -> set[tuple]:
     """Every key on which two orders could be about the same person (wider than the matching rules)."""
-    person, keys = data.person, set()
+    person, keys = data.person, set[tuple]()
     if national_number:
         keys.add(("nn", national_number))
     if person.dossier_number:

@@ -122,11 +122,9 @@ def record_procedure(
     if not case.is_open:
         raise Conflict(_("The case is closed; legal procedures can no longer be recorded."), code="case_closed")
 
-    procedure = None
-    if reference:
-        procedure = case.procedures.filter(kind=kind, reference=reference).first()
+    procedure = case.procedures.filter(kind=kind, reference=reference).first() if reference else None
     created = procedure is None
-    if created:
+    if procedure is None:
         procedure = LegalProcedure.objects.create(
             case=case, client=client, kind=kind, reference=reference, lodged_on=lodged_on,
             suspensive=legal.is_suspensive_by_default(kind) if suspensive is None else suspensive,

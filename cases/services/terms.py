@@ -98,6 +98,7 @@ def record_term_decision(
                                % {"date": formats.date_format(current)})
     if reasons:
         raise TransitionRefused(_("This decision cannot be recorded."), details=reasons)
+    assert days is not None and current is not None and new_deadline is not None  # refused above
 
     decision = DepartureTermDecision.objects.create(
         case=case, client=client, kind=kind, ground=ground, decided_on=decided_on, days=days,

@@ -49,6 +49,7 @@ def record_unfit_to_travel(*, actor: User, case_id: int, given_on: dt.date | Non
         reasons.append(_("An unfit-to-travel opinion is already in force."))
     if reasons:
         raise TransitionRefused(_("The opinion cannot be recorded."), details=reasons)
+    assert given_on is not None  # refused above
     opinion = FitnessOpinion.objects.create(case=case, given_on=given_on, physician=physician, note=note, recorded_by=actor)
     case.unfit_to_travel_since = given_on
     case.save(update_fields=["unfit_to_travel_since", "updated_at"])
@@ -72,6 +73,7 @@ def lift_unfit_to_travel(*, actor: User, case_id: int, lifted_on: dt.date | None
         reasons.append(_("Say why (a new medical opinion)."))
     if reasons:
         raise TransitionRefused(_("The opinion cannot be lifted."), details=reasons)
+    assert lifted_on is not None  # refused above
     opinion.lifted_on, opinion.lifted_note = lifted_on, note
     opinion.save(update_fields=["lifted_on", "lifted_note"])
     case.unfit_to_travel_since = None
@@ -102,6 +104,7 @@ def plan_removal(*, actor: User, case_id: int, planned_on: dt.date | None, escor
         reasons.append(_("A removal operation is already planned: record its outcome first."))
     if reasons:
         raise TransitionRefused(_("The removal cannot be planned."), details=reasons)
+    assert planned_on is not None  # refused above
     operation = RemovalOperation.objects.create(
         case=case, planned_on=planned_on, escort_needed=escort_needed, escorts=escorts if escort_needed else 0,
         flight_reference=flight_reference, planned_by=actor,
@@ -140,6 +143,7 @@ def record_removal_outcome(*, actor: User, case_id: int, operation_id: int, stat
         reasons.append(_("Give the reason for cancelling."))
     if reasons:
         raise TransitionRefused(_("The outcome cannot be recorded."), details=reasons)
+    assert outcome_on is not None  # refused above
     operation.status, operation.outcome_on, operation.outcome_note = status, outcome_on, note
     operation.save(update_fields=["status", "outcome_on", "outcome_note"])
     case.removal_planned_on = None

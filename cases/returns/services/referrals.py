@@ -57,6 +57,7 @@ def refer_to_partner(
         reasons.append(_("This case already has an active referral: cancel it first."))
     if reasons:
         raise TransitionRefused(_("The referral cannot be made."), details=reasons)
+    assert consent_on is not None and partner is not None  # refused above
     referral = Referral.objects.create(
         case=case, partner=partner, destination_country=destination_country, destination_place=destination_place,
         travellers=travellers, travellers_note=travellers_note, vulnerabilities=vulnerability_flags(case),
@@ -123,6 +124,7 @@ def report_referral_stage(*, actor: User, referral_id: int, stage: str, flight: 
     referral.save()
     data = {"referral": referral.pk, "from_stage": from_stage, "stage": stage}
     if stage == Referral.Stage.BOOKED:
+        assert flight_on is not None  # refused above
         data.update(flight=referral.flight, flight_on=flight_on.isoformat())
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.REFERRAL_STAGE, data=data,
                  note=reason if stage == Referral.Stage.CANCELLED else "")
@@ -218,6 +220,7 @@ def record_follow_up_contact(*, actor: User, referral_id: int, month: int, conta
         reasons.append(_("The contact falls between the departure and today."))
     if reasons:
         raise TransitionRefused(_("The follow-up contact cannot be recorded."), details=reasons)
+    assert contacted_on is not None  # refused above
     contact = FollowUpContact.objects.create(referral=referral, month=month, contacted_on=contacted_on, reached=reached, note=note)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.FOLLOW_UP_CONTACT, note=note,
                  data={"follow_up": contact.pk, "month": month, "reached": reached})
