@@ -39,9 +39,11 @@ test: install messages node_modules/axe-core/axe.min.js
 	 REDIS_URL=$${REDIS_URL:-$$($(PY) bin/service_url.py redis $(REDIS_LOCAL))} \
 	 $(PY) -m pytest $(PYTEST_ARGS)
 
+# mypy reads [tool.mypy] in pyproject.toml: the application code, with the Django and DRF stubs.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy
 
 # Production refuses SQLite and the filesystem broker at start-up: the check gets placeholders
 # it never connects to when the caller has none set.

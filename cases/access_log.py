@@ -10,6 +10,7 @@ from typing import Any
 
 from cases.models import Case, CaseAccess
 from cases.services.events import actor_label
+from returnpath.actors import User
 
 _context: contextvars.ContextVar[tuple[str | None, str]] = contextvars.ContextVar("access_context", default=(None, ""))
 
@@ -27,13 +28,13 @@ class AccessContextMiddleware:
             _context.reset(token)
 
 
-def _client_label(actor) -> str:
+def _client_label(actor: User) -> str:
     client = getattr(actor, "api_client", None) if hasattr(actor, "api_client") else None
     return client.name if client is not None else ""
 
 
 def record_access(
-    *, actor, via: str, cases: Iterable[Case | int] = (), result: str = CaseAccess.Result.OK,
+    *, actor: User, via: str, cases: Iterable[Case | int] = (), result: str = CaseAccess.Result.OK,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One row per case read (none: one row without a case, e.g. an export's summary or a miss)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypedDict, cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +17,14 @@ User = get_user_model()
 # Belgian day/month/year whatever the browser's own locale (a native date picker would follow the
 # browser, e.g. month/day/year in an American-configured Chromium).
 # Native date pickers (type="date" sends ISO 8601, which Django always accepts besides the localised formats).
-DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
+
+
+class WidgetOptions(TypedDict):
+    attrs: dict[str, Any]
+    format: str
+
+
+DATE_WIDGET: WidgetOptions = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 
 FLAG_LABELS = {
     "public_order": _("Public order"),
@@ -62,8 +71,8 @@ class CaseloadFilterForm(forms.Form):
 
     def __init__(self, *args, offices=(), counsellors=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["office"].choices = [("", _("Any office")), *[(str(o.pk), o.name) for o in offices]]
-        self.fields["counsellor"].choices = [
+        cast(forms.ChoiceField, self.fields["office"]).choices = [("", _("Any office")), *[(str(o.pk), o.name) for o in offices]]
+        cast(forms.ChoiceField, self.fields["counsellor"]).choices = [
             ("all", _("Anyone")), ("none", _("Not assigned")),
             *[(str(u.pk), u.get_full_name() or u.get_username()) for u in counsellors],
         ]
@@ -156,8 +165,13 @@ class DecideProcedureForm(forms.Form):
     decided_on = forms.DateField(label=_("Decided on"), widget=forms.DateInput(**DATE_WIDGET))
 
 
+class FacilityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Office) -> str:
+        return f"{obj.name} ({obj.get_kind_display()})"
+
+
 class PlacementForm(forms.Form):
-    facility = forms.ModelChoiceField(label=_("Facility"), queryset=Office.objects.none())
+    facility = FacilityChoiceField(label=_("Facility"), queryset=Office.objects.none())
     started_on = forms.DateField(label=_("From"), widget=forms.DateInput(**DATE_WIDGET))
     motivation = forms.CharField(
         label=_("Motivation"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -166,8 +180,9 @@ class PlacementForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = Office.objects.filter(kind__in=Office.FACILITY_KINDS, is_active=True).order_by("kind", "name")
-        self.fields["facility"].label_from_instance = lambda o: f"{o.name} ({o.get_kind_display()})"
+        cast(FacilityChoiceField, self.fields["facility"]).queryset = (
+            Office.objects.filter(kind__in=Office.FACILITY_KINDS, is_active=True).order_by("kind", "name")
+        )
 
 
 class EndPlacementForm(forms.Form):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db.models.expressions import Combinable
 from simple_history.models import HistoricalRecords
 
+from returnpath.actors import SYSTEM_LABEL
+
 
 class FieldHistory(HistoricalRecords):
     """Services count with ``F("n") + 1`` in a save; the history row needs the resulting value."""
@@ -73,4 +75,4 @@ def _shown(record, field) -> str:
 
 def _who(record) -> str:
     user = record.history_user
-    return (user.get_full_name() or user.get_username()) if user is not None else "ReturnPath"
+    return (user.get_full_name() or user.get_username()) if user is not None else SYSTEM_LABEL

@@ -57,8 +57,8 @@ def match_person_for_order(
     family_name, given_names = normalise_name(family_name), normalise_name(given_names)
     if national_number:
         own, foreign = _split(Person.objects.filter(national_number=national_number), client)
-        if own or foreign:
-            return IdentityMatch(own or foreign, PossibleDuplicate.Match.NATIONAL_NUMBER, own is not None)
+        if (found := own or foreign) is not None:
+            return IdentityMatch(found, PossibleDuplicate.Match.NATIONAL_NUMBER, own is not None)
     candidates = Person.objects.all()
     if national_number:
         candidates = candidates.filter(national_number="")
@@ -87,6 +87,6 @@ def match_person_for_order(
         if dossier_number:  # two dossier numbers are two people, as two national numbers are
             matches = matches.filter(dossier_number="")
         own, foreign = _split(matches, client)
-        if own or foreign:
-            return IdentityMatch(own or foreign, PossibleDuplicate.Match.NAME, own is not None)
+        if (found := own or foreign) is not None:
+            return IdentityMatch(found, PossibleDuplicate.Match.NAME, own is not None)
     return None

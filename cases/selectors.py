@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from cases import legal
 from cases.models import OPEN_STATES, Case, CaseAccess, OrderToLeave, Referral
+from returnpath.actors import User
 
 
 def is_coordinator(user) -> bool:
@@ -54,7 +55,7 @@ def cases_visible_to(user) -> QuerySet[Case]:
     return cases.filter(office_id__in=office_ids_of(user))
 
 
-def access_case(*, actor, case_id: int, for_update: bool = False, log_via: str = "") -> Case:
+def access_case(*, actor: User, case_id: int, for_update: bool = False, log_via: str = "") -> Case:
     """Fetch a case the actor may see, optionally locked; anything else is "not found".
 
     ``log_via`` records the read in the access log (case page, API): DESIGN §7.

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from counselling.models import Conversation, MessageTemplate, OutboundMessage
 from counselling.sms import get_backend as sms_backend
+from returnpath.actors import Actor
 from returnpath.errors import Conflict, DomainError
 
 logger = logging.getLogger("returnpath.messaging")
@@ -159,7 +160,7 @@ def settle_started(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
-def resolve_uncertain(*, actor, message_id: int, left: bool) -> OutboundMessage:
+def resolve_uncertain(*, actor: Actor, message_id: int, left: bool) -> OutboundMessage:
     """A person checked the mail or SMS log: it left (mark sent) or it did not (send it once more).
 
     The one action that settles an uncertain message; only someone who may see the operations

@@ -5,10 +5,13 @@ Forms parse and label; the rules (who may, when, what is consistent) are in coun
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms import WidgetOptions
 from cases.languages import language_choices
 from counselling.models import Conversation
 from offices.models import Membership, Office
@@ -17,7 +20,7 @@ User = get_user_model()
 
 # Belgian day/month/year and a 24-hour clock whatever the browser's locale.
 # Native date-and-time pickers (type="datetime-local" sends "YYYY-MM-DDTHH:MM").
-DATETIME_WIDGET = {"attrs": {"type": "datetime-local", "step": 60}, "format": "%Y-%m-%dT%H:%M"}
+DATETIME_WIDGET: WidgetOptions = {"attrs": {"type": "datetime-local", "step": 60}, "format": "%Y-%m-%dT%H:%M"}
 
 
 class Outcome:
@@ -62,9 +65,9 @@ class NextConversationFields(forms.Form):
     )
 
     def setup_choices(self, case, user) -> None:
-        self.fields["next_office"].queryset = offices_for(case, user).order_by("name")
-        self.fields["next_counsellor"].queryset = counsellors_of(case.office)
-        self.fields["next_interpreter_language"].choices = [
+        cast(forms.ModelChoiceField, self.fields["next_office"]).queryset = offices_for(case, user).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["next_counsellor"]).queryset = counsellors_of(case.office)
+        cast(forms.ChoiceField, self.fields["next_interpreter_language"]).choices = [
             ("", _("No interpreter")), *language_choices(first=case.person.languages),
         ]
 
@@ -104,12 +107,13 @@ class LogConversationForm(NextConversationFields):
         super().__init__(*args, **kwargs)
         self.walk_in = walk_in
         if walk_in:
-            self.fields["outcome"].choices = Outcome.CHOICES[:1]
+            cast(forms.ChoiceField, self.fields["outcome"]).choices = Outcome.CHOICES[:1]
         else:
             del self.fields["held_at"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("outcome") == Outcome.HELD and not data.get("stance"):
             self.add_error("stance", _("Record the person's stance on voluntary return (or “Not discussed”)."))
         if data.get("plan_next") and not data.get("next_planned_at"):
@@ -132,7 +136,8 @@ class LogConversationForm(NextConversationFields):
 
 class PlanConversationForm(NextConversationFields):
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("next_planned_at"):
             self.add_error("next_planned_at", _("Give the date and time of the conversation."))
         return data
@@ -142,7 +147,8 @@ class RescheduleForm(NextConversationFields):
     reason = forms.CharField(label=_("Reason for moving the conversation"), max_length=300)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("next_planned_at"):
             self.add_error("next_planned_at", _("Give the new date and time."))
         return data

@@ -131,7 +131,7 @@ def active_templates() -> dict[tuple[str, str], dict[str, MessageTemplate]]:
 
 
 def channels_for(person) -> list[tuple[str, str]]:
-    channels = []
+    channels: list[tuple[str, str]] = []
     if person.email:
         channels.append((MessageTemplate.Channel.EMAIL, person.email))
     if person.phone:

@@ -39,6 +39,7 @@ from cases import legal
 from cases.models import COUNSELLED_STATES, Case, Playbook
 from counselling.models import Conversation
 from offices.models import ConsultationHours
+from returnpath.actors import SYSTEM, Actor
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 SLOT_STEP_MINUTES = 30
@@ -248,7 +249,7 @@ def propose_next_conversation(*, case: Case, after: dt.datetime | None = None, n
 
 
 @transaction.atomic
-def plan_next_for_case(*, case_id: int, actor=None) -> Conversation | None:
+def plan_next_for_case(*, case_id: int, actor: Actor = SYSTEM) -> Conversation | None:
     """Plan the case's next conversation if it needs one (idempotent).
 
     Does nothing when the case already has a planned conversation, is not counselled, or has

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -21,18 +20,17 @@ from cases.services import propose_lose_contact, record_event
 from counselling.models import Conversation
 from counselling.signals import conversation_planned
 from offices.models import Office
+from returnpath.actors import Actor, SystemActor, User, user_of
 from returnpath.errors import Conflict, DomainError
 
-User = get_user_model()
 
-
-def _require_counsel(actor) -> None:
-    if actor is not None and not actor.has_perm("cases.counsel_case"):
+def _require_counsel(actor: Actor) -> None:
+    if not isinstance(actor, SystemActor) and not actor.has_perm("cases.counsel_case"):
         raise DomainError(_("Only a counsellor or office manager may take this step."), code="forbidden")
 
 
-def _lock_case(*, actor, case_id: int) -> Case:
-    if actor is None:  # the planner (Celery) acts for the service itself
+def _lock_case(*, actor: Actor, case_id: int) -> Case:
+    if isinstance(actor, SystemActor):  # the planner (Celery) acts for the service itself
         return Case.objects.select_related("person", "playbook", "office").select_for_update(of=("self",)).get(pk=case_id)
     return access_case(actor=actor, case_id=case_id, for_update=True)
 
@@ -74,7 +72,7 @@ def counsellor_is_free(*, counsellor, start: dt.datetime, minutes: int, exclude_
 @transaction.atomic
 def plan_conversation(
     *,
-    actor,
+    actor: Actor,
     case_id: int,
     planned_at: dt.datetime,
     counsellor_id: int | None = None,
@@ -138,7 +136,7 @@ def plan_conversation(
 @transaction.atomic
 def record_held_conversation(
     *,
-    actor,
+    actor: User,
     case_id: int,
     conversation_id: int | None,
     stance: str,
@@ -188,7 +186,7 @@ def record_held_conversation(
     conversation.notes = notes
     conversation.agreed_next_step = agreed_next_step
     conversation.outcome_recorded_at = now
-    conversation.outcome_recorded_by = actor
+    conversation.outcome_recorded_by = user_of(actor)
     conversation.save()
 
     contact_at = min(conversation.planned_at, now)
@@ -216,7 +214,7 @@ def record_held_conversation(
 
 
 @transaction.atomic
-def record_no_show(*, actor, case_id: int, conversation_id: int, note: str = "") -> Conversation:
+def record_no_show(*, actor: Actor, case_id: int, conversation_id: int, note: str = "") -> Conversation:
     """The person did not come. Enough consecutive no-shows propose losing contact (a manager decides)."""
     _require_counsel(actor)
     case = _lock_case(actor=actor, case_id=case_id)
@@ -231,7 +229,7 @@ def record_no_show(*, actor, case_id: int, conversation_id: int, note: str = "")
     conversation.status = Conversation.Status.NO_SHOW
     conversation.notes = note
     conversation.outcome_recorded_at = timezone.now()
-    conversation.outcome_recorded_by = actor
+    conversation.outcome_recorded_by = user_of(actor)
     conversation.save(update_fields=["status", "notes", "outcome_recorded_at", "outcome_recorded_by"])
     case.consecutive_no_shows += 1
     refresh_next_conversation(case)
@@ -245,7 +243,7 @@ def record_no_show(*, actor, case_id: int, conversation_id: int, note: str = "")
 
 
 @transaction.atomic
-def cancel_conversation(*, actor, case_id: int, conversation_id: int, reason: str) -> Conversation:
+def cancel_conversation(*, actor: Actor, case_id: int, conversation_id: int, reason: str) -> Conversation:
     _require_counsel(actor)
     case = _lock_case(actor=actor, case_id=case_id)
     conversation = _lock_conversation(case, conversation_id)
@@ -260,11 +258,11 @@ def cancel_conversation(*, actor, case_id: int, conversation_id: int, reason: st
     return conversation
 
 
-def _cancel(*, case: Case, conversation: Conversation, actor, reason: str) -> None:
+def _cancel(*, case: Case, conversation: Conversation, actor: Actor, reason: str) -> None:
     conversation.status = Conversation.Status.CANCELLED
     conversation.cancel_reason = reason
     conversation.outcome_recorded_at = timezone.now()
-    conversation.outcome_recorded_by = actor
+    conversation.outcome_recorded_by = user_of(actor)
     conversation.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
     refresh_next_conversation(case)
     case.save(update_fields=["next_conversation_at", "updated_at"])
@@ -274,7 +272,7 @@ def _cancel(*, case: Case, conversation: Conversation, actor, reason: str) -> No
 
 @transaction.atomic
 def reschedule_conversation(
-    *, actor, case_id: int, conversation_id: int, planned_at: dt.datetime, reason: str,
+    *, actor: Actor, case_id: int, conversation_id: int, planned_at: dt.datetime, reason: str,
     counsellor_id: int | None = None, office_id: int | None = None, mode: str | None = None,
 ) -> Conversation:
     """Move a planned conversation: the old row is kept as rescheduled, a new one is planned."""
@@ -291,7 +289,7 @@ def reschedule_conversation(
     old.status = Conversation.Status.RESCHEDULED
     old.cancel_reason = reason
     old.outcome_recorded_at = timezone.now()
-    old.outcome_recorded_by = actor
+    old.outcome_recorded_by = user_of(actor)
     old.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_RESCHEDULED, note=reason,
                  data={"conversation": old.pk})
@@ -305,7 +303,7 @@ def reschedule_conversation(
 @transaction.atomic
 def log_conversation_and_plan_next(
     *,
-    actor,
+    actor: User,
     case_id: int,
     conversation_id: int | None,
     no_show: bool,
@@ -347,7 +345,7 @@ def log_conversation_and_plan_next(
     )
 
 
-def hand_over_planned_conversation(sender, *, case: Case, actor, office, counsellor, **kwargs) -> None:
+def hand_over_planned_conversation(sender, *, case: Case, actor: Actor, office, counsellor, **kwargs) -> None:
     """A reassigned case's planned conversation goes with it (receiver of ``case_assigned``).
 
     The new counsellor takes it over when free at that time and the place still fits; otherwise
@@ -377,7 +375,7 @@ def hand_over_planned_conversation(sender, *, case: Case, actor, office, counsel
             reason=_("The case was reassigned: a new conversation is planned with the new counsellor."))
 
 
-def cancel_planned_when_counselling_ends(sender, *, case: Case, actor, from_state: str, to_state: str, **kwargs) -> None:
+def cancel_planned_when_counselling_ends(sender, *, case: Case, actor: Actor, from_state: str, to_state: str, **kwargs) -> None:
     """A case that ends or becomes untraceable keeps no planned conversation (receiver)."""
     if to_state in COUNSELLED_STATES:
         return

@@ -33,6 +33,7 @@ from counselling.models import Conversation, MessageTemplate, SweepRun
 from counselling.overflow import Overflow
 from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, _propose, lock_agendas, plan_next_for_case, target_day
 from offices.models import Office
+from returnpath.actors import SYSTEM
 
 logger = logging.getLogger("returnpath.sweeps")
 
@@ -179,7 +180,7 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
         planned = sum(1 for pk in ids if _plan_one(pk))
         return planned, len(cases) - planned
     Case.objects.bulk_update(planned_cases, ["next_conversation_at", "updated_at"])
-    label = actor_label(None)
+    label = actor_label(SYSTEM)
     CaseEvent.objects.bulk_create([
         CaseEvent(
             case_id=conversation.case_id, actor=None, actor_label=label, kind=CaseEvent.Kind.CONVERSATION_PLANNED,
@@ -310,7 +311,7 @@ def apply_no_show_rule() -> dict:
         def work(ids: list[int]) -> None:
             for case in Case.objects.filter(pk__in=ids).order_by("pk"):
                 note = _("%(count)s consecutive no-shows.") % {"count": case.consecutive_no_shows}
-                counts["proposed"] += bool(propose_lose_contact(case=case, actor=None, note=note))
+                counts["proposed"] += bool(propose_lose_contact(case=case, actor=SYSTEM, note=note))
 
         _keyset(cases_over_no_show_limit(), work)
     return counts
@@ -339,7 +340,7 @@ def warn_deadlines() -> dict:
                 if (case.pk, key) in warned:
                     continue
                 days = (case.departure_deadline - today).days
-                record_event(case=case, actor=None, kind=CaseEvent.Kind.DEADLINE_WARNING,
+                record_event(case=case, actor=SYSTEM, kind=CaseEvent.Kind.DEADLINE_WARNING,
                              note=_("The departure deadline is in %(days)s days.") % {"days": days}, data={"deadline": key})
                 counts["deadline"] += 1
 
@@ -378,11 +379,11 @@ def warn_detention_batch(ids: list[int], *, today: dt.date, lead_days: int, coun
         key = limit.isoformat()
         if today > limit:
             if (CaseEvent.Kind.DETENTION_LIMIT_PASSED, period.pk, key) not in seen:
-                record_event(case=period.case, actor=None, kind=CaseEvent.Kind.DETENTION_LIMIT_PASSED,
+                record_event(case=period.case, actor=SYSTEM, kind=CaseEvent.Kind.DETENTION_LIMIT_PASSED,
                              data={"period": period.pk, "limit": key, "days_held": period.days_held})
                 passed += 1
         elif (limit - today).days <= lead_days and (CaseEvent.Kind.DETENTION_WARNING, period.pk, key) not in seen:
-            record_event(case=period.case, actor=None, kind=CaseEvent.Kind.DETENTION_WARNING,
+            record_event(case=period.case, actor=SYSTEM, kind=CaseEvent.Kind.DETENTION_WARNING,
                          note=_("The detention limit is reached on %(date)s.") % {"date": limit.strftime("%d/%m/%Y")},
                          data={"period": period.pk, "limit": key})
             counts["detention"] += 1

@@ -37,6 +37,7 @@ from cases.models import Case, CaseEvent, LegalProcedure, OrderToLeave, Person, 
 from counselling.models import Conversation
 from offices.models import Membership, Office, StaffProfile
 from returnpath import roles
+from returnpath.actors import SYSTEM_LABEL
 
 User = get_user_model()
 
@@ -489,7 +490,7 @@ def seed_volume(*, cases: int, seed: int, counsellors: int = COUNSELLOR_TOTAL, l
             writers[Case].add(case_values)
             for kind, at_, transition, src, dst, data in events:
                 writers[CaseEvent].add({
-                    "id": ids[CaseEvent], "case_id": case_id, "at": at_, "actor_id": None, "actor_label": "ReturnPath",
+                    "id": ids[CaseEvent], "case_id": case_id, "at": at_, "actor_id": None, "actor_label": SYSTEM_LABEL,
                     "kind": kind, "transition": transition, "from_state": src, "to_state": dst, "data": data,
                 })
                 ids[CaseEvent] += 1

@@ -6,7 +6,7 @@ import math
 
 from offices.models import Province
 
-REGION_OF_PROVINCE = {
+REGION_OF_PROVINCE: dict[str, str] = {
     Province.BRUSSELS: "brussels",
     Province.ANTWERP: "flanders", Province.LIMBURG: "flanders", Province.EAST_FLANDERS: "flanders",
     Province.WEST_FLANDERS: "flanders", Province.FLEMISH_BRABANT: "flanders",

@@ -25,6 +25,7 @@ from cases.api.serializers import OrderSerializer, order_data
 from cases.models import Case, OrderBatch, OrderBatchItem, OrderToLeave
 from cases.services import open_case_from_order
 from cases.services.order_batches import bulk_eligible, open_new_cases_in_bulk
+from returnpath.actors import Actor, User
 from returnpath.errors import Conflict, DomainError
 from returnpath.resilience import enqueue
 
@@ -44,7 +45,7 @@ def _enqueue(batch_id) -> None:
 
 
 @transaction.atomic
-def accept_order_batch(*, actor, client, orders: list) -> OrderBatch:
+def accept_order_batch(*, actor: User, client, orders: list) -> OrderBatch:
     """Store the orders as a job and queue it after commit."""
     batch = OrderBatch.objects.create(client=client, actor=actor, total=len(orders))
     OrderBatchItem.objects.bulk_create(
@@ -100,7 +101,7 @@ def _process_chunk(batch: OrderBatch) -> int:
     return len(items)
 
 
-def settle_orders(*, actor, client, items: list[tuple[int, object]]) -> tuple[dict[int, dict], list]:
+def settle_orders(*, actor: Actor, client, items: list[tuple[int, object]]) -> tuple[dict[int, dict], list]:
     """The answer of each (index, raw order); orders to retry alone come back in the second list.
 
     An answer names its case by id (``case_id``); the status view renders it for the reader.
@@ -180,7 +181,7 @@ def settle_orders(*, actor, client, items: list[tuple[int, object]]) -> tuple[di
     return results, retry
 
 
-def _runs(actor, client, orders: list) -> list[tuple[list, bool]]:
+def _runs(actor: Actor, client, orders: list) -> list[tuple[list, bool]]:
     """The orders in index order, cut into runs opened in bulk (new people, decision 062) and runs
     taken one by one through the single path; the order of the runs keeps the results the same."""
     if not settings.RETURNPATH_API_BATCH_BULK:
@@ -196,7 +197,7 @@ def _runs(actor, client, orders: list) -> list[tuple[list, bool]]:
     return runs
 
 
-def _open_one(actor, client, index, data, *, final: bool = False) -> tuple[bool, dict | None]:
+def _open_one(actor: Actor, client, index, data, *, final: bool = False) -> tuple[bool, dict | None]:
     line = {"index": index, "external_reference": data.external_reference}
     try:
         result = open_case_from_order(actor=actor, data=data, client=client)

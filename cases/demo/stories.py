@@ -26,6 +26,7 @@ from cases.services import OrderData, PersonData
 from counselling import services as conv
 from counselling.models import Conversation
 from offices.models import Office
+from returnpath.actors import Actor, User
 from returnpath.errors import DomainError
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -253,7 +254,7 @@ class Story:
         self.refresh()
 
     # --- steps ------------------------------------------------------------------------------
-    def step(self, service, actor, minutes: int = 15, **kwargs) -> None:
+    def step(self, service, actor: Actor, minutes: int = 15, **kwargs) -> None:
         self.tick(minutes)
         service(actor=actor, case_id=self.case.pk, **kwargs)
         self.refresh()
@@ -308,7 +309,7 @@ class Story:
         self.refresh()
         return procedure
 
-    def decide(self, procedure: LegalProcedure, decision: str, *, actor=None) -> None:
+    def decide(self, procedure: LegalProcedure, decision: str, *, actor: User | None = None) -> None:
         self.tick(30)
         cs.decide_procedure(actor=actor or self.counsellor, case_id=self.case.pk, procedure_id=procedure.pk,
                             decision=decision, decided_on=timezone.localdate())

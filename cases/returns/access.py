@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from cases.models import ApiClient, Case
 from cases.selectors import access_case
+from returnpath.actors import Actor, User
 from returnpath.errors import DomainError
 
 
-def api_client_of(actor) -> ApiClient | None:
+def api_client_of(actor: Actor) -> ApiClient | None:
     return getattr(actor, "api_client", None) if actor is not None and hasattr(actor, "api_client") else None
 
 
@@ -20,12 +21,12 @@ def forbidden(message) -> DomainError:
     return DomainError(message, code="forbidden")
 
 
-def require_perm(actor, perm: str, message) -> None:
+def require_perm(actor: User, perm: str, message) -> None:
     if not (actor and actor.is_active and actor.has_perm(perm)):
         raise forbidden(message)
 
 
-def access_for_identification(*, actor, case_id: int, for_update: bool = False) -> Case:
+def access_for_identification(*, actor: User, case_id: int, for_update: bool = False) -> Case:
     """The identification unit works on any case; staff on the cases they may counsel."""
     client = api_client_of(actor)
     if client is None:
@@ -43,7 +44,7 @@ def access_for_identification(*, actor, case_id: int, for_update: bool = False) 
         raise Http404("No such case.") from None
 
 
-def access_for_counselling(*, actor, case_id: int, for_update: bool = False, perm: str = "cases.counsel_case") -> Case:
+def access_for_counselling(*, actor: User, case_id: int, for_update: bool = False, perm: str = "cases.counsel_case") -> Case:
     case = access_case(actor=actor, case_id=case_id, for_update=for_update)
     require_perm(actor, perm, _("Only a counsellor or office manager may take this step."))
     return case

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -70,7 +72,7 @@ class ReferralForm(forms.Form):
 
     def __init__(self, *args, partners=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].choices = [(p.pk, p.name) for p in partners]
+        cast(forms.ChoiceField, self.fields["partner"]).choices = [(p.pk, p.name) for p in partners]
 
 
 class CancelReferralForm(forms.Form):

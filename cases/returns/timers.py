@@ -17,6 +17,7 @@ from django.utils import timezone
 from cases.models import OPEN_STATES, CaseEvent
 from cases.returns.models import ConsularRequest
 from cases.services.events import record_event
+from returnpath.actors import SYSTEM
 
 
 def consular_due(request: ConsularRequest) -> tuple[dt.date | None, str]:
@@ -53,7 +54,7 @@ def remind_due_consular_requests(*, today: dt.date | None = None, batch_size: in
             last_id = batch[-1].pk
             for request in batch:
                 record_event(
-                    case=request.case, actor=None, kind=CaseEvent.Kind.CONSULAR_FOLLOW_UP_DUE,
+                    case=request.case, actor=SYSTEM, kind=CaseEvent.Kind.CONSULAR_FOLLOW_UP_DUE,
                     data={"consular_request": request.pk, "due_on": request.due_on.isoformat(), "why": due_reason(request),
                           "country": str(request.country)},
                 )

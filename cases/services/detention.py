@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from cases.models import Case, CaseEvent, DetentionDecision, DetentionPeriod, Placement
 from cases.services.events import record_event
 from offices.models import Office
+from returnpath.actors import SYSTEM, Actor
 
 
 def is_detention(facility: Office) -> bool:
@@ -29,7 +30,7 @@ def open_period(case: Case) -> DetentionPeriod | None:
     return case.detention_periods.filter(ended_on__isnull=True).first()
 
 
-def continue_or_open_period(*, case: Case, started_on: dt.date, actor) -> DetentionPeriod:
+def continue_or_open_period(*, case: Case, started_on: dt.date, actor: Actor) -> DetentionPeriod:
     """The period a detention placement starting on ``started_on`` belongs to.
 
     The open period, if any (a transfer); else the last period when it ended the day before or
@@ -46,7 +47,7 @@ def continue_or_open_period(*, case: Case, started_on: dt.date, actor) -> Detent
     return DetentionPeriod.objects.create(case=case, started_on=started_on)
 
 
-def close_period(*, case: Case, actor, on: dt.date | None = None, reason: str = "") -> DetentionPeriod | None:
+def close_period(*, case: Case, actor: Actor, on: dt.date | None = None, reason: str = "") -> DetentionPeriod | None:
     """The person is no longer detained: the period ends (its days held stop counting)."""
     period = open_period(case)
     if period is None:
@@ -69,12 +70,12 @@ def withdraw_pending_detention(*, case: Case, reason: str) -> int:
         decision.status = DetentionDecision.Status.REFUSED
         decision.refusal_reason = note
         decision.save(update_fields=["status", "refusal_reason"])
-        record_event(case=case, actor=None, kind=CaseEvent.Kind.DETENTION_REFUSED, note=note,
+        record_event(case=case, actor=SYSTEM, kind=CaseEvent.Kind.DETENTION_REFUSED, note=note,
                      data={"decision": decision.pk, "kind": decision.kind, "lapsed": reason})
     return len(pending)
 
 
-def release_from_detention(*, case: Case, actor, reason: str, on: dt.date | None = None) -> DetentionPeriod | None:
+def release_from_detention(*, case: Case, actor: Actor, reason: str, on: dt.date | None = None) -> DetentionPeriod | None:
     """End the current detention placement and the period (e.g. a route to stay was granted)."""
     withdraw_pending_detention(case=case, reason=reason)
     current = (

@@ -16,6 +16,7 @@ from cases.selectors import access_case
 from cases.services.detention import four_eyes_required, open_period
 from cases.services.events import record_event
 from cases.services.placements import _locked_facility, _occupied, placement_refusals, start_placement
+from returnpath.actors import User
 from returnpath.errors import DomainError, TransitionRefused
 
 LIMIT_ORDER = [legal.DetentionLimit.INITIAL.value, legal.DetentionLimit.EXTENDED.value, legal.DetentionLimit.PUBLIC_ORDER.value]
@@ -54,7 +55,7 @@ def extension_refusals(*, period: DetentionPeriod | None, extend_to: str, ground
 
 
 @transaction.atomic
-def extend_detention(*, actor, case_id: int, extend_to: str, ground: str = "", motivation: str,
+def extend_detention(*, actor: User, case_id: int, extend_to: str, ground: str = "", motivation: str,
                      decided_on: dt.date | None = None) -> DetentionDecision:
     """An office manager's dated, motivated decision to extend the detention title."""
     if not actor.has_perm("cases.decide_detention"):
@@ -113,7 +114,7 @@ def _take_effect(*, decision: DetentionDecision, confirmer) -> None:
     record_event(case=case, actor=confirmer, kind=CaseEvent.Kind.DETENTION_CONFIRMED, data=data)
 
 
-def _pending_decision(*, actor, case_id: int, decision_id: int) -> DetentionDecision:
+def _pending_decision(*, actor: User, case_id: int, decision_id: int) -> DetentionDecision:
     case = access_case(actor=actor, case_id=case_id, for_update=True)
     decision = case.detention_decisions.select_related("decided_by").filter(pk=decision_id).first()
     if decision is None:
@@ -132,7 +133,7 @@ def _pending_decision(*, actor, case_id: int, decision_id: int) -> DetentionDeci
 
 
 @transaction.atomic
-def confirm_detention_decision(*, actor, case_id: int, decision_id: int) -> DetentionDecision:
+def confirm_detention_decision(*, actor: User, case_id: int, decision_id: int) -> DetentionDecision:
     """The second person confirms: only now the placement starts or the limit moves."""
     decision = _pending_decision(actor=actor, case_id=case_id, decision_id=decision_id)
     _take_effect(decision=decision, confirmer=actor)
@@ -141,7 +142,7 @@ def confirm_detention_decision(*, actor, case_id: int, decision_id: int) -> Dete
 
 
 @transaction.atomic
-def refuse_detention_decision(*, actor, case_id: int, decision_id: int, reason: str) -> DetentionDecision:
+def refuse_detention_decision(*, actor: User, case_id: int, decision_id: int, reason: str) -> DetentionDecision:
     """The second person does not confirm: nothing takes effect, the reason is on the timeline."""
     decision = _pending_decision(actor=actor, case_id=case_id, decision_id=decision_id)
     if not (reason or "").strip():

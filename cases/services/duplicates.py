@@ -16,6 +16,7 @@ from cases.selectors import cases_visible_to, is_coordinator
 from cases.services.events import actor_label, record_event
 from cases.services.load import load_key, shift_load
 from cases.signals import case_state_changed
+from returnpath.actors import Actor, User
 from returnpath.errors import Conflict, DomainError
 
 
@@ -51,7 +52,7 @@ def may_move_case(*, case: Case, client) -> bool:
     return PossibleDuplicate.objects.filter(existing_case=case, status=PossibleDuplicate.Status.MERGED).exists()
 
 
-def record_possible_duplicate(*, case: Case, person: Person, match: str, actor) -> PossibleDuplicate | None:
+def record_possible_duplicate(*, case: Case, person: Person, match: str, actor: Actor) -> PossibleDuplicate | None:
     """Called by the order service inside its transaction, after opening ``case``. Nothing to
     review when the matched person has no case (nothing of anyone's to protect or merge)."""
     existing = (
@@ -72,7 +73,7 @@ def record_possible_duplicate(*, case: Case, person: Person, match: str, actor) 
     return review
 
 
-def _review(*, actor, duplicate_id: int) -> PossibleDuplicate:
+def _review(*, actor: Actor, duplicate_id: int) -> PossibleDuplicate:
     try:
         review = _reviews_any_status(actor).select_for_update(of=("self",)).get(pk=duplicate_id)
     except (PossibleDuplicate.DoesNotExist, ValueError, TypeError):
@@ -89,7 +90,7 @@ def _reviews_any_status(user) -> QuerySet[PossibleDuplicate]:
     return PossibleDuplicate.objects.filter(case__in=visible, existing_case__in=visible)
 
 
-def _resolve(review: PossibleDuplicate, *, actor, status: str, note: str) -> None:
+def _resolve(review: PossibleDuplicate, *, actor: User, status: str, note: str) -> None:
     review.status = status
     review.note = note
     review.resolved_at = timezone.now()
@@ -102,7 +103,7 @@ def _resolve(review: PossibleDuplicate, *, actor, status: str, note: str) -> Non
 
 
 @transaction.atomic
-def merge_possible_duplicate(*, actor, duplicate_id: int, note: str) -> Case:
+def merge_possible_duplicate(*, actor: User, duplicate_id: int, note: str) -> Case:
     """The same person: both open → the new case's orders join the existing case and the new case
     closes as a duplicate; otherwise the new case continues, now about the known person.
     Returns the case that goes on."""
@@ -157,7 +158,7 @@ def merge_possible_duplicate(*, actor, duplicate_id: int, note: str) -> Case:
 
 
 @transaction.atomic
-def dismiss_possible_duplicate(*, actor, duplicate_id: int, note: str) -> PossibleDuplicate:
+def dismiss_possible_duplicate(*, actor: User, duplicate_id: int, note: str) -> PossibleDuplicate:
     """Two different people: both cases go on unchanged."""
     if not note.strip():
         raise DomainError(_("Explain in a few words why these are different people."), code="note_required")

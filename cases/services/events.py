@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from cases.models import Case, CaseEvent
+from returnpath.actors import SYSTEM_LABEL, Actor, SystemActor
 
 
-def actor_label(actor) -> str:
-    if actor is None:
-        return "ReturnPath"
+def actor_label(actor: Actor) -> str:
+    if isinstance(actor, SystemActor):
+        return SYSTEM_LABEL
     api_client = getattr(actor, "api_client", None) if hasattr(actor, "api_client") else None
     if api_client is not None:
         return f"API: {api_client.name}"
@@ -17,7 +18,7 @@ def actor_label(actor) -> str:
 def build_event(
     *,
     case: Case,
-    actor,
+    actor: Actor,
     kind: str,
     transition: str = "",
     from_state: str = "",
@@ -28,7 +29,7 @@ def build_event(
     """One event for the case's timeline, not saved yet (several are saved with one bulk_create)."""
     return CaseEvent(
         case=case,
-        actor=actor if (actor is not None and actor.is_authenticated) else None,
+        actor=None if isinstance(actor, SystemActor) else actor,
         actor_label=actor_label(actor),
         kind=kind,
         transition=transition,
@@ -42,7 +43,7 @@ def build_event(
 def record_event(
     *,
     case: Case,
-    actor,
+    actor: Actor,
     kind: str,
     transition: str = "",
     from_state: str = "",

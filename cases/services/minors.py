@@ -16,10 +16,11 @@ from cases import legal
 from cases.models import Case, CaseEvent, Playbook, TargetGroup
 from cases.selectors import access_case
 from cases.services.events import record_event
+from returnpath.actors import SYSTEM, User
 from returnpath.errors import DomainError
 
 
-def _minor_case(*, actor, case_id: int) -> Case:
+def _minor_case(*, actor: User, case_id: int) -> Case:
     if not actor.has_perm("cases.counsel_case"):
         raise DomainError(_("Only a counsellor or office manager may take this step."), code="forbidden")
     case = access_case(actor=actor, case_id=case_id, for_update=True)
@@ -31,7 +32,7 @@ def _minor_case(*, actor, case_id: int) -> Case:
 
 
 @transaction.atomic
-def record_guardian(*, actor, case_id: int, name: str, contact: str, appointed_on: dt.date | None) -> Case:
+def record_guardian(*, actor: User, case_id: int, name: str, contact: str, appointed_on: dt.date | None) -> Case:
     case = _minor_case(actor=actor, case_id=case_id)
     errors = []
     if not (name or "").strip():
@@ -44,6 +45,7 @@ def record_guardian(*, actor, case_id: int, name: str, contact: str, appointed_o
         errors.append(_("The appointment date cannot be in the future."))
     if errors:
         raise DomainError(_("The guardian cannot be recorded."), code="invalid_guardian", details=errors)
+    assert appointed_on is not None  # refused above
     changed = case.guardian_name != name.strip()
     case.guardian_name, case.guardian_contact, case.guardian_appointed_on = name.strip(), contact.strip(), appointed_on
     update = ["guardian_name", "guardian_contact", "guardian_appointed_on", "updated_at"]
@@ -58,7 +60,7 @@ def record_guardian(*, actor, case_id: int, name: str, contact: str, appointed_o
 
 
 @transaction.atomic
-def record_guardian_agreement(*, actor, case_id: int, agreed_on: dt.date | None, note: str = "") -> Case:
+def record_guardian_agreement(*, actor: User, case_id: int, agreed_on: dt.date | None, note: str = "") -> Case:
     """The guardian agrees to the minor's voluntary return (dated, with the guardian on record)."""
     case = _minor_case(actor=actor, case_id=case_id)
     errors = []
@@ -72,6 +74,7 @@ def record_guardian_agreement(*, actor, case_id: int, agreed_on: dt.date | None,
         errors.append(_("The agreement cannot predate the guardian's appointment."))
     if errors:
         raise DomainError(_("The guardian's agreement cannot be recorded."), code="invalid_agreement", details=errors)
+    assert agreed_on is not None  # refused above
     case.guardian_agreed_return_on = agreed_on
     case.save(update_fields=["guardian_agreed_return_on", "updated_at"])
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.GUARDIAN_AGREED, note=note,
@@ -92,12 +95,12 @@ def notice_coming_of_age(*, case: Case, today: dt.date | None = None) -> bool:
         return False
     case.came_of_age_on = on
     case.save(update_fields=["came_of_age_on", "updated_at"])
-    record_event(case=case, actor=None, kind=CaseEvent.Kind.CAME_OF_AGE, data={"on": on.isoformat()})
+    record_event(case=case, actor=SYSTEM, kind=CaseEvent.Kind.CAME_OF_AGE, data={"on": on.isoformat()})
     return True
 
 
 @transaction.atomic
-def review_coming_of_age(*, actor, case_id: int, note: str = "") -> Case:
+def review_coming_of_age(*, actor: User, case_id: int, note: str = "") -> Case:
     """The counsellor takes note that the person came of age: no longer an unaccompanied minor;
     the playbook of an adult follows (the trajectory's state is unchanged)."""
     if not actor.has_perm("cases.counsel_case"):

@@ -35,6 +35,7 @@ from cases.services.orders import (
 )
 from cases.services.staffing import assignment_data, choose_office, office_counsellors, pick_lightest
 from cases.signals import case_assigned, cases_opened
+from returnpath.actors import Actor
 
 
 def _national_number(data: OrderData) -> str:
@@ -43,7 +44,7 @@ def _national_number(data: OrderData) -> str:
 
 def _keys(data: OrderData, national_number: str) -> set[tuple]:
     """Every key on which two orders could be about the same person (wider than the matching rules)."""
-    person, keys = data.person, set()
+    person, keys = data.person, set[tuple]()
     if national_number:
         keys.add(("nn", national_number))
     if person.dossier_number:
@@ -127,7 +128,7 @@ def _names_on_record(orders: list[OrderData]) -> set[tuple]:
 
 
 @transaction.atomic
-def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]) -> dict[int, Case]:
+def open_new_cases_in_bulk(*, actor: Actor, client, orders: list[tuple[int, OrderData]]) -> dict[int, Case]:
     """A new person, case, order and events for each order (all from :func:`bulk_eligible`), as
     the single path writes them, one INSERT per table; counsellors chosen as one order at a time
     would, from the load counters. Returns {index: case}."""

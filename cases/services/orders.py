@@ -23,6 +23,7 @@ from cases.services.load import load_key, shift_load
 from cases.services.staffing import assign_case, assignment_data, choose_assignment, choose_office
 from cases.signals import case_assigned, case_opened
 from offices.reference import cached
+from returnpath.actors import Actor
 from returnpath.errors import Conflict, DomainError
 
 
@@ -234,7 +235,7 @@ def _refresh_person(person: Person, data: PersonData) -> bool:
 
 
 @transaction.atomic
-def open_case_from_order(*, actor, data: OrderData, client: ApiClient | None = None) -> OrderResult:
+def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | None = None) -> OrderResult:
     """Record an order to leave: a new case, or the person's open case for a repeat order.
 
     Idempotent on (client, external_reference): the same content returns what exists; other

@@ -21,6 +21,7 @@ from cases.services.detention import (
 )
 from cases.services.events import record_event
 from offices.models import Office
+from returnpath.actors import Actor, User
 from returnpath.errors import DomainError, TransitionRefused
 
 
@@ -61,7 +62,7 @@ def placement_refusals(case: Case, facility: Office, occupied: int) -> list[str]
 
 @transaction.atomic
 def place_in_facility(
-    *, actor, case_id: int, facility_id: int, started_on: dt.date | None = None, motivation: str = ""
+    *, actor: User, case_id: int, facility_id: int, started_on: dt.date | None = None, motivation: str = ""
 ) -> Placement | DetentionDecision:
     """Place the person in a facility.
 
@@ -108,7 +109,7 @@ def _occupied(facility: Office, case: Case) -> int:
     return Placement.objects.filter(facility=facility, ended_on__isnull=True).exclude(case=case).count()
 
 
-def start_placement(*, case: Case, facility: Office, started_on: dt.date, actor) -> Placement:
+def start_placement(*, case: Case, facility: Office, started_on: dt.date, actor: Actor) -> Placement:
     """The placement takes effect (case and facility locked by the caller): the current one ends,
     and a detention placement joins the detention title (a transfer never restarts the clock)."""
     current = case.placements.select_related("facility").filter(ended_on__isnull=True).first()
@@ -130,7 +131,7 @@ def start_placement(*, case: Case, facility: Office, started_on: dt.date, actor)
 
 
 @transaction.atomic
-def end_placement(*, actor, case_id: int, placement_id: int, ended_on: dt.date | None = None) -> Placement:
+def end_placement(*, actor: User, case_id: int, placement_id: int, ended_on: dt.date | None = None) -> Placement:
     if not actor.has_perm("cases.place_case"):
         raise DomainError(_("Only an office manager may end a placement."), code="forbidden")
     case = access_case(actor=actor, case_id=case_id, for_update=True)
@@ -150,7 +151,7 @@ def end_placement(*, actor, case_id: int, placement_id: int, ended_on: dt.date |
     return placement
 
 
-def end_placement_when_case_ends(*, case: Case, actor, on: dt.date | None = None) -> Placement | None:
+def end_placement_when_case_ends(*, case: Case, actor: Actor, on: dt.date | None = None) -> Placement | None:
     """A person removed, departed, vanished or whose case closed no longer takes a place: free it
     (inside the transition's transaction, the case row locked). Returns the ended placement, if any."""
     withdraw_pending_detention(case=case, reason=case.state)

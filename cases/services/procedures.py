@@ -17,10 +17,11 @@ from cases.selectors import access_case
 from cases.services.detention import release_from_detention
 from cases.services.events import record_event
 from cases.services.transitions import _take
+from returnpath.actors import SYSTEM, Actor, User
 from returnpath.errors import Conflict, DomainError
 
 
-def _require_legal_permission(actor) -> None:
+def _require_legal_permission(actor: User) -> None:
     if not actor.has_perm("cases.record_legal_event"):
         raise DomainError(_("You may not record legal events or outcomes."), code="forbidden")
 
@@ -58,7 +59,7 @@ def refresh_procedure_counts(case: Case) -> None:
 ROUTE_TO_STAY_MOVES_FROM = (State.ORIENTATION, State.VOLUNTARY_RETURN, State.FORCED_RETURN, State.UNTRACEABLE)
 
 
-def apply_the_law(case: Case, actor) -> None:
+def apply_the_law(case: Case, actor: Actor) -> None:
     """The law wins over the workflow (DESIGN §3), as a system step with its event:
 
     - a pending suspensive procedure while in forced return moves the case to legal stay review;
@@ -75,16 +76,16 @@ def apply_the_law(case: Case, actor) -> None:
     if not note:
         return
     release = g.route_to_stay_granted(case)
-    _take(actor=actor, case_id=case.pk, name="open_legal_stay_review", system=True, note=note)
+    _take(actor=SYSTEM.on_report_of(actor), case_id=case.pk, name="open_legal_stay_review", note=note)
     case.refresh_from_db()
     if release:
-        release_from_detention(case=case, actor=None, reason="route_to_stay")
+        release_from_detention(case=case, actor=SYSTEM, reason="route_to_stay")
 
 
 @transaction.atomic
 def record_procedure(
     *,
-    actor,
+    actor: User,
     case_id: int,
     kind: str,
     lodged_on: dt.date,
@@ -121,11 +122,9 @@ def record_procedure(
     if not case.is_open:
         raise Conflict(_("The case is closed; legal procedures can no longer be recorded."), code="case_closed")
 
-    procedure = None
-    if reference:
-        procedure = case.procedures.filter(kind=kind, reference=reference).first()
+    procedure = case.procedures.filter(kind=kind, reference=reference).first() if reference else None
     created = procedure is None
-    if created:
+    if procedure is None:
         procedure = LegalProcedure.objects.create(
             case=case, client=client, kind=kind, reference=reference, lodged_on=lodged_on,
             suspensive=legal.is_suspensive_by_default(kind) if suspensive is None else suspensive,
@@ -154,7 +153,7 @@ def record_procedure(
 
 
 @transaction.atomic
-def decide_procedure(*, actor, case_id: int, procedure_id: int, decision: str, decided_on: dt.date | None) -> LegalProcedure:
+def decide_procedure(*, actor: User, case_id: int, procedure_id: int, decision: str, decided_on: dt.date | None) -> LegalProcedure:
     """The decision on a pending procedure (browser: the procedure's row on the case page)."""
     _require_legal_permission(actor)
     case = access_case(actor=actor, case_id=case_id, for_update=True)
@@ -180,7 +179,7 @@ def decide_procedure(*, actor, case_id: int, procedure_id: int, decision: str, d
 
 
 @transaction.atomic
-def record_best_interest_decision(*, actor, case_id: int, outcome: str, note: str = "") -> Case:
+def record_best_interest_decision(*, actor: User, case_id: int, outcome: str, note: str = "") -> Case:
     """The durable solution found for an unaccompanied minor (the escalation guard reads it)."""
     _require_legal_permission(actor)
     case = access_case(actor=actor, case_id=case_id, for_update=True)

@@ -28,6 +28,7 @@ from cases.models import (
     PossibleDuplicate,
 )
 from cases.returns.services.retention import pseudonymise_return_data
+from returnpath.actors import SYSTEM_LABEL
 
 # Free text and contact fields, per model, that are blanked; the person's identity is rewritten.
 PERSON_BLANK = ("given_names", "national_number", "dossier_number", "street", "municipality", "phone", "email")
@@ -128,4 +129,4 @@ def pseudonymise_person(person: Person, *, now: dt.datetime) -> None:
     for case in cases:
         pseudonymise_return_data(case)  # documents and the return work's free text (cases.returns)
     for case_id in case_ids:
-        CaseEvent.objects.create(case_id=case_id, actor=None, actor_label="ReturnPath", kind=CaseEvent.Kind.PSEUDONYMISED)
+        CaseEvent.objects.create(case_id=case_id, actor=None, actor_label=SYSTEM_LABEL, kind=CaseEvent.Kind.PSEUDONYMISED)

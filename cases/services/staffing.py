@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
@@ -17,9 +16,8 @@ from cases.services.load import load_key, shift_load
 from cases.signals import case_assigned
 from offices.models import Membership, Office
 from offices.selectors import office_by_code, office_for_postcode, province_for_postcode, regional_office_for_province
+from returnpath.actors import Actor, User
 from returnpath.errors import DomainError
-
-User = get_user_model()
 
 
 def office_counsellors(office: Office) -> list:
@@ -83,7 +81,7 @@ def assignment_data(office: Office, counsellor) -> dict:
     return {"office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None}
 
 
-def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
+def assign_case(*, case: Case, actor: Actor, issuing_region: str = "") -> Case:
     """Assignment by address (inside the caller's transaction): a repeat order that moves the person."""
     office, counsellor = choose_assignment(person=case.person, issuing_region=issuing_region)
     before = load_key(case)
@@ -98,7 +96,7 @@ def assign_case(*, case: Case, actor, issuing_region: str = "") -> Case:
 
 
 @transaction.atomic
-def reassign_case(*, actor, case_id: int, office_id: int, counsellor_id: int | None, note: str = "") -> Case:
+def reassign_case(*, actor: User, case_id: int, office_id: int, counsellor_id: int | None, note: str = "") -> Case:
     """A manager moves a case; the history keeps who followed it before."""
     case = access_case(actor=actor, case_id=case_id, for_update=True)
     if not actor.has_perm("cases.reassign_case"):
@@ -131,7 +129,7 @@ def reassign_case(*, actor, case_id: int, office_id: int, counsellor_id: int | N
 
 @transaction.atomic
 def update_address(
-    *, actor, case_id: int, street: str, postcode: str, municipality: str, invalid: bool = False
+    *, actor: User, case_id: int, street: str, postcode: str, municipality: str, invalid: bool = False
 ) -> Case:
     """A new address, or the confirmation that the known one is invalid (a `lose_contact` reason)."""
     case = access_case(actor=actor, case_id=case_id, for_update=True)

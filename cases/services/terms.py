@@ -16,6 +16,7 @@ from cases import legal
 from cases.models import ApiClient, CaseEvent, DepartureTermDecision, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import record_event
+from returnpath.actors import User
 from returnpath.errors import Conflict, TransitionRefused
 
 MAX_EXTENSION_DAYS = 180
@@ -25,7 +26,7 @@ Kind = DepartureTermDecision.Kind
 @transaction.atomic
 def record_term_decision(
     *,
-    actor,
+    actor: User,
     case_id: int,
     kind: str,
     ground: str,
@@ -97,6 +98,7 @@ def record_term_decision(
                                % {"date": formats.date_format(current)})
     if reasons:
         raise TransitionRefused(_("This decision cannot be recorded."), details=reasons)
+    assert days is not None and current is not None and new_deadline is not None  # refused above
 
     decision = DepartureTermDecision.objects.create(
         case=case, client=client, kind=kind, ground=ground, decided_on=decided_on, days=days,

@@ -23,6 +23,7 @@ from cases.services.load import load_key, shift_load
 from cases.services.placements import end_placement_when_case_ends
 from cases.signals import case_state_changed
 from cases.steps import LOSE_CONTACT_STATES, STEPS
+from returnpath.actors import SYSTEM, Actor, SystemActor, User, is_system, reporter_of
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 
 
@@ -39,7 +40,7 @@ class TransitionCheck:
     permitted: bool = True
 
 
-def transition_refusals(case: Case, name: str, actor, *, system: bool = False) -> list[str]:
+def transition_refusals(case: Case, name: str, actor: Actor) -> list[str]:
     """Every reason why ``actor`` may not take step ``name`` on ``case`` now (empty: allowed)."""
     step = STEPS.get(name)
     if step is None:
@@ -50,7 +51,7 @@ def transition_refusals(case: Case, name: str, actor, *, system: bool = False) -
             % {"step": step.label, "state": case.get_state_display()}
         ]
     reasons = []
-    if not system and not step.permission(case, actor):
+    if not is_system(actor) and not step.permission(case, actor):
         reasons.append(str(step.permission.refusal))
     for condition in step.guards:
         if not condition(case):
@@ -58,7 +59,7 @@ def transition_refusals(case: Case, name: str, actor, *, system: bool = False) -
     return reasons
 
 
-def check_transitions(case: Case, actor) -> list[TransitionCheck]:
+def check_transitions(case: Case, actor: Actor) -> list[TransitionCheck]:
     """The steps possible from the case's state, each with whether this actor may take it now."""
     checks = []
     for step in STEPS.values():
@@ -79,26 +80,25 @@ def check_transitions(case: Case, actor) -> list[TransitionCheck]:
     return checks
 
 
-def require_transition(case: Case, name: str, actor, *, input_errors: list[str] = (), system: bool = False) -> None:
-    reasons = transition_refusals(case, name, actor, system=system) + list(input_errors)
+def require_transition(case: Case, name: str, actor: Actor, *, input_errors: list[str] = ()) -> None:
+    reasons = transition_refusals(case, name, actor) + list(input_errors)
     if reasons:
         raise TransitionRefused(_("This step cannot be taken now."), details=reasons)
 
 
 def _take(
     *,
-    actor,
+    actor: Actor,
     case_id: int,
     name: str,
     expected_state: str | None = None,
     note: str = "",
     input_errors: list[str] = (),
-    system: bool = False,
     data: dict | None = None,
     already_done=None,
     **kwargs,
 ) -> Case:
-    case = access_case(actor=actor, case_id=case_id, for_update=True) if not system else _lock_for_system(case_id)
+    case = _lock_for_system(case_id) if isinstance(actor, SystemActor) else access_case(actor=actor, case_id=case_id, for_update=True)
     # Under the lock: a retry of a step that already happened answers the same, changing nothing.
     if already_done is not None and already_done(case):
         return case
@@ -107,7 +107,7 @@ def _take(
             _("Someone else changed this case meanwhile: it is now “%(state)s”. Check the case and try again.")
             % {"state": case.get_state_display()}
         )
-    require_transition(case, name, actor, input_errors=input_errors, system=system)
+    require_transition(case, name, actor, input_errors=input_errors)
     from_state, counted_for = case.state, load_key(case)
     getattr(case, name)(**kwargs)
     try:
@@ -116,17 +116,17 @@ def _take(
         # Only reachable without a row lock (SQLite): the UPDATE ... WHERE state=<loaded> hit nothing.
         raise Conflict(_("Someone else changed this case meanwhile. Reload the case and try again.")) from None
     shift_load(counted_for, load_key(case))
-    if system:
+    if isinstance(actor, SystemActor):
         # The system acts (the law wins over the workflow): the event's actor is ReturnPath, and
         # the record says whose report set it off.
-        data = {**(data or {}), "system": True, "reported_by": actor_label(actor) if actor is not None else ""}
+        data = {**(data or {}), "system": True, "reported_by": actor_label(actor.reported_by) if actor.reported_by is not None else ""}
     record_event(
-        case=case, actor=None if system else actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
+        case=case, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition=name,
         from_state=from_state, to_state=case.state, note=note, data=data,
     )
     if case.state in TERMINAL_STATES or case.state == State.UNTRACEABLE:
-        end_placement_when_case_ends(case=case, actor=actor, on=case.removed_on or case.departed_on)
-    case_state_changed.send(sender=Case, case=case, actor=actor, from_state=from_state, to_state=case.state)
+        end_placement_when_case_ends(case=case, actor=reporter_of(actor), on=case.removed_on or case.departed_on)
+    case_state_changed.send(sender=Case, case=case, actor=reporter_of(actor), from_state=from_state, to_state=case.state)
     return case
 
 
@@ -157,18 +157,18 @@ def _not_in_future(day: dt.date | None, message) -> list[str]:
 
 
 @transaction.atomic
-def start_orientation(*, actor, case_id: int, expected_state: str | None = None) -> Case:
+def start_orientation(*, actor: Actor, case_id: int, expected_state: str | None = None) -> Case:
     return _take(actor=actor, case_id=case_id, name="start_orientation", expected_state=expected_state)
 
 
 @transaction.atomic
-def open_legal_stay_review(*, actor, case_id: int, expected_state: str | None = None, system: bool = False, note: str = "") -> Case:
-    return _take(actor=actor, case_id=case_id, name="open_legal_stay_review", expected_state=expected_state, system=system, note=note)
+def open_legal_stay_review(*, actor: Actor, case_id: int, expected_state: str | None = None, note: str = "") -> Case:
+    return _take(actor=actor, case_id=case_id, name="open_legal_stay_review", expected_state=expected_state, note=note)
 
 
 @transaction.atomic
 def resume_orientation(
-    *, actor, case_id: int, new_departure_deadline: dt.date | None, expected_state: str | None = None
+    *, actor: Actor, case_id: int, new_departure_deadline: dt.date | None, expected_state: str | None = None
 ) -> Case:
     errors = _required(new_departure_deadline, _("Set the new departure deadline."))
     if new_departure_deadline and new_departure_deadline <= timezone.localdate():
@@ -181,17 +181,17 @@ def resume_orientation(
 
 
 @transaction.atomic
-def grant_legal_stay(*, actor, case_id: int, expected_state: str | None = None, system: bool = False) -> Case:
-    return _take(actor=actor, case_id=case_id, name="grant_legal_stay", expected_state=expected_state, system=system)
+def grant_legal_stay(*, actor: Actor, case_id: int, expected_state: str | None = None) -> Case:
+    return _take(actor=actor, case_id=case_id, name="grant_legal_stay", expected_state=expected_state)
 
 
 @transaction.atomic
-def agree_voluntary_return(*, actor, case_id: int, expected_state: str | None = None) -> Case:
+def agree_voluntary_return(*, actor: Actor, case_id: int, expected_state: str | None = None) -> Case:
     return _take(actor=actor, case_id=case_id, name="agree_voluntary_return", expected_state=expected_state)
 
 
 @transaction.atomic
-def withdraw_voluntary_return(*, actor, case_id: int, reason: str, expected_state: str | None = None) -> Case:
+def withdraw_voluntary_return(*, actor: Actor, case_id: int, reason: str, expected_state: str | None = None) -> Case:
     errors = _required(reason, _("Give the reason why voluntary return is withdrawn."))
     return _take(
         actor=actor, case_id=case_id, name="withdraw_voluntary_return", expected_state=expected_state,
@@ -202,7 +202,7 @@ def withdraw_voluntary_return(*, actor, case_id: int, reason: str, expected_stat
 @transaction.atomic
 def confirm_departure(
     *,
-    actor,
+    actor: Actor,
     case_id: int,
     departed_on: dt.date | None,
     evidence: str,
@@ -229,7 +229,7 @@ def confirm_departure(
 
 
 @transaction.atomic
-def escalate_to_forced_return(*, actor, case_id: int, motivation: str, expected_state: str | None = None) -> Case:
+def escalate_to_forced_return(*, actor: Actor, case_id: int, motivation: str, expected_state: str | None = None) -> Case:
     errors = _required(motivation, _("A written motivation is required to escalate to forced return."))
     return _take(
         actor=actor, case_id=case_id, name="escalate_to_forced_return", expected_state=expected_state,
@@ -238,7 +238,7 @@ def escalate_to_forced_return(*, actor, case_id: int, motivation: str, expected_
 
 
 @transaction.atomic
-def confirm_removal(*, actor, case_id: int, removed_on: dt.date | None, expected_state: str | None = None) -> Case:
+def confirm_removal(*, actor: Actor, case_id: int, removed_on: dt.date | None, expected_state: str | None = None) -> Case:
     errors = _required(removed_on, _("Give the removal date."))
     errors += _not_in_future(removed_on, _("The removal date cannot be in the future."))
     errors += _not_before_the_order(case_id, removed_on, _("The removal date cannot be before the order was notified (%(date)s)."))
@@ -249,17 +249,17 @@ def confirm_removal(*, actor, case_id: int, removed_on: dt.date | None, expected
 
 
 @transaction.atomic
-def lose_contact(*, actor, case_id: int, expected_state: str | None = None, note: str = "") -> Case:
+def lose_contact(*, actor: Actor, case_id: int, expected_state: str | None = None, note: str = "") -> Case:
     return _take(actor=actor, case_id=case_id, name="lose_contact", expected_state=expected_state, note=note)
 
 
 @transaction.atomic
-def re_establish_contact(*, actor, case_id: int, expected_state: str | None = None, note: str = "") -> Case:
+def re_establish_contact(*, actor: Actor, case_id: int, expected_state: str | None = None, note: str = "") -> Case:
     return _take(actor=actor, case_id=case_id, name="re_establish_contact", expected_state=expected_state, note=note)
 
 
 @transaction.atomic
-def close_case(*, actor, case_id: int, reason: str, note: str, expected_state: str | None = None) -> Case:
+def close_case(*, actor: Actor, case_id: int, reason: str, note: str, expected_state: str | None = None) -> Case:
     errors = []
     if reason not in Case.CloseReason.values:
         errors.append(_("Choose a reason for closing from the list."))
@@ -284,7 +284,7 @@ def _close_reason_on_record(case_id: int, reason: str) -> list[str]:
     return []
 
 
-def take_transition(*, actor, case_id: int, name: str, **inputs) -> Case:
+def take_transition(*, actor: Actor, case_id: int, name: str, **inputs) -> Case:
     """Dispatch a step chosen by name (the browser's generic transition form)."""
     if name not in STEPS:
         raise DomainError(_("Unknown step."), code="unknown_transition")
@@ -293,7 +293,7 @@ def take_transition(*, actor, case_id: int, name: str, **inputs) -> Case:
     return getattr(services, STEPS[name].service_name)(actor=actor, case_id=case_id, **inputs)
 
 
-def escalation_proposal_refusals(case: Case, actor) -> list[str]:
+def escalation_proposal_refusals(case: Case, actor: User) -> list[str]:
     """Why ``actor`` may not propose forced return for ``case`` now (empty: they may)."""
     reasons = []
     if not actor.has_perm("cases.counsel_case"):
@@ -303,12 +303,12 @@ def escalation_proposal_refusals(case: Case, actor) -> list[str]:
     else:
         # Only the manager's permission may be missing: a step the law's guards refuse is "not
         # yet", never a proposal that lands on the manager's desk to be refused there (issue 14).
-        reasons += transition_refusals(case, "escalate_to_forced_return", actor, system=True)
+        reasons += transition_refusals(case, "escalate_to_forced_return", SYSTEM)
     return reasons
 
 
 @transaction.atomic
-def propose_escalation(*, actor, case_id: int, motivation: str) -> Case:
+def propose_escalation(*, actor: User, case_id: int, motivation: str) -> Case:
     """A counsellor proposes forced return; an office manager decides (DESIGN §1)."""
     case = access_case(actor=actor, case_id=case_id, for_update=True)
     reasons = escalation_proposal_refusals(case, actor)
@@ -330,7 +330,7 @@ PROPOSALS = {
 
 
 @transaction.atomic
-def decline_proposal(*, actor, case_id: int, proposal: str, reason: str) -> Case:
+def decline_proposal(*, actor: User, case_id: int, proposal: str, reason: str) -> Case:
     """The office manager decides against a proposal (escalation, losing contact): it leaves the
     managers' list, the counsellor goes on, and the timeline says why."""
     case = access_case(actor=actor, case_id=case_id, for_update=True)
@@ -355,7 +355,7 @@ def decline_proposal(*, actor, case_id: int, proposal: str, reason: str) -> Case
     return case
 
 
-def propose_lose_contact(*, case: Case, actor=None, note: str = "") -> bool:
+def propose_lose_contact(*, case: Case, actor: Actor, note: str = "") -> bool:
     """Mark the case for a manager's decision on losing contact (the no-show rule). Idempotent.
 
     Called inside the caller's transaction with the case row locked.

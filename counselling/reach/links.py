@@ -47,8 +47,8 @@ def resolve(token: str, *, now: dt.datetime | None = None, for_update: bool = Fa
     now = now or timezone.now()
     try:
         value = _signer().unsign(token, max_age=dt.timedelta(days=settings.RETURNPATH_PERSON_LINK_MAX_AGE_DAYS))
-        conversation_id, nonce = value.split(".", 1)
-        conversation_id = int(conversation_id)
+        raw_id, nonce = value.split(".", 1)
+        conversation_id = int(raw_id)
     except (signing.BadSignature, ValueError):
         return None
     links = InvitationLink.objects.select_related(

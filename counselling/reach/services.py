@@ -20,6 +20,7 @@ from counselling.reach import links
 from counselling.reach.languages import PERSON_LANGUAGES, best_language, normalise
 from counselling.reach.models import InvitationLink
 from counselling.scheduling import BRUSSELS, Agenda, OfficeHours, find_slot, min_lead
+from returnpath.actors import SYSTEM, Actor
 
 SLOTS_OFFERED = 3
 
@@ -130,10 +131,10 @@ def record_person_answer(
         link.interpreter_requested_at, link.interpreter_language = now, language
         fields += ["interpreter_requested_at", "interpreter_language"]
     link.save(update_fields=fields)
-    event = record_event(case=conversation.case, actor=None, kind=CaseEvent.Kind.PERSON_ANSWERED, data=data)
+    event = record_event(case=conversation.case, actor=SYSTEM, kind=CaseEvent.Kind.PERSON_ANSWERED, data=data)
     return Recorded(link=link, event=event)
 
 
-def revoke_link(*, actor, conversation_id: int) -> bool:
+def revoke_link(*, actor: Actor, conversation_id: int) -> bool:
     """An administrator or counsellor withdraws every link sent for a conversation."""
     return links.revoke(conversation_id=conversation_id)

@@ -15,6 +15,7 @@ from cases.models import ApiClient, Case, CounsellorLoad, PossibleDuplicate, Sta
 from cases.services.duplicates import merge_possible_duplicate
 from cases.services.load import actual_loads, load_mismatches
 from cases.services.staffing import lightest_counsellor
+from returnpath.actors import SYSTEM
 from tests import factories as f
 
 TODAY = timezone.localdate()
@@ -42,36 +43,36 @@ def team(office, other_office, counsellor, manager, coordinator):
 
 
 def _new_order(t):
-    services.open_case_from_order(actor=None, data=order("L-1"))
+    services.open_case_from_order(actor=SYSTEM, data=order("L-1"))
 
 
 def _repeat_order_moves_the_case(t):
-    case = services.open_case_from_order(actor=None, data=order("L-1")).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("L-1")).case
     t["snap"]()
-    services.open_case_from_order(actor=None, data=order("L-2", postcode="2000"))
+    services.open_case_from_order(actor=SYSTEM, data=order("L-2", postcode="2000"))
     assert Case.objects.get(pk=case.pk).office == t["other_office"]
 
 
 def _reassign(t):
-    case = services.open_case_from_order(actor=None, data=order("L-1")).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("L-1")).case
     other = t["second"] if case.counsellor_id == t["counsellor"].pk else t["counsellor"]
     t["snap"]()
     services.reassign_case(actor=t["manager"], case_id=case.pk, office_id=t["office"].pk, counsellor_id=other.pk)
 
 
 def _reassign_to_the_lightest(t):
-    case = services.open_case_from_order(actor=None, data=order("L-1")).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("L-1")).case
     services.reassign_case(actor=t["manager"], case_id=case.pk, office_id=t["office"].pk, counsellor_id=None)
 
 
 def _close(t):
-    case = services.open_case_from_order(actor=None, data=order("L-1")).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("L-1")).case
     t["snap"]()
     services.close_case(actor=t["manager"], case_id=case.pk, reason="deceased", note="Died.")
 
 
 def _lose_and_re_establish_contact(t):
-    case = services.open_case_from_order(actor=None, data=order("L-1")).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("L-1")).case
     services.update_address(actor=t["manager"], case_id=case.pk, street="Rue 1", postcode="1000", municipality="B", invalid=True)
     t["snap"]()
     assert services.lose_contact(actor=t["manager"], case_id=case.pk).state == State.UNTRACEABLE
@@ -82,14 +83,14 @@ def _lose_and_re_establish_contact(t):
 def _grant_legal_stay_by_the_system(t):
     case = f.CaseFactory(office=t["office"], counsellor=t["second"], state="legal_stay_review", granted_routes_to_stay=1)
     t["snap"]()
-    services.grant_legal_stay(actor=None, case_id=case.pk, system=True)
+    services.grant_legal_stay(actor=SYSTEM, case_id=case.pk)
 
 
 def _merge_a_possible_duplicate(t):
     first = ApiClient.objects.create(name="one", user=f.UserFactory(username="client.one"), scopes=["orders:write"])
     second = ApiClient.objects.create(name="two", user=f.UserFactory(username="client.two"), scopes=["orders:write"])
-    services.open_case_from_order(actor=None, data=order("L-1"), client=first)
-    services.open_case_from_order(actor=None, data=order("L-2"), client=second)
+    services.open_case_from_order(actor=SYSTEM, data=order("L-1"), client=first)
+    services.open_case_from_order(actor=SYSTEM, data=order("L-2"), client=second)
     review = PossibleDuplicate.objects.get()
     t["snap"]()
     merge_possible_duplicate(actor=t["coordinator"], duplicate_id=review.pk, note="Same passport.")

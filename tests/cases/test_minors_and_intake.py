@@ -14,6 +14,7 @@ from cases import legal, services
 from cases.models import Case, CaseEvent, State
 from cases.services.orders import OrderData, PersonData, validate_order
 from counselling import sweeps
+from returnpath.actors import SYSTEM
 from returnpath.errors import DomainError, TransitionRefused
 from tests import factories as f
 from tests.cases.test_api import run_batch
@@ -48,7 +49,7 @@ def test_household_contradictions_service(group, children, minor, refused):
     assert {path for path, _code, _message in validate_order(data)} == refused
     if refused:
         with pytest.raises(DomainError):
-            services.open_case_from_order(actor=None, data=data)
+            services.open_case_from_order(actor=SYSTEM, data=data)
 
 
 @pytest.mark.parametrize(("group", "children", "minor", "refused"), INTAKE_TABLE)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from cases import legal, services
 from cases.models import ApiClient, Case, CaseEvent, OrderToLeave, Person, State
 from offices.models import Membership, StaffProfile
+from returnpath.actors import SYSTEM
 from returnpath.errors import Conflict, DomainError
 from tests import factories as f
 
@@ -58,7 +59,7 @@ def antwerp(other_office):
 
 @pytest.mark.django_db
 def test_a_new_order_opens_a_case_at_the_office_serving_the_postcode(office, other_office, antwerp):
-    result = services.open_case_from_order(actor=None, data=order())
+    result = services.open_case_from_order(actor=SYSTEM, data=order())
 
     assert result.created and result.case_created
     case = Case.objects.get(pk=result.case.pk)
@@ -88,7 +89,7 @@ def test_a_new_order_opens_a_case_at_the_office_serving_the_postcode(office, oth
     ],
 )
 def test_the_lightest_caseload_counsellor_preferring_the_persons_language(languages, chosen, other_office, antwerp):
-    case = services.open_case_from_order(actor=None, data=order(who=person(languages=languages))).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order(who=person(languages=languages))).case
     assert case.counsellor == antwerp[chosen]
 
 
@@ -98,14 +99,14 @@ def test_the_language_wins_over_a_lighter_caseload(other_office, antwerp):
         f.CaseFactory(office=other_office, counsellor=antwerp["fr_light"], state="orientation")
     StaffProfile.objects.filter(user=antwerp["fr_busy"]).update(languages=["nl"])
     # fr_light now has 4 open cases, nl_free 0; the French speaker is still preferred.
-    case = services.open_case_from_order(actor=None, data=order(who=person(languages=("fr",)))).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order(who=person(languages=("fr",)))).case
     assert case.counsellor == antwerp["fr_light"]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("postcode", "where"), [("1050", "office"), ("1000", "office"), ("2000", "other_office"), ("2999", "other_office")])
 def test_routing_by_postcode(postcode, where, office, other_office, counsellor):
-    case = services.open_case_from_order(actor=None, data=order(who=person(postcode=postcode))).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order(who=person(postcode=postcode))).case
     assert case.office == {"office": office, "other_office": other_office}[where]
 
 
@@ -137,7 +138,7 @@ def test_target_group_and_playbook(changes, group, other_office):
         changes = {"who": person(postcode="", municipality="")}
     if changes.get("unaccompanied_minor"):
         changes["who"] = person(birth_date=TODAY - 16 * 365 * DAY)
-    case = services.open_case_from_order(actor=None, data=order(**changes)).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order(**changes)).case
     assert case.target_group == group and case.playbook.target_group == group
 
 
@@ -149,9 +150,9 @@ def counts():
 
 @pytest.mark.django_db
 def test_the_same_order_twice_returns_the_existing_case(other_office, antwerp):
-    first = services.open_case_from_order(actor=None, data=order())
+    first = services.open_case_from_order(actor=SYSTEM, data=order())
     before = counts()
-    again = services.open_case_from_order(actor=None, data=order())
+    again = services.open_case_from_order(actor=SYSTEM, data=order())
     assert (again.created, again.case_created) == (False, False)
     assert again.case.pk == first.case.pk and again.order.pk == first.order.pk
     assert counts() == before
@@ -169,11 +170,11 @@ def test_the_same_order_twice_returns_the_existing_case(other_office, antwerp):
     ],
 )
 def test_the_same_reference_with_other_content_is_a_conflict_and_changes_nothing(change, other_office, antwerp):
-    first = services.open_case_from_order(actor=None, data=order())
+    first = services.open_case_from_order(actor=SYSTEM, data=order())
     before = counts()
     deadline = Case.objects.get(pk=first.case.pk).departure_deadline
     with pytest.raises(Conflict) as conflict:
-        services.open_case_from_order(actor=None, data=order(**change))
+        services.open_case_from_order(actor=SYSTEM, data=order(**change))
     assert conflict.value.code == "reference_conflict" and conflict.value.status == 409
     assert counts() == before
     case = Case.objects.get(pk=first.case.pk)
@@ -209,10 +210,10 @@ REPEAT = [
 def test_a_repeat_order_attaches_to_the_open_case(why, first, repeat, other_office, antwerp):
     cases_before, _o, _e, people_before = counts()
     opened = services.open_case_from_order(
-        actor=None, data=order("OQT-1", notified_on=TODAY - 60 * DAY, who=person(**first))
+        actor=SYSTEM, data=order("OQT-1", notified_on=TODAY - 60 * DAY, who=person(**first))
     ).case
     result = services.open_case_from_order(
-        actor=None, data=order("OQT-2", notified_on=TODAY - DAY, who=person(**repeat), public_order=True)
+        actor=SYSTEM, data=order("OQT-2", notified_on=TODAY - DAY, who=person(**repeat), public_order=True)
     )
 
     assert result.created and not result.case_created
@@ -232,7 +233,7 @@ def test_a_repeat_order_attaches_to_the_open_case(why, first, repeat, other_offi
 def test_a_repeat_order_attaches_in_every_open_state(state, office, counsellor):
     existing = f.CaseFactory(office=office, counsellor=counsellor, state=state,
                              person=f.PersonFactory(national_number=NN, family_name="Testperson"))
-    result = services.open_case_from_order(actor=None, data=order(who=person(national_number=NN)))
+    result = services.open_case_from_order(actor=SYSTEM, data=order(who=person(national_number=NN)))
     assert result.case.pk == existing.pk and not result.case_created
     assert Case.objects.get(pk=existing.pk).state == state
 
@@ -240,16 +241,16 @@ def test_a_repeat_order_attaches_in_every_open_state(state, office, counsellor):
 @pytest.mark.django_db
 def test_the_newest_order_sets_the_deadline(other_office, antwerp):
     """A second order with a shorter term sets an earlier deadline; an older order reported late changes nothing."""
-    case = services.open_case_from_order(actor=None, data=order("OQT-1", notified_on=TODAY - 5 * DAY, who=person(national_number=NN))).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("OQT-1", notified_on=TODAY - 5 * DAY, who=person(national_number=NN))).case
     first_deadline = Case.objects.get(pk=case.pk).departure_deadline
 
-    services.open_case_from_order(actor=None, data=order("OQT-2", notified_on=TODAY - DAY, who=person(national_number=NN),
+    services.open_case_from_order(actor=SYSTEM, data=order("OQT-2", notified_on=TODAY - DAY, who=person(national_number=NN),
                                                          departure_term_days=7, term_reason="Public order."))
     newest = legal.departure_deadline(notified_on=TODAY - DAY, term_days=7, term_reason="x")
     assert newest < first_deadline
     assert Case.objects.get(pk=case.pk).departure_deadline == newest
 
-    services.open_case_from_order(actor=None, data=order("OQT-0", notified_on=TODAY - 40 * DAY, who=person(national_number=NN)))
+    services.open_case_from_order(actor=SYSTEM, data=order("OQT-0", notified_on=TODAY - 40 * DAY, who=person(national_number=NN)))
     assert Case.objects.get(pk=case.pk).departure_deadline == newest
     assert case.orders.count() == 3
 
@@ -257,11 +258,11 @@ def test_the_newest_order_sets_the_deadline(other_office, antwerp):
 @pytest.mark.django_db
 @pytest.mark.parametrize("state", ["departed", "removed", "legal_stay_granted", "closed"])
 def test_an_order_for_a_person_whose_case_ended_opens_a_new_case(state, other_office, antwerp):
-    old = services.open_case_from_order(actor=None, data=order("OQT-1", notified_on=TODAY - 400 * DAY,
+    old = services.open_case_from_order(actor=SYSTEM, data=order("OQT-1", notified_on=TODAY - 400 * DAY,
                                                                who=person(national_number=NN))).case
     Case.objects.filter(pk=old.pk).update(state=state)
 
-    result = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(national_number=NN)))
+    result = services.open_case_from_order(actor=SYSTEM, data=order("OQT-2", who=person(national_number=NN)))
 
     assert result.case_created and result.case.pk != old.pk
     assert result.case.person_id == old.person_id
@@ -283,11 +284,11 @@ def test_an_order_for_a_person_whose_case_ended_opens_a_new_case(state, other_of
 def test_another_person_gets_another_case(other, other_office, antwerp):
     people_before = Person.objects.count()
     first = {"national_number": NN} if "national_number" in other else {}
-    services.open_case_from_order(actor=None, data=order("OQT-1", who=person(**first)))
+    services.open_case_from_order(actor=SYSTEM, data=order("OQT-1", who=person(**first)))
     repeat = dict(other)
     if "national_number" in other:
         repeat.update(family_name="Otherperson", birth_date=dt.date(1985, 12, 31))  # the birth date NN_OTHER encodes
-    result = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(**repeat)))
+    result = services.open_case_from_order(actor=SYSTEM, data=order("OQT-2", who=person(**repeat)))
     assert result.case_created
     assert Person.objects.count() == people_before + 2
 
@@ -299,7 +300,7 @@ def test_an_invalid_order_is_refused_with_every_problem(other_office):
     bad = order(issued_on=TODAY, notified_on=TODAY - DAY, departure_term_days=20, who=person(national_number="90010200191"))
     before = counts()
     with pytest.raises(DomainError) as refused:
-        services.open_case_from_order(actor=None, data=bad)
+        services.open_case_from_order(actor=SYSTEM, data=bad)
     assert refused.value.code == "invalid_order"
     assert sorted(refused.value.details) == sorted([
         "notified_on: The notification cannot be before the order was issued.",
@@ -323,13 +324,13 @@ def test_order_validation_rows(changes, detail, other_office):
     if "who" in changes:
         changes = {"who": person(national_number=changes["who"].split(":")[1])}
     with pytest.raises(DomainError) as refused:
-        services.open_case_from_order(actor=None, data=order(**changes))
+        services.open_case_from_order(actor=SYSTEM, data=order(**changes))
     assert refused.value.details == [detail]
 
 
 @pytest.mark.django_db
 def test_a_valid_short_term_and_a_formatted_national_number(other_office, antwerp):
-    result = services.open_case_from_order(actor=None, data=order(
+    result = services.open_case_from_order(actor=SYSTEM, data=order(
         departure_term_days=0, term_reason="Public order.", who=person(national_number="90.01.02-001.90")))
     case = Case.objects.get(pk=result.case.pk)
     assert case.departure_deadline == TODAY - 2 * DAY  # leave at once
@@ -352,10 +353,10 @@ def test_an_unaccompanied_minor_must_be_under_18_on_notification(notified_on, bi
     data = order(notified_on=notified_on, unaccompanied_minor=True, who=person(birth_date=birth_date))
     if adult:
         with pytest.raises(DomainError) as refused:
-            services.open_case_from_order(actor=None, data=data)
+            services.open_case_from_order(actor=SYSTEM, data=data)
         assert refused.value.details == ["household.unaccompanied_minor: The person is 18 or older on notification."]
     else:
-        assert services.open_case_from_order(actor=None, data=data).case.unaccompanied_minor
+        assert services.open_case_from_order(actor=SYSTEM, data=data).case.unaccompanied_minor
 
 
 def test_content_hash_covers_every_field_the_sender_gave():
@@ -379,8 +380,8 @@ def test_content_hash_covers_every_field_the_sender_gave():
 )
 def test_two_national_numbers_are_two_people(repeat, other_office, antwerp):
     people_before = Person.objects.count()
-    first = services.open_case_from_order(actor=None, data=order("OQT-1", who=person(national_number=NN, dossier_number="DV-1")))
-    second = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(**repeat)))
+    first = services.open_case_from_order(actor=SYSTEM, data=order("OQT-1", who=person(national_number=NN, dossier_number="DV-1")))
+    second = services.open_case_from_order(actor=SYSTEM, data=order("OQT-2", who=person(**repeat)))
     assert second.case_created and second.case.person_id != first.case.person_id
     assert Person.objects.count() == people_before + 2
 
@@ -388,10 +389,10 @@ def test_two_national_numbers_are_two_people(repeat, other_office, antwerp):
 
 @pytest.mark.django_db
 def test_a_dossier_number_does_not_attach_an_order_to_a_stranger(other_office, antwerp):
-    services.open_case_from_order(actor=None, data=order("OQT-1", who=person(dossier_number="DV-9")))
+    services.open_case_from_order(actor=SYSTEM, data=order("OQT-1", who=person(dossier_number="DV-9")))
     with pytest.raises(Conflict) as conflict:
         services.open_case_from_order(
-            actor=None, data=order("OQT-2", who=person(dossier_number="DV-9", family_name="Stranger", birth_date=dt.date(1970, 5, 5)))
+            actor=SYSTEM, data=order("OQT-2", who=person(dossier_number="DV-9", family_name="Stranger", birth_date=dt.date(1970, 5, 5)))
         )
     assert conflict.value.code == "dossier_number_conflict"
     assert OrderToLeave.objects.count() == 1
@@ -399,13 +400,13 @@ def test_a_dossier_number_does_not_attach_an_order_to_a_stranger(other_office, a
 
 @pytest.mark.django_db
 def test_two_dossier_numbers_are_two_people(other_office, antwerp):
-    first = services.open_case_from_order(actor=None, data=order("OQT-1", who=person(dossier_number="D1")))
-    second = services.open_case_from_order(actor=None, data=order("OQT-2", who=person(dossier_number="D2")))
+    first = services.open_case_from_order(actor=SYSTEM, data=order("OQT-1", who=person(dossier_number="D1")))
+    second = services.open_case_from_order(actor=SYSTEM, data=order("OQT-2", who=person(dossier_number="D2")))
     assert second.case_created and second.case.person_id != first.case.person_id
 
 
 @pytest.mark.django_db
 def test_the_birth_date_must_match_the_national_number(other_office, antwerp):
     with pytest.raises(DomainError) as refused:
-        services.open_case_from_order(actor=None, data=order("OQT-1", who=person(national_number=NN, birth_date=dt.date(1970, 1, 2))))
+        services.open_case_from_order(actor=SYSTEM, data=order("OQT-1", who=person(national_number=NN, birth_date=dt.date(1970, 1, 2))))
     assert "birth date does not match" in " ".join(refused.value.details)

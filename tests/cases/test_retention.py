@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from cases.models import CaseEvent, Person, State
 from cases.services.retention import pseudonymise_expired_cases
+from returnpath.actors import SYSTEM
 from tests import factories as f
 
 
@@ -45,12 +46,12 @@ def test_system_events_read_in_the_readers_language(case):
 
     from cases.services import record_event
 
-    warning = record_event(case=case, actor=None, kind=CaseEvent.Kind.DETENTION_WARNING, note="written in English",
+    warning = record_event(case=case, actor=SYSTEM, kind=CaseEvent.Kind.DETENTION_WARNING, note="written in English",
                            data={"placement": 1, "limit": "2026-08-08"})
-    proposal = record_event(case=case, actor=None, kind=CaseEvent.Kind.LOSE_CONTACT_PROPOSED, note="1 consecutive no-shows.",
+    proposal = record_event(case=case, actor=SYSTEM, kind=CaseEvent.Kind.LOSE_CONTACT_PROPOSED, note="1 consecutive no-shows.",
                             data={"no_shows": 1})
     with translation.override("en"):
         assert warning.text == "The detention limit is reached on 08/08/2026."
         assert proposal.text == "1 consecutive no-show."
-    typed = record_event(case=case, actor=None, kind=CaseEvent.Kind.CONVERSATION_HELD, note="Notes as typed.")
+    typed = record_event(case=case, actor=SYSTEM, kind=CaseEvent.Kind.CONVERSATION_HELD, note="Notes as typed.")
     assert typed.text == "Notes as typed."

@@ -5,6 +5,7 @@ import pytest
 from cases.models import Case
 from counselling import services
 from counselling.models import Conversation
+from returnpath.actors import SYSTEM
 from returnpath.errors import DomainError
 from tests.counselling.test_services import later, past_planned
 
@@ -39,7 +40,7 @@ def test_when_the_next_one_cannot_be_planned_nothing_is_logged(case, counsellor)
 def test_a_conversation_the_planner_made_meanwhile_is_moved_not_doubled(case, counsellor):
     current = past_planned(case)
     services.record_no_show(actor=counsellor, case_id=case.pk, conversation_id=current.pk)
-    planner_choice = services.plan_conversation(actor=None, case_id=case.pk, planned_at=later(5))
+    planner_choice = services.plan_conversation(actor=SYSTEM, case_id=case.pk, planned_at=later(5))
     walk_in = services.log_conversation_and_plan_next(
         actor=counsellor, case_id=case.pk, conversation_id=None, no_show=False, outcome=HELD,
         next_conversation={"planned_at": later(2), "mode": "office", "office_id": None, "counsellor_id": None},

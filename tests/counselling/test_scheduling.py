@@ -18,6 +18,7 @@ from counselling.scheduling import Agenda, OfficeHours, plan_next_for_case, prop
 from offices.models import StaffProfile
 from offices.selectors import PROVINCE_RANGES
 from returnpath import celery_app
+from returnpath.actors import SYSTEM
 from tests import factories as f
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -56,7 +57,7 @@ def test_every_province_lands_at_its_office_with_the_lightest_counsellor_speakin
         f.staff(username=f"c-{index}-nl", office=office, languages=("nl",))
         f.staff(username=f"c-{index}-ar", office=office, languages=("ar", "fr"))
     for low, _high, province in PROVINCE_RANGES:
-        case = services.open_case_from_order(actor=None, data=order(f"R{low}", postcode=str(low + 5), languages=("ar",))).case
+        case = services.open_case_from_order(actor=SYSTEM, data=order(f"R{low}", postcode=str(low + 5), languages=("ar",))).case
         assert case.office == offices[province], province
         assert "ar" in case.counsellor.staff_profile.languages
     assert CaseEvent.objects.filter(kind=CaseEvent.Kind.ASSIGNED).count() == len(PROVINCE_RANGES)
@@ -65,10 +66,10 @@ def test_every_province_lands_at_its_office_with_the_lightest_counsellor_speakin
 def test_uncovered_postcode_goes_to_the_province_office_and_no_address_to_the_default(office, counsellor):
     liege = f.OfficeFactory(code="LGE-1", province="liege")
     f.staff(username="c-liege", office=liege)
-    case = services.open_case_from_order(actor=None, data=order("X1", postcode="4020")).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("X1", postcode="4020")).case
     assert case.office == liege  # no service area for 4020, but Liège has a regional office
     with override_settings(RETURNPATH_DEFAULT_OFFICE_CODE=office.code):
-        homeless = services.open_case_from_order(actor=None, data=order("X2", postcode="")).case
+        homeless = services.open_case_from_order(actor=SYSTEM, data=order("X2", postcode="")).case
     assert homeless.office == office and homeless.target_group == "no_address"
 
 
@@ -77,7 +78,7 @@ def test_lightest_caseload_wins_among_speakers(office, counsellor):
     light = f.staff(username="light", office=office, languages=("fr",))
     StaffProfile.objects.filter(user=counsellor).update(languages=["nl"])
     f.CaseFactory.create_batch(2, office=office, counsellor=busy)
-    case = services.open_case_from_order(actor=None, data=order("L1")).case
+    case = services.open_case_from_order(actor=SYSTEM, data=order("L1")).case
     assert case.counsellor == light
 
 
@@ -218,7 +219,7 @@ def test_office_hours_slots_are_local_times(office):
 
 def test_case_opened_plans_the_intake_after_commit(office, counsellor, eager, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        case = services.open_case_from_order(actor=None, data=order("INTAKE-1")).case
+        case = services.open_case_from_order(actor=SYSTEM, data=order("INTAKE-1")).case
     conversation = Conversation.objects.get(case=case, status="planned")
     start = timezone.localtime(conversation.planned_at, BRUSSELS)
     window_end = legal.add_working_days(timezone.localdate() - dt.timedelta(days=1), case.playbook.intake_within_working_days)

@@ -14,11 +14,12 @@ from cases.returns.access import access_for_counselling
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability
 from cases.services.events import record_event
 from cases.services.transitions import confirm_removal
+from returnpath.actors import Actor, User
 from returnpath.errors import DomainError, TransitionRefused
 
 
 @transaction.atomic
-def update_vulnerability(*, actor, case_id: int, flags: dict[str, bool], note: str = "") -> Vulnerability:
+def update_vulnerability(*, actor: User, case_id: int, flags: dict[str, bool], note: str = "") -> Vulnerability:
     case = access_for_counselling(actor=actor, case_id=case_id, for_update=True)
     unknown = set(flags) - set(Vulnerability.FLAGS)
     if unknown:
@@ -37,7 +38,7 @@ def update_vulnerability(*, actor, case_id: int, flags: dict[str, bool], note: s
 
 
 @transaction.atomic
-def record_unfit_to_travel(*, actor, case_id: int, given_on: dt.date | None, physician: str = "", note: str = "") -> FitnessOpinion:
+def record_unfit_to_travel(*, actor: User, case_id: int, given_on: dt.date | None, physician: str = "", note: str = "") -> FitnessOpinion:
     case = access_for_counselling(actor=actor, case_id=case_id, for_update=True)
     reasons = []
     if given_on is None:
@@ -48,6 +49,7 @@ def record_unfit_to_travel(*, actor, case_id: int, given_on: dt.date | None, phy
         reasons.append(_("An unfit-to-travel opinion is already in force."))
     if reasons:
         raise TransitionRefused(_("The opinion cannot be recorded."), details=reasons)
+    assert given_on is not None  # refused above
     opinion = FitnessOpinion.objects.create(case=case, given_on=given_on, physician=physician, note=note, recorded_by=actor)
     case.unfit_to_travel_since = given_on
     case.save(update_fields=["unfit_to_travel_since", "updated_at"])
@@ -57,7 +59,7 @@ def record_unfit_to_travel(*, actor, case_id: int, given_on: dt.date | None, phy
 
 
 @transaction.atomic
-def lift_unfit_to_travel(*, actor, case_id: int, lifted_on: dt.date | None, note: str) -> FitnessOpinion:
+def lift_unfit_to_travel(*, actor: User, case_id: int, lifted_on: dt.date | None, note: str) -> FitnessOpinion:
     case = access_for_counselling(actor=actor, case_id=case_id, for_update=True)
     opinion = case.fitness_opinions.select_for_update().filter(lifted_on__isnull=True).first()
     reasons = []
@@ -71,6 +73,7 @@ def lift_unfit_to_travel(*, actor, case_id: int, lifted_on: dt.date | None, note
         reasons.append(_("Say why (a new medical opinion)."))
     if reasons:
         raise TransitionRefused(_("The opinion cannot be lifted."), details=reasons)
+    assert lifted_on is not None  # refused above
     opinion.lifted_on, opinion.lifted_note = lifted_on, note
     opinion.save(update_fields=["lifted_on", "lifted_note"])
     case.unfit_to_travel_since = None
@@ -87,7 +90,7 @@ def removal_refusals(case: Case) -> list[str]:
 
 
 @transaction.atomic
-def plan_removal(*, actor, case_id: int, planned_on: dt.date | None, escort_needed: bool = False, escorts: int = 0,
+def plan_removal(*, actor: User, case_id: int, planned_on: dt.date | None, escort_needed: bool = False, escorts: int = 0,
                  flight_reference: str = "") -> RemovalOperation:
     case = access_for_counselling(actor=actor, case_id=case_id, for_update=True, perm="cases.place_case")
     reasons = removal_refusals(case)
@@ -101,6 +104,7 @@ def plan_removal(*, actor, case_id: int, planned_on: dt.date | None, escort_need
         reasons.append(_("A removal operation is already planned: record its outcome first."))
     if reasons:
         raise TransitionRefused(_("The removal cannot be planned."), details=reasons)
+    assert planned_on is not None  # refused above
     operation = RemovalOperation.objects.create(
         case=case, planned_on=planned_on, escort_needed=escort_needed, escorts=escorts if escort_needed else 0,
         flight_reference=flight_reference, planned_by=actor,
@@ -115,7 +119,7 @@ def plan_removal(*, actor, case_id: int, planned_on: dt.date | None, escort_need
 
 
 @transaction.atomic
-def record_removal_outcome(*, actor, case_id: int, operation_id: int, status: str, outcome_on: dt.date | None,
+def record_removal_outcome(*, actor: User, case_id: int, operation_id: int, status: str, outcome_on: dt.date | None,
                            note: str = "") -> RemovalOperation:
     """Carried out ends the case through ``confirm_removal`` (its guards apply); a refused
     boarding is recorded and counted and the case stays in forced return with its placement;
@@ -139,6 +143,7 @@ def record_removal_outcome(*, actor, case_id: int, operation_id: int, status: st
         reasons.append(_("Give the reason for cancelling."))
     if reasons:
         raise TransitionRefused(_("The outcome cannot be recorded."), details=reasons)
+    assert outcome_on is not None  # refused above
     operation.status, operation.outcome_on, operation.outcome_note = status, outcome_on, note
     operation.save(update_fields=["status", "outcome_on", "outcome_note"])
     case.removal_planned_on = None
@@ -150,7 +155,7 @@ def record_removal_outcome(*, actor, case_id: int, operation_id: int, status: st
     return operation
 
 
-def cancel_removal_on_state_change(sender, *, case: Case, actor, from_state: str, to_state: str, **kwargs) -> None:
+def cancel_removal_on_state_change(sender, *, case: Case, actor: Actor, from_state: str, to_state: str, **kwargs) -> None:
     """A planned removal operation follows the case: removed elsewhere → carried out; the case
     leaving forced return otherwise (a suspensive appeal, voluntary return...) → cancelled."""
     if from_state != State.FORCED_RETURN:

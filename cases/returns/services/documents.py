@@ -17,6 +17,7 @@ from cases.returns.access import access_for_counselling
 from cases.returns.documents import CaseDocument, DocumentDownload
 from cases.selectors import access_case
 from cases.services.events import record_event
+from returnpath.actors import User
 from returnpath.errors import DomainError, TransitionRefused
 
 logger = logging.getLogger("returnpath.documents")
@@ -53,7 +54,7 @@ def scan(data: bytes, *, name: str) -> str | None:
 
 
 @transaction.atomic
-def upload_document(*, actor, case_id: int, kind: str, name: str, data: bytes) -> CaseDocument:
+def upload_document(*, actor: User, case_id: int, kind: str, name: str, data: bytes) -> CaseDocument:
     case = access_for_counselling(actor=actor, case_id=case_id, for_update=True)
     reasons = []
     if kind not in CaseDocument.Kind.values:
@@ -92,7 +93,7 @@ def upload_document(*, actor, case_id: int, kind: str, name: str, data: bytes) -
 
 
 @transaction.atomic
-def open_document(*, actor, case_id: int, document_id: int, address: str | None = None) -> CaseDocument:
+def open_document(*, actor: User, case_id: int, document_id: int, address: str | None = None) -> CaseDocument:
     """The document, once the actor may see the case; the read is logged (case access log and
     the document's own download log) before anything is sent."""
     case = access_case(actor=actor, case_id=case_id)

@@ -13,6 +13,7 @@ from cases.returns.access import access_for_identification
 from cases.returns.models import ConsularRequest, TravelDocument
 from cases.returns.timers import consular_due
 from cases.services.events import record_event
+from returnpath.actors import User
 from returnpath.errors import Conflict, DomainError
 
 DOCUMENT_FIELDS = ("kind", "status", "country", "number", "valid_until", "kept_at")
@@ -36,7 +37,7 @@ def _document_refusals(values: dict) -> list[str]:
 
 
 @transaction.atomic
-def record_travel_document(*, actor, case_id: int, kind: str, status: str, country: str = "", number: str = "",
+def record_travel_document(*, actor: User, case_id: int, kind: str, status: str, country: str = "", number: str = "",
                            valid_until: dt.date | None = None, kept_at: str = "") -> TravelDocument:
     case = access_for_identification(actor=actor, case_id=case_id, for_update=True)
     values = {"kind": kind, "status": status, "country": country, "number": number, "valid_until": valid_until, "kept_at": kept_at}
@@ -48,7 +49,7 @@ def record_travel_document(*, actor, case_id: int, kind: str, status: str, count
 
 
 @transaction.atomic
-def update_travel_document(*, actor, case_id: int, document_id: int, **changes) -> TravelDocument:
+def update_travel_document(*, actor: User, case_id: int, document_id: int, **changes) -> TravelDocument:
     case = access_for_identification(actor=actor, case_id=case_id, for_update=True)
     document = TravelDocument.objects.filter(case=case, pk=document_id).first()
     if document is None:
@@ -85,7 +86,7 @@ def _request_refusals(request: ConsularRequest) -> list[str]:
 
 
 @transaction.atomic
-def record_consular_request(*, actor, case_id: int, kind: str, country: str, consulate: str, sent_on: dt.date | None,
+def record_consular_request(*, actor: User, case_id: int, kind: str, country: str, consulate: str, sent_on: dt.date | None,
                             reference: str = "", interview_on: dt.date | None = None) -> ConsularRequest:
     case = access_for_identification(actor=actor, case_id=case_id, for_update=True)
     request = ConsularRequest(case=case, kind=kind, country=country, consulate=consulate, sent_on=sent_on,
@@ -101,7 +102,7 @@ def record_consular_request(*, actor, case_id: int, kind: str, country: str, con
 
 @transaction.atomic
 def update_consular_request(
-    *, actor, case_id: int, request_id: int, interview_on: dt.date | str | None = "", interview_held_on: dt.date | None = None,
+    *, actor: User, case_id: int, request_id: int, interview_on: dt.date | str | None = "", interview_held_on: dt.date | None = None,
     reminder_sent_on: dt.date | None = None, answer: str = "", answered_on: dt.date | None = None,
     document_number: str = "", valid_until: dt.date | None = None,
 ) -> ConsularRequest:

@@ -16,6 +16,7 @@ from cases.returns.access import access_for_counselling, api_client_of, forbidde
 from cases.returns.care import Vulnerability
 from cases.returns.models import ACTIVE_REFERRAL_STAGES, FOLLOW_UP_MONTHS, FollowUpContact, Referral, ReintegrationSupport
 from cases.services.events import record_event
+from returnpath.actors import Actor, User
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 
 # Which stage a partner may report from which (departure comes through confirm_departure).
@@ -34,7 +35,7 @@ def vulnerability_flags(case: Case) -> list[str]:
 
 @transaction.atomic
 def refer_to_partner(
-    *, actor, case_id: int, partner_id: int, destination_country: str, consent_on: dt.date | None, travellers: int = 1,
+    *, actor: User, case_id: int, partner_id: int, destination_country: str, consent_on: dt.date | None, travellers: int = 1,
     travellers_note: str = "", destination_place: str = "", medical_needs: str = "", reintegration_wishes: str = "",
 ) -> Referral:
     case = access_for_counselling(actor=actor, case_id=case_id, for_update=True)
@@ -56,6 +57,7 @@ def refer_to_partner(
         reasons.append(_("This case already has an active referral: cancel it first."))
     if reasons:
         raise TransitionRefused(_("The referral cannot be made."), details=reasons)
+    assert consent_on is not None and partner is not None  # refused above
     referral = Referral.objects.create(
         case=case, partner=partner, destination_country=destination_country, destination_place=destination_place,
         travellers=travellers, travellers_note=travellers_note, vulnerabilities=vulnerability_flags(case),
@@ -67,7 +69,7 @@ def refer_to_partner(
     return referral
 
 
-def _lock_referral(*, actor, referral_id: int) -> tuple[Case, Referral]:
+def _lock_referral(*, actor: User, referral_id: int) -> tuple[Case, Referral]:
     """The partner reaches only its own referrals; staff those of the cases they may counsel."""
     client = api_client_of(actor)
     known = Referral.objects.filter(pk=referral_id)
@@ -86,7 +88,7 @@ def _lock_referral(*, actor, referral_id: int) -> tuple[Case, Referral]:
 
 
 @transaction.atomic
-def report_referral_stage(*, actor, referral_id: int, stage: str, flight: str = "", flight_on: dt.date | None = None,
+def report_referral_stage(*, actor: User, referral_id: int, stage: str, flight: str = "", flight_on: dt.date | None = None,
                           reason: str = "") -> Referral:
     """Accepted, booked (flight and date), cancelled (reason). A repeated report changes nothing."""
     case, referral = _lock_referral(actor=actor, referral_id=referral_id)
@@ -122,6 +124,7 @@ def report_referral_stage(*, actor, referral_id: int, stage: str, flight: str = 
     referral.save()
     data = {"referral": referral.pk, "from_stage": from_stage, "stage": stage}
     if stage == Referral.Stage.BOOKED:
+        assert flight_on is not None  # refused above
         data.update(flight=referral.flight, flight_on=flight_on.isoformat())
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.REFERRAL_STAGE, data=data,
                  note=reason if stage == Referral.Stage.CANCELLED else "")
@@ -129,7 +132,7 @@ def report_referral_stage(*, actor, referral_id: int, stage: str, flight: str = 
     return referral
 
 
-def follow_referral_on_state_change(sender, *, case: Case, actor, from_state: str, to_state: str, **kwargs) -> None:
+def follow_referral_on_state_change(sender, *, case: Case, actor: Actor, from_state: str, to_state: str, **kwargs) -> None:
     """The referral follows the case (inside the transition's transaction, the case row locked):
     a confirmed departure ends it as departed; leaving voluntary return otherwise cancels it."""
     active = Referral.objects.select_for_update().filter(case=case, stage__in=ACTIVE_REFERRAL_STAGES).first()
@@ -155,7 +158,7 @@ def window_end(referral: Referral) -> dt.date | None:
 
 
 @transaction.atomic
-def record_reintegration_support(*, actor, referral_id: int, kind: str, description: str = "", planned_on: dt.date | None = None,
+def record_reintegration_support(*, actor: User, referral_id: int, kind: str, description: str = "", planned_on: dt.date | None = None,
                                  delivered_on: dt.date | None = None, value_eur: int | None = None,
                                  support_id: int | None = None) -> ReintegrationSupport:
     """Support in kind planned, and later delivered (``support_id`` updates an existing line)."""
@@ -196,7 +199,7 @@ def record_reintegration_support(*, actor, referral_id: int, kind: str, descript
 
 
 @transaction.atomic
-def record_follow_up_contact(*, actor, referral_id: int, month: int, contacted_on: dt.date | None, reached: bool = True,
+def record_follow_up_contact(*, actor: User, referral_id: int, month: int, contacted_on: dt.date | None, reached: bool = True,
                              note: str = "") -> tuple[FollowUpContact, bool]:
     """A contact at about 1, 3, 6 or 12 months after departure; the same report again is answered
     with the existing row (created False), a different one for the same month is a conflict."""
@@ -217,6 +220,7 @@ def record_follow_up_contact(*, actor, referral_id: int, month: int, contacted_o
         reasons.append(_("The contact falls between the departure and today."))
     if reasons:
         raise TransitionRefused(_("The follow-up contact cannot be recorded."), details=reasons)
+    assert contacted_on is not None  # refused above
     contact = FollowUpContact.objects.create(referral=referral, month=month, contacted_on=contacted_on, reached=reached, note=note)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.FOLLOW_UP_CONTACT, note=note,
                  data={"follow_up": contact.pk, "month": month, "reached": reached})
