@@ -25,3 +25,7 @@ class CounsellingConfig(AppConfig):
         from counselling import observability
 
         observability.register()  # messages, sweeps and heartbeats at /metrics and /readyz
+
+        from counselling import case_side
+
+        case_side.register()  # the conversations cases may read, through cases.conversations
