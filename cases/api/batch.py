@@ -20,9 +20,10 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from cases.api.models import OrderBatch, OrderBatchItem
 from cases.api.problems import flatten_errors
 from cases.api.serializers import OrderSerializer, order_data
-from cases.models import Case, OrderBatch, OrderBatchItem
+from cases.models import Case
 from cases.services import order_batches
 from returnpath.resilience import enqueue
 

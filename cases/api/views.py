@@ -21,6 +21,7 @@ from cases.api import idempotency
 from cases.api.auth import client_of
 from cases.api.base import ApiView
 from cases.api.docs import IDEMPOTENCY_KEY, error_responses
+from cases.api.models import OrderBatch
 from cases.api.problems import PROBLEM_TYPES, Problem, problem_response, type_uri
 from cases.api.serializers import (
     BatchSerializer,
@@ -32,7 +33,7 @@ from cases.api.serializers import (
     order_data,
 )
 from cases.conversations import planned_prefetch
-from cases.models import Case, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderBatch, OrderToLeave, State
+from cases.models import Case, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderToLeave, State
 from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.selectors import access_case, cases_visible_to
 from cases.selectors_legal import annotate_earlier_orders

@@ -16,18 +16,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from cases.api.models import IdempotencyKey
 from cases.conversations import pseudonymise_conversations
-from cases.models import (
-    OPEN_STATES,
-    TERMINAL_STATES,
-    Case,
-    CaseEvent,
-    IdempotencyKey,
-    LegalProcedure,
-    OrderToLeave,
-    Person,
-    PossibleDuplicate,
-)
+from cases.models import OPEN_STATES, TERMINAL_STATES, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, PossibleDuplicate
 from cases.returns.services.retention import pseudonymise_return_data
 
 # Free text and contact fields, per model, that are blanked; the person's identity is rewritten.
