@@ -39,8 +39,10 @@ test: install messages node_modules/axe-core/axe.min.js
 	 REDIS_URL=$${REDIS_URL:-$$($(PY) bin/service_url.py redis $(REDIS_LOCAL))} \
 	 $(PY) -m pytest $(PYTEST_ARGS)
 
+# lint-imports: the one-way rule counselling → cases → offices → returnpath (pyproject.toml, decision 095).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Production refuses SQLite and the filesystem broker at start-up: the check gets placeholders
