@@ -4,6 +4,7 @@ offices → returnpath. The contract is read from pyproject.toml; a reverse impo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,3 +51,17 @@ def test_a_reverse_import_breaks_the_contract(tmp_path, importer, imported):
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert f"{importer} is not allowed to import {imported}" in result.stdout
+
+
+def test_cases_reads_conversations_only_through_its_selector():
+    """What import-linter cannot see: the reverse relation and the model reached through ``_meta``.
+    Outside ``cases/conversations.py`` the core reads no conversation (decision 095)."""
+    offending = []
+    for path in sorted((ROOT / "cases").rglob("*.py")):
+        if "migrations" in path.parts or path.name == "conversations.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in (r"get_field\(\s*[\"']conversations", r"(?<!cases)\.conversations\b"):
+            if re.search(needle, text):
+                offending.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert offending == []
