@@ -2,12 +2,12 @@
 scopes and service users), the Idempotency-Key records of their POSTs, and order batches as jobs.
 
 Still app label ``cases`` (same tables, same migrations); imported by ``cases.models`` so Django
-registers them. Order batches: A batch of orders accepted as a job (issue 13, item 4; decision 034).
+registers them (decision 095).
 
-The API answers ``202`` with the batch's status URL as soon as the orders are stored; Celery
-processes them in chunks on its own queue (``batches``), each chunk committed with every
-order's answer, so a worker killed mid-batch loses nothing: the rest is picked up where it
-stopped. Imported by ``cases.models`` (Django finds models there).
+Order batches (issue 13, item 4; decision 034): the API answers ``202`` with the batch's status
+URL as soon as the orders are stored; Celery processes them in chunks on its own queue
+(``batches``), each chunk committed with every order's answer, so a worker killed mid-batch
+loses nothing: the rest is picked up where it stopped.
 """
 
 from __future__ import annotations
