@@ -40,8 +40,10 @@ test: install messages node_modules/axe-core/axe.min.js
 	 $(PY) -m pytest $(PYTEST_ARGS)
 
 # mypy reads [tool.mypy] in pyproject.toml: the application code, with the Django and DRF stubs.
+# lint-imports: the one-way rule counselling → cases → offices → returnpath (pyproject.toml, decision 095).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy
 

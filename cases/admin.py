@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases.access_log import record_access
+from cases.api.models import ApiClient
 from cases.models import (
-    ApiClient,
     Case,
     CaseAccess,
     CaseEvent,

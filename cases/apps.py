@@ -22,3 +22,7 @@ class CasesConfig(AppConfig):
 
         post_save.connect(forget_reference_data, sender=Playbook, dispatch_uid="cases.forget.playbook.save")
         post_delete.connect(forget_reference_data, sender=Playbook, dispatch_uid="cases.forget.playbook.delete")
+
+        from cases import observability
+
+        observability.register()  # open cases at /metrics: the project package never imports the apps

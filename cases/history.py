@@ -34,16 +34,18 @@ def register_history() -> None:
 def field_changes(case, *, limit: int = 500) -> list[dict]:
     """What changed, field by field, on the case, its person, procedures, placements and
     conversations: newest first, each change as (field label, before, after)."""
+    from cases.conversations import conversation_history
     from cases.models import Case, LegalProcedure, Person, Placement
 
-    Conversation = Case._meta.get_field("conversations").related_model  # counselling's, without importing it
     sources = [
         (Case, Case.history.filter(id=case.pk)),
         (Person, Person.history.filter(id=case.person_id)),
         (LegalProcedure, LegalProcedure.history.filter(case_id=case.pk)),
         (Placement, Placement.history.filter(case_id=case.pk)),
-        (Conversation, Conversation.history.filter(case_id=case.pk)),
     ]
+    conversations = conversation_history(case)  # counselling's, through the selector cases owns
+    if conversations is not None:
+        sources.append(conversations)
     changes = []
     for model, records in sources:
         fields = [f for f in model._meta.concrete_fields if f.name not in {"id", "updated_at", "search_name"}]

@@ -1,31 +1,26 @@
-"""Person, order to leave, case and its trajectory, legal procedures, placements, events.
+"""The case and its trajectory (states, transitions, the step lists), target groups, playbooks.
 
 Transitions change fields in memory only; every save, event and side effect happens in
-``cases.services``.
+``cases.services``. This module is also the app's model index: every other subject has its own
+module (people, orders, procedures, placements, events, accesses, legal titles, the return work;
+API infrastructure in ``cases.api.models``), imported at the end so Django registers it
+(decision 095).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
 
 from cases import steps
-from cases.identity import validate_national_number
-from cases.names import normalise_name, validate_name
-from cases.returns import events as return_events
+from cases.people import Person, fold_for_search  # noqa: F401  (Person before Case; the rest at the end)
 from cases.states import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, State
 
 
@@ -84,79 +79,6 @@ class Playbook(models.Model):
         """The policy the case follows: its target group's playbook, or :meth:`fallback`. Guards,
         services, the planner and the sweeps read the numbers here, never a default of their own."""
         return case.playbook if case.playbook_id else cls.fallback()
-
-
-def fold_for_search(text: str) -> str:
-    """Lower case without accents or punctuation, one space between words (search and its index)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
-
-
-class Person(models.Model):
-    class Sex(models.TextChoices):
-        FEMALE = "F", _("Female")
-        MALE = "M", _("Male")
-        OTHER = "X", _("Other / unknown")
-
-    family_name = models.CharField(_("family name"), max_length=150, validators=[validate_name])
-    given_names = models.CharField(_("given names"), max_length=150, blank=True, validators=[validate_name])
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.OTHER)
-    nationality = CountryField(_("nationality"), blank=True)
-    national_number = models.CharField(
-        _("national register or bis number"),
-        max_length=11,
-        blank=True,
-        validators=[validate_national_number],
-        db_index=True,
-    )
-    dossier_number = models.CharField(_("dossier number"), max_length=32, blank=True, db_index=True)
-    languages = models.JSONField(_("languages"), default=list, blank=True, help_text=_("ISO 639-1 codes"))
-    street = models.CharField(_("street"), max_length=200, blank=True)
-    postcode = models.CharField(_("postcode"), max_length=4, blank=True)
-    municipality = models.CharField(_("municipality"), max_length=100, blank=True)
-    address_invalid = models.BooleanField(_("address confirmed invalid"), default=False)
-    address_updated_at = models.DateTimeField(_("address updated"), null=True, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
-    # Given and family names folded for search: lower case, no accents ("Doğan Aïssatou" → "dogan aissatou").
-    search_name = models.CharField(max_length=310, blank=True, editable=False)
-    pseudonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("person")
-        verbose_name_plural = _("people")
-        indexes = [
-            models.Index(fields=["family_name", "given_names"]),
-            models.Index(fields=["family_name", "birth_date", "nationality"]),
-            # The caseload search compares case-insensitively (UPPER); name parts use trigram
-            # indexes on PostgreSQL (migration 0006).
-            models.Index(Upper("dossier_number"), name="person_dossier_upper"),
-            # Matching an order by name compares UPPER(family_name) (decision 062).
-            models.Index(Upper("family_name"), "birth_date", "nationality", name="person_name_key_upper"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_names}".strip(", ")
-
-    def save(self, *args, **kwargs):
-        # One spelling per name (decision 027): "é" typed as one or as two code points is the same name.
-        self.family_name, self.given_names = normalise_name(self.family_name), normalise_name(self.given_names)
-        self.search_name = fold_for_search(f"{self.given_names} {self.family_name}")
-        if kwargs.get("update_fields") is not None and {"given_names", "family_name"} & set(kwargs["update_fields"]):
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
-        super().save(*args, **kwargs)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.given_names} {self.family_name}".strip()
-
-
-    @property
-    def has_known_address(self) -> bool:
-        return bool(self.postcode) and not self.address_invalid
 
 
 class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
@@ -412,395 +334,18 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.outcome_at = timezone.now()
 
 
-class ApiClient(models.Model):
-    """An external system (order register, partner) that talks to the API with knox tokens.
+# The other subjects of the app, kept in this app's migrations (app label cases, same tables);
+# first, because the history and the review below read them at import.
+from cases.accesses import CaseAccess  # noqa: E402, F401
+from cases.api import models as api_models  # noqa: E402, F401  (API infrastructure: ApiClient, IdempotencyKey, OrderBatch)
+from cases.events import CaseEvent, person_answer_text  # noqa: E402, F401
+from cases.orders import OrderToLeave  # noqa: E402, F401
+from cases.placements import Placement  # noqa: E402, F401
+from cases.procedures import LegalProcedure  # noqa: E402, F401
 
-    Its tokens belong to a service user created with it; scopes say what it may do.
-    """
-
-    class Scope(models.TextChoices):
-        ORDERS_WRITE = "orders:write", "orders:write"
-        CASES_READ = "cases:read", "cases:read"
-        CASES_READ_ALL = "cases:read_all", "cases:read_all"
-        PROCEDURES_WRITE = "procedures:write", "procedures:write"
-        DEPARTURES_WRITE = "departures:write", "departures:write"
-        IDENTIFICATION_WRITE = "identification:write", "identification:write"
-        RETURNS_PARTNER = "returns:partner", "returns:partner"
-
-    name = models.CharField(_("name"), max_length=120, unique=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
-    scopes = models.JSONField(_("scopes"), default=list, blank=True)
-    issuing_region = models.CharField(_("issuing region"), max_length=32, blank=True)
-    throttle_rate = models.CharField(_("throttle rate"), max_length=20, default="600/min")
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("API client")
-        verbose_name_plural = _("API clients")
-
-    def __str__(self) -> str:
-        return self.name
-
-    def has_scope(self, scope: str) -> bool:
-        return self.is_active and scope in self.scopes
-
-
-class OrderToLeave(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="orders")
-    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    external_reference = models.CharField(_("external reference"), max_length=64)
-    issued_on = models.DateField(_("issued on"))
-    notified_on = models.DateField(_("notified on"))
-    departure_term_days = models.PositiveSmallIntegerField(_("departure term (days)"), validators=[MaxValueValidator(30)])
-    term_reason = models.CharField(_("reason for a shorter term"), max_length=300, blank=True)
-    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
-    entry_ban_years = models.PositiveSmallIntegerField(_("entry ban (years)"), default=0, validators=[MaxValueValidator(20)])
-    departure_deadline = models.DateField(_("departure deadline"))
-    content_hash = models.CharField(max_length=64, blank=True, editable=False)
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-notified_on", "-id"]
-        verbose_name = _("order to leave")
-        verbose_name_plural = _("orders to leave")
-        constraints = [
-            models.UniqueConstraint(fields=["client", "external_reference"], name="order_reference_unique_per_client"),
-            models.UniqueConstraint(
-                fields=["external_reference"], condition=Q(client__isnull=True), name="order_reference_unique_manual"
-            ),
-            models.CheckConstraint(name="order_notified_not_before_issue", condition=Q(notified_on__gte=models.F("issued_on"))),
-            models.CheckConstraint(name="order_term_at_most_30", condition=Q(departure_term_days__lte=30)),
-            models.CheckConstraint(
-                name="order_short_term_reasoned", condition=Q(departure_term_days__gte=30) | ~Q(term_reason="")
-            ),
-        ]
-        indexes = [models.Index(Upper("external_reference"), name="order_reference_upper")]
-
-    def __str__(self) -> str:
-        return self.external_reference
-
-    def clean(self) -> None:
-        errors = {}
-        if self.issued_on and self.notified_on and self.notified_on < self.issued_on:
-            errors["notified_on"] = _("The notification cannot be before the order was issued.")
-        if self.departure_term_days is not None and self.departure_term_days < 30 and not self.term_reason.strip():
-            errors["term_reason"] = _("A departure term under 30 days must be reasoned.")
-        if errors:
-            raise ValidationError(errors)
-
-
-class LegalProcedure(models.Model):
-    class Kind(models.TextChoices):
-        ASYLUM_APPLICATION = "asylum_application", _("Asylum application")
-        ASYLUM_APPEAL = "asylum_appeal", _("Full-jurisdiction asylum appeal")
-        ANNULMENT_SUSPENSION_APPEAL = "annulment_suspension_appeal", _("Annulment/suspension appeal against the order")
-        EXTREME_URGENCY_REQUEST = "extreme_urgency_request", _("Extreme-urgency request")
-        CASSATION_APPEAL = "cassation_appeal", _("Cassation appeal (Council of State)")
-        REGULARISATION_9BIS = "regularisation_9bis", _("Humanitarian regularisation (9bis)")
-        REGULARISATION_9TER = "regularisation_9ter", _("Medical regularisation (9ter)")
-        FAMILY_REUNIFICATION = "family_reunification", _("Family reunification")
-        BEST_INTEREST_PROCEDURE = "best_interest_procedure", _("Best-interest procedure (unaccompanied minor)")
-        DUBLIN_TRANSFER = "dublin_transfer", _("Dublin transfer")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        GRANTED = "granted", _("Granted")
-        REJECTED = "rejected", _("Rejected")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="procedures")
-    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
-    reference = models.CharField(_("reference"), max_length=64, blank=True)
-    lodged_on = models.DateField(_("lodged on"))
-    suspensive = models.BooleanField(_("suspensive"), default=False)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
-    decided_on = models.DateField(_("decided on"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-lodged_on", "-id"]
-        verbose_name = _("legal procedure")
-        verbose_name_plural = _("legal procedures")
-        constraints = [
-            models.CheckConstraint(
-                name="procedure_decided_has_date",
-                condition=Q(status="pending", decided_on__isnull=True) | (~Q(status="pending") & Q(decided_on__isnull=False)),
-            ),
-        ]
-        indexes = [models.Index(fields=["case", "status"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.reference}".strip()
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == self.Status.PENDING
-
-
-class Placement(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="placements")
-    facility = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="placements")
-    started_on = models.DateField(_("from"))
-    ended_on = models.DateField(_("until"), null=True, blank=True)
-    # The detention title this placement belongs to (closed centres and return houses only).
-    detention_period = models.ForeignKey(
-        "cases.DetentionPeriod", on_delete=models.PROTECT, null=True, blank=True, related_name="placements"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-started_on", "-id"]
-        verbose_name = _("placement")
-        verbose_name_plural = _("placements")
-        constraints = [
-            models.UniqueConstraint(fields=["case"], condition=Q(ended_on__isnull=True), name="one_current_placement_per_case"),
-            models.CheckConstraint(
-                name="placement_ends_after_start", condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on"))
-            ),
-        ]
-        indexes = [models.Index(fields=["facility", "ended_on"])]
-
-    def __str__(self) -> str:
-        return f"{self.facility} {self.started_on}"
-
-    @property
-    def is_current(self) -> bool:
-        return self.ended_on is None
-
-
-def person_answer_text(data: dict) -> str:
-    """The person's answer through their invitation link, as the counsellor reads it."""
-    answer = data.get("answer")
-    language = str(data.get("language") or "")
-    if answer == "confirmed":
-        return gettext("The person confirmed the appointment.")
-    if answer == "interpreter":
-        return gettext("The person asks for an interpreter (%(language)s).") % {"language": language or "?"}
-    if answer == "other_time":
-        try:
-            choice = dt.datetime.fromisoformat(data["choice"])
-        except (KeyError, TypeError, ValueError):
-            return gettext("The person asks for another time.")
-        return gettext("The person asks for another time: %(when)s.") % {
-            "when": date_format(timezone.localtime(choice), "SHORT_DATETIME_FORMAT")
-        }
-    return ""
-
-
-def _date_or_none(value) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-class CaseEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # pragma: no cover - a guard rail, not a feature
-        raise TypeError("Case events are append-only.")
-
-    def delete(self):  # pragma: no cover
-        raise TypeError("Case events are append-only.")
-
-
-class CaseEvent(models.Model):
-    """The timeline and the audit trail: appended, never edited or deleted."""
-
-    class Kind(models.TextChoices):
-        OPENED = "opened", _("Case opened")
-        ORDER_ATTACHED = "order_attached", _("Repeat order attached")
-        ASSIGNED = "assigned", _("Assigned")
-        TRANSITION = "transition", _("Trajectory step")
-        PROCEDURE_LODGED = "procedure_lodged", _("Legal procedure lodged")
-        PROCEDURE_DECIDED = "procedure_decided", _("Legal procedure decided")
-        BEST_INTEREST_DECIDED = "best_interest_decided", _("Best-interest decision")
-        PLACEMENT_STARTED = "placement_started", _("Placement started")
-        PLACEMENT_ENDED = "placement_ended", _("Placement ended")
-        ESCALATION_PROPOSED = "escalation_proposed", _("Escalation proposed")
-        LOSE_CONTACT_PROPOSED = "lose_contact_proposed", _("Losing contact proposed")
-        PROPOSAL_DECLINED = "proposal_declined", _("Proposal declined")
-        CONVERSATION_PLANNED = "conversation_planned", _("Conversation planned")
-        CONVERSATION_HELD = "conversation_held", _("Conversation held")
-        CONVERSATION_NO_SHOW = "conversation_no_show", _("No-show")
-        CONVERSATION_CANCELLED = "conversation_cancelled", _("Conversation cancelled")
-        CONVERSATION_RESCHEDULED = "conversation_rescheduled", _("Conversation rescheduled")
-        ADDRESS_CHANGED = "address_changed", _("Address changed")
-        DEADLINE_WARNING = "deadline_warning", _("Deadline warning")
-        DETENTION_WARNING = "detention_warning", _("Detention limit warning")
-        DETENTION_LIMIT_PASSED = "detention_limit_passed", _("Detention limit passed")
-        DETENTION_DECIDED = "detention_decided", _("Detention decision")
-        DETENTION_CONFIRMED = "detention_confirmed", _("Detention decision confirmed")
-        DETENTION_REFUSED = "detention_refused", _("Detention decision not confirmed")
-        DETENTION_ENDED = "detention_ended", _("Detention ended")
-        TERM_DECIDED = "term_decided", _("Departure period decision")
-        GUARDIAN_RECORDED = "guardian_recorded", _("Guardian recorded")
-        GUARDIAN_AGREED = "guardian_agreed", _("Guardian agreed to return")
-        CAME_OF_AGE = "came_of_age", _("Came of age")
-        PSEUDONYMISED = "pseudonymised", _("Personal data pseudonymised")
-        # The return itself (cases.returns)
-        TRAVEL_DOCUMENT = "travel_document", _("Travel document recorded")
-        CONSULAR_REQUEST = "consular_request", _("Consular request")
-        CONSULAR_ANSWER = "consular_answer", _("Consulate answered")
-        CONSULAR_FOLLOW_UP_DUE = "consular_follow_up_due", _("Consular request needs follow-up")
-        REFERRAL = "referral", _("Referred to a return partner")
-        REFERRAL_STAGE = "referral_stage", _("Return partner reported")
-        REINTEGRATION_SUPPORT = "reintegration_support", _("Reintegration support")
-        FOLLOW_UP_CONTACT = "follow_up_contact", _("Follow-up contact after return")
-        VULNERABILITY = "vulnerability", _("Vulnerabilities updated")
-        FITNESS_OPINION = "fitness_opinion", _("Fitness to travel")
-        REMOVAL_PLANNED = "removal_planned", _("Removal operation planned")
-        REMOVAL_OUTCOME = "removal_outcome", _("Removal operation outcome")
-        DOCUMENT_ADDED = "document_added", _("Document added")
-        # Staff-only: an API client never sees these (they would reveal another client's case).
-        POSSIBLE_DUPLICATE = "possible_duplicate", _("Possible duplicate recorded")
-        DUPLICATE_MERGED = "duplicate_merged", _("Duplicate merged")
-        DUPLICATE_DISMISSED = "duplicate_dismissed", _("Possible duplicate dismissed")
-        # The person's own answer to an invitation (counselling.reach)
-        PERSON_ANSWERED = "person_answered", _("The person answered the invitation")
-
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    transition = models.CharField(max_length=40, blank=True)
-    from_state = models.CharField(max_length=32, choices=State.choices, blank=True)
-    to_state = models.CharField(max_length=32, choices=State.choices, blank=True)
-    note = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-
-    objects = CaseEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        verbose_name = _("case event")
-        verbose_name_plural = _("case events")
-        indexes = [models.Index(fields=["case", "-at"]), models.Index(fields=["kind", "at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("Case events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Case events are append-only.")
-
-    @property
-    def label(self) -> str:
-        if self.kind == self.Kind.TRANSITION and self.transition:
-            return steps.label(self.transition)
-        return str(self.get_kind_display())
-
-    @property
-    def text(self) -> str:
-        """The event's sentence in the reader's language: what the service itself wrote is built
-        from the event's data at display time; what a person wrote is shown as written."""
-        data = self.data if isinstance(self.data, dict) else {}
-        day = _date_or_none(data.get("deadline") if self.kind == self.Kind.DEADLINE_WARNING else data.get("limit"))
-        if self.kind == self.Kind.DEADLINE_WARNING and day:
-            return gettext("The departure deadline is on %(date)s.") % {"date": date_format(day)}
-        if self.kind == self.Kind.DETENTION_WARNING and day:
-            return gettext("The detention limit is reached on %(date)s.") % {"date": date_format(day)}
-        if self.kind == self.Kind.DETENTION_LIMIT_PASSED and day:
-            return gettext(
-                "The detention limit of %(date)s has passed without release or extension: release the person now."
-            ) % {"date": date_format(day)}
-        if self.kind == self.Kind.CAME_OF_AGE and _date_or_none(data.get("on")):
-            return gettext(
-                "The person came of age on %(date)s: review the trajectory (no longer an unaccompanied minor)."
-            ) % {"date": date_format(_date_or_none(data["on"]))}
-        if self.kind in return_events.KINDS:  # the return itself (cases.returns)
-            return return_events.text(self)
-        if self.kind == self.Kind.PERSON_ANSWERED:
-            return person_answer_text(data)
-        if self.kind == self.Kind.LOSE_CONTACT_PROPOSED and isinstance(data.get("no_shows"), int):
-            count = data["no_shows"]
-            return ngettext("%(count)s consecutive no-show.", "%(count)s consecutive no-shows.", count) % {"count": count}
-        return self.note
-
-
-class CaseAccessQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("The access log is append-only.")
-
-    def delete(self):
-        raise TypeError("The access log is append-only.")
-
-
-class CaseAccess(models.Model):
-    """Who read which person's data, when, what, from where and with what result (DESIGN §7,
-    decision 022). Append-only: the database refuses UPDATE and DELETE too (migration 0010)."""
-
-    class Result(models.TextChoices):
-        OK = "ok", _("shown")
-        NOT_FOUND = "not_found", _("not found or not allowed")
-
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    # A deleted user leaves the row (SET_NULL) and its name snapshot; deactivate users instead.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    user_label = models.CharField(_("who"), max_length=150, blank=True)
-    via = models.CharField(_("what"), max_length=24)
-    at = models.DateTimeField(_("when"), default=timezone.now)
-    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
-    client_label = models.CharField(_("API client"), max_length=120, blank=True)
-    result = models.CharField(_("result"), max_length=16, choices=Result.choices, default=Result.OK)
-    # Exports: the filter and the row count; other reads: the case id asked for, the reason given.
-    detail = models.JSONField(default=dict, blank=True)
-
-    objects = CaseAccessQuerySet.as_manager()
-
-    class Meta:
-        indexes = [models.Index(fields=["case", "at"]), models.Index(fields=["at"])]
-        verbose_name = _("case access")
-        verbose_name_plural = _("case accesses")
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.via} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("The access log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The access log is append-only.")
-
-
-class IdempotencyKey(models.Model):
-    """An ``Idempotency-Key`` an API client sent with a POST (IETF httpapi idempotency-key draft).
-
-    The row is written before the request is processed (``status`` empty: in flight) and
-    completed with the answer, so a retry with the same key replays the answer instead of
-    doing the work twice; the same key with another body is refused.
-    """
-
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True)
-    response_headers = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("idempotency key")
-        verbose_name_plural = _("idempotency keys")
-        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_unique_per_client")]
-        indexes = [models.Index(fields=["created_at"])]
-
-    def __str__(self) -> str:
-        return self.key
-
-
-# The return itself: models of the subject package, kept in this app's migrations.
-# Decision 020: possible duplicates across API clients; decision 023: field-level history.
-from cases.batch_models import OrderBatch, OrderBatchItem  # noqa: E402, F401  (batches as jobs, issue 13)
+# isort: split
+# The return itself: models of the subject package. Decision 020: possible duplicates across API
+# clients; decision 023: field-level history.
 from cases.legal_models import DepartureTermDecision, DetentionDecision, DetentionPeriod  # noqa: E402, F401
 from cases.models_load import CounsellorLoad  # noqa: E402, F401
 from cases.models_review import PossibleDuplicate  # noqa: E402, F401

@@ -17,6 +17,7 @@ from django_htmx.http import push_url
 from cases import services
 from cases.access_log import record_access
 from cases.caseload import CaseloadFilter, extra_filters
+from cases.conversations import conversations_by_id, next_planned_conversation
 from cases.forms import (
     AddressForm,
     BestInterestForm,
@@ -149,7 +150,7 @@ def _timeline(case: Case, page: int):
     has_more = len(events) > TIMELINE_PAGE
     events = events[:TIMELINE_PAGE]
     ids = {e.data.get("conversation") for e in events if isinstance(e.data, dict) and e.data.get("conversation")}
-    conversations = {c.pk: c for c in case.conversations.filter(pk__in=ids).select_related("office", "counsellor")} if ids else {}
+    conversations = conversations_by_id(case, ids)
     for event in events:
         event.conversation = conversations.get(event.data.get("conversation")) if isinstance(event.data, dict) else None
     return events, has_more
@@ -180,7 +181,7 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
     except ValueError:
         page = 1
     events, timeline_more = _timeline(case, page)
-    planned = case.conversations.filter(status="planned").select_related("office", "counsellor").first() if case.is_open else None
+    planned = next_planned_conversation(case) if case.is_open else None
     decide_forms = {
         p.pk: bound.get(f"decide:{p.pk}") or DecideProcedureForm(prefix=f"decide-{p.pk}", initial={"decided_on": timezone.localdate()})
         for p in procedures if p.is_pending

@@ -21,3 +21,11 @@ class CounsellingConfig(AppConfig):
         case_assigned.connect(services.hand_over_planned_conversation, dispatch_uid="counselling.hand_over")
         conversation_planned.connect(receivers.invite_when_planned, dispatch_uid="counselling.invite")
         post_save.connect(receivers.plan_after_outcome, sender=Conversation, dispatch_uid="counselling.plan_after_outcome")
+
+        from counselling import observability
+
+        observability.register()  # messages, sweeps and heartbeats at /metrics and /readyz
+
+        from counselling import case_side
+
+        case_side.register()  # the conversations cases may read, through cases.conversations

@@ -32,8 +32,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cases import legal
-from cases.demo import seed_offices
 from cases.models import Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook, State, TargetGroup, fold_for_search
+from counselling.demo import seed_offices
 from counselling.models import Conversation
 from offices.models import Membership, Office, StaffProfile
 from returnpath import roles

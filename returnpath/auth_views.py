@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts import throttle
+from returnpath.accounts import throttle
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

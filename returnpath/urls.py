@@ -13,7 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("accounts.urls")),
+    path("", include("returnpath.accounts.urls")),
     path("", include("returnpath.api_urls")),
     path("dashboards/", include("counselling.dashboards.urls")),
     path("operations/", include("counselling.operations.urls")),

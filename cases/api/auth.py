@@ -13,7 +13,7 @@ from knox.models import AuthToken
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from cases.models import ApiClient
+from cases.api.models import ApiClient
 from returnpath import roles
 
 ALL_SCOPES = tuple(ApiClient.Scope.values)

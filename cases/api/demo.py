@@ -8,7 +8,7 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 
 from cases.api.auth import ALL_SCOPES, create_client_token
-from cases.models import ApiClient
+from cases.api.models import ApiClient
 
 DEMO_CLIENT_NAME = "demo-order-register"
 # Public on purpose: it is printed by seed_demo and used in the README's curl examples.

@@ -33,8 +33,8 @@ from django.utils.translation import gettext as _
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from cases.api.models import ApiClient, IdempotencyKey
 from cases.api.problems import PROBLEM_CONTENT_TYPE, Problem
-from cases.models import ApiClient, IdempotencyKey
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r'^"?([\x21\x23-\x5b\x5d-\x7e]{1,255})"?$')  # a structured-field string's printable ASCII

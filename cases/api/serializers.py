@@ -18,6 +18,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField, get_error_detail
 
 from cases.api.legal_out import DetentionSerializer, LegalDatesSerializer, TermDecisionOutSerializer
+from cases.conversations import next_planned_conversation
 from cases.identity import normalise_national_number
 from cases.languages import ISO_639_1
 from cases.models import Case, CaseEvent, LegalProcedure, Person, State, TargetGroup
@@ -423,7 +424,7 @@ class CaseSerializer(serializers.Serializer):
     def _next(case):
         planned = getattr(case, "api_planned", None)
         if planned is None:
-            planned = list(case.conversations.filter(status="planned").select_related("office"))
+            return next_planned_conversation(case)
         return planned[0] if planned else None
 
     @extend_schema_field(NextConversationSerializer(allow_null=True))

@@ -21,6 +21,7 @@ from cases.api import idempotency
 from cases.api.auth import client_of
 from cases.api.base import ApiView
 from cases.api.docs import IDEMPOTENCY_KEY, error_responses
+from cases.api.models import OrderBatch
 from cases.api.problems import PROBLEM_TYPES, Problem, problem_response, type_uri
 from cases.api.serializers import (
     BatchSerializer,
@@ -31,13 +32,12 @@ from cases.api.serializers import (
     ProcedureSerializer,
     order_data,
 )
-from cases.models import Case, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderBatch, OrderToLeave, State
+from cases.conversations import planned_prefetch
+from cases.models import Case, CaseEvent, DepartureTermDecision, DetentionPeriod, OrderToLeave, State
 from cases.models_review import STAFF_ONLY_EVENT_KINDS
 from cases.selectors import access_case, cases_visible_to
 from cases.selectors_legal import annotate_earlier_orders
 from cases.services import confirm_departure, open_case_from_order, record_procedure
-
-Conversation = Case._meta.get_field("conversations").related_model  # counselling's model, without importing upward
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -70,8 +70,7 @@ def case_prefetches(client) -> list[Prefetch]:
         Prefetch("events", queryset=CaseEvent.objects.exclude(kind__in=STAFF_ONLY_EVENT_KINDS).order_by("at", "id")
                  .only("id", "case_id", "kind", "at", "from_state", "to_state"),
                  to_attr="api_events"),
-        Prefetch("conversations", queryset=Conversation.objects.filter(status="planned").select_related("office"),
-                 to_attr="api_planned"),
+        *planned_prefetch(to_attr="api_planned"),
         # The legal dates read every order of the case (not only this client's) and the detention titles.
         Prefetch("orders", queryset=OrderToLeave.objects.only("id", "case_id", "external_reference", "notified_on", "entry_ban_years"),
                  to_attr="api_all_orders"),

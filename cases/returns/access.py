@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from cases.models import ApiClient, Case
+from cases.api.models import ApiClient
+from cases.models import Case
 from cases.selectors import access_case
 from returnpath.actors import Actor, User
 from returnpath.errors import DomainError

@@ -12,7 +12,8 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cases import legal
-from cases.models import OPEN_STATES, ApiClient, Case
+from cases.api.models import ApiClient
+from cases.models import OPEN_STATES, Case
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability
 from cases.returns.models import ACTIVE_REFERRAL_STAGES, FOLLOW_UP_MONTHS, ConsularRequest, FollowUpContact, Referral, ReintegrationSupport, TravelDocument
 from cases.returns.timers import due_reason

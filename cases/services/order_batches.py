@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from cases import legal
@@ -30,12 +32,14 @@ from cases.services.orders import (
     _identity_key,
     derive_target_group,
     lock_digest,
+    open_case_from_order,
     playbook_id,
     validate_order,
 )
 from cases.services.staffing import assignment_data, choose_office, office_counsellors, pick_lightest
 from cases.signals import case_assigned, cases_opened
 from returnpath.actors import Actor
+from returnpath.errors import Conflict, DomainError
 
 
 def _national_number(data: OrderData) -> str:
@@ -232,3 +236,105 @@ def _bulk_create_with_history(objs: list, model) -> list:
 
 def _deadline(data: OrderData):
     return legal.departure_deadline(notified_on=data.notified_on, term_days=data.departure_term_days, term_reason=data.term_reason)
+
+
+# --- settling a chunk of a batch job (the job itself: cases.api.batch) ---------------------------------
+def settle_orders(*, actor: Actor, client, orders: list[tuple[int, OrderData]]) -> tuple[dict[int, dict], list]:
+    """The answer of each valid (index, order) of a chunk; orders to retry alone come back in the
+    second list. References already received answer ``existing`` (or ``conflict`` with other
+    content); new people's orders are opened in bulk, the others one by one through the single
+    path, in index order; the same reference twice in a chunk follows its first."""
+    results: dict[int, dict] = {}
+    valid = orders
+    known = {
+        order.external_reference: (order.content_hash, order.case_id)
+        for order in OrderToLeave.objects.filter(client=client, external_reference__in=[d.external_reference for _i, d in valid])
+    }
+
+    def settle(index, data, content_hash, case_id, status):
+        line = {"index": index, "external_reference": data.external_reference}
+        if content_hash != data.content_hash():
+            results[index] = {**line, "status": "conflict", "errors": [{
+                "code": "reference_conflict", "attr": "external_reference", "pointer": "/external_reference",
+                "detail": _("An order with this reference was already received with different content.")}]}
+        else:
+            results[index] = {**line, "status": status, "case_id": case_id}
+
+    new, repeats, first_of = [], [], {}
+    for index, data in valid:
+        reference = data.external_reference
+        if reference in known:
+            content_hash, case_id = known[reference]
+            settle(index, data, content_hash, case_id, "existing")
+        elif reference in first_of:
+            repeats.append((index, data))  # the same reference twice in this chunk: after the first
+        else:
+            first_of[reference] = (index, data)
+            new.append((index, data))
+
+    retry = []
+    for run, in_bulk in _runs(actor, client, new):
+        if in_bulk:
+            try:
+                opened = open_new_cases_in_bulk(actor=actor, client=client, orders=run)
+            except DatabaseError:  # e.g. deadlocked against a concurrent request: one by one, later
+                retry += run
+                continue
+            for index, data in run:
+                results[index] = {"index": index, "external_reference": data.external_reference, "status": "created",
+                                  "case_id": opened[index].pk}
+            continue
+        for index, data in run:
+            done, line = open_one(actor=actor, client=client, index=index, data=data)
+            if done:
+                results[index] = line
+            else:
+                retry.append((index, data))
+
+    for index, data in repeats:
+        first_index, first_data = first_of[data.external_reference]
+        first = results.get(first_index)
+        if first is None:
+            retry.append((index, data))
+        elif first["status"] in ("created", "existing"):
+            settle(index, data, first_data.content_hash(), first["case_id"], "existing")
+        else:
+            results[index] = {**first, "index": index}
+    return results, retry
+
+
+def _runs(actor: Actor, client, orders: list) -> list[tuple[list, bool]]:
+    """The orders in index order, cut into runs opened in bulk (new people, decision 062) and runs
+    taken one by one through the single path; the order of the runs keeps the results the same."""
+    if not settings.RETURNPATH_API_BATCH_BULK:
+        return [(orders, False)] if orders else []
+    eligible = bulk_eligible(client=client, orders=orders)
+    runs: list[tuple[list, bool]] = []
+    for index, data in orders:
+        in_bulk = index in eligible
+        if runs and runs[-1][1] == in_bulk:
+            runs[-1][0].append((index, data))
+        else:
+            runs.append(([(index, data)], in_bulk))
+    return runs
+
+
+def open_one(*, actor: Actor, client, index: int, data: OrderData, final: bool = False) -> tuple[bool, dict | None]:
+    line = {"index": index, "external_reference": data.external_reference}
+    try:
+        result = open_case_from_order(actor=actor, data=data, client=client)
+    except Conflict as exc:
+        if exc.code == "retry" and not final:
+            return False, None
+        code = "reference_conflict" if exc.code == "reference_conflict" else exc.code
+        return True, {**line, "status": "conflict" if code == "reference_conflict" else "error",
+                      "errors": [{"code": code, "detail": exc.message, "attr": "external_reference", "pointer": "/external_reference"}]}
+    except DomainError as exc:
+        return True, {**line, "status": "invalid",
+                      "errors": [{"code": exc.code, "detail": d, "attr": None, "pointer": ""} for d in exc.details or [exc.message]]}
+    except DatabaseError:
+        if not final:
+            return False, None
+        return True, {**line, "status": "error", "errors": [
+            {"code": "retry", "attr": None, "pointer": "", "detail": _("This order could not be recorded now; send it again.")}]}
+    return True, {**line, "status": "created" if result.created else "existing", "case_id": result.case.pk}

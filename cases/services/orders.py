@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
+from cases.api.models import ApiClient
 from cases.identity import normalise_national_number
 from cases.matching import match_person_for_order
-from cases.models import OPEN_STATES, ApiClient, Case, CaseEvent, OrderToLeave, Person, Playbook, TargetGroup
+from cases.models import OPEN_STATES, Case, CaseEvent, OrderToLeave, Person, Playbook, TargetGroup
 from cases.names import deceptive_characters, normalise_name
 from cases.services.duplicates import may_move_case, record_possible_duplicate
 from cases.services.events import build_event, record_event

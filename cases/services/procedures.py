@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 
 from cases import guards as g
 from cases import legal
-from cases.models import ApiClient, Case, CaseEvent, LegalProcedure, State
+from cases.api.models import ApiClient
+from cases.models import Case, CaseEvent, LegalProcedure, State
 from cases.procedure_kinds import Granted, kinds_granting
 from cases.selectors import access_case
 from cases.services.detention import release_from_detention

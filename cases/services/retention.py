@@ -16,25 +16,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cases.models import (
-    OPEN_STATES,
-    TERMINAL_STATES,
-    Case,
-    CaseEvent,
-    IdempotencyKey,
-    LegalProcedure,
-    OrderToLeave,
-    Person,
-    PossibleDuplicate,
-)
+from cases.api.models import IdempotencyKey
+from cases.conversations import pseudonymise_conversations
+from cases.models import OPEN_STATES, TERMINAL_STATES, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, PossibleDuplicate
 from cases.returns.services.retention import pseudonymise_return_data
 from returnpath.actors import SYSTEM_LABEL
 
 # Free text and contact fields, per model, that are blanked; the person's identity is rewritten.
 PERSON_BLANK = ("given_names", "national_number", "dossier_number", "street", "municipality", "phone", "email")
 CASE_BLANK = ("close_note", "escalation_motivation")
-CONVERSATION_BLANK = ("notes", "agreed_next_step", "cancel_reason")
-MESSAGE_BLANK = ("subject", "body", "error")
 PROCEDURE_BLANK = ("reference",)
 REMOVED = "(pseudonymised)"
 # Keys of a case event's data that hold references given by people or systems.
@@ -97,14 +87,7 @@ def pseudonymise_person(person: Person, *, now: dt.datetime) -> None:
     _blank(cases, CASE_BLANK)
     _blank(Case.history.filter(id__in=case_ids), CASE_BLANK)
 
-    Conversation = Case._meta.get_field("conversations").related_model
-    conversations = Conversation.objects.filter(case_id__in=case_ids)
-    _blank(conversations, CONVERSATION_BLANK)
-    _blank(Conversation.history.filter(case_id__in=case_ids), CONVERSATION_BLANK)
-    Message = Conversation._meta.get_field("messages").related_model
-    messages = Message.objects.filter(conversation__case_id__in=case_ids)
-    _blank(messages, MESSAGE_BLANK)
-    messages.update(to=name)  # the recipient (phone number, e-mail address) is the person's
+    pseudonymise_conversations(case_ids=case_ids, pseudonym=name)  # counselling's free text and recipients
 
     _blank(LegalProcedure.objects.filter(case_id__in=case_ids), PROCEDURE_BLANK)
     _blank(LegalProcedure.history.filter(case_id__in=case_ids), PROCEDURE_BLANK)

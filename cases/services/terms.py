@@ -13,7 +13,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import ApiClient, CaseEvent, DepartureTermDecision, OrderToLeave, State
+from cases.api.models import ApiClient
+from cases.models import CaseEvent, DepartureTermDecision, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import record_event
 from returnpath.actors import User

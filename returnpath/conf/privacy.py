@@ -6,7 +6,7 @@ _env = environ.Env()
 _PRODUCTION = _env.str("DJANGO_ENV", default="development") == "production"
 
 # --- sign-in (decision 025) -----------------------------------------------------------------
-AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["returnpath.accounts.backends.ThrottledModelBackend"]
 LOGIN_FAILURE_WINDOW_SECONDS = _env.int("RETURNPATH_LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 LOGIN_MAX_FAILURES_PER_USER_AND_ADDRESS = _env.int("RETURNPATH_LOGIN_MAX_FAILURES_PER_USER_AND_ADDRESS", default=5)
 LOGIN_MAX_FAILURES_PER_USER = _env.int("RETURNPATH_LOGIN_MAX_FAILURES_PER_USER", default=10)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -42,30 +41,21 @@ def _redis() -> str | None:
     return None
 
 
-def _heartbeat(name: str):
-    def check() -> str | None:
-        from counselling.models import ServiceHeartbeat
-
-        beat = ServiceHeartbeat.objects.filter(name=name).values_list("at", flat=True).first()
-        if beat is None:
-            return "never seen"
-        age = (timezone.now() - beat).total_seconds()
-        if age > settings.RETURNPATH_HEARTBEAT_MAX_AGE_SECONDS:
-            return f"last seen {int(age)} s ago"
-        return None
-
-    return check
-
-
 CHECKS = {
     "database": _database,
     "migrations": _migrations,
     "redis": _redis,
-    "beat": _heartbeat("beat"),
-    "worker": _heartbeat("worker"),
 }
 # Without the database nothing else can be asked.
-NEEDS_DATABASE = ("migrations", "beat", "worker")
+NEEDS_DATABASE = ["migrations"]
+
+
+def register_check(name: str, check, *, needs_database: bool = True) -> None:
+    """Add an app's readiness check (``check() -> problem or None``); apps call it from AppConfig.ready,
+    so the project package never imports them (counselling registers the beat and worker heartbeats)."""
+    CHECKS[name] = check
+    if needs_database and name not in NEEDS_DATABASE:
+        NEEDS_DATABASE.append(name)
 
 
 def readiness() -> dict[str, str]:

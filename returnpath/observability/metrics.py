@@ -2,9 +2,11 @@
 
 - per view: requests (by method and status) and latency, counted by a middleware;
 - Celery: tasks run, failed and their durations, counted by signals in the worker;
-- read from the database at scrape time: open cases by state, messages by status (claimed,
-  uncertain, sent, ...), sweep lag (age of the oldest due item), seconds since each sweep last
-  finished, abandoned runs, unplannable cases; and the depth of each Celery queue in Redis.
+- read from the database at scrape time, by collectors the apps register in their
+  AppConfig.ready (``register_collector``; this package never imports an app): open cases by
+  state (cases), messages by status (claimed, uncertain, sent, ...), sweep lag (age of the oldest
+  due item), seconds since each sweep last finished, abandoned runs, unplannable cases
+  (counselling); and the depth of each Celery queue in Redis.
 
 With several processes (gunicorn workers, Celery workers) set ``PROMETHEUS_MULTIPROC_DIR`` to a
 folder they share: prometheus_client then adds up every process's counts. No label carries
@@ -63,52 +65,23 @@ def task_finished(task_id=None, task=None, state=None, **_kwargs) -> None:
 
 
 # --- read at scrape time ------------------------------------------------------------------------
+# The project package sits below the apps and never imports them: each app registers the figures
+# it holds (cases: open cases by state; counselling: messages, sweeps) from its AppConfig.ready.
+_app_collectors: list = []
+
+
+def register_collector(collector) -> None:
+    """Add an app's collector (an object with ``collect()`` yielding metric families), read at each scrape."""
+    if collector not in _app_collectors:
+        _app_collectors.append(collector)
+
+
 class DatabaseCollector:
     """Figures the database (and the broker) hold, read when Prometheus scrapes."""
 
     def collect(self):
-        from django.db.models import Count, Min
-        from django.utils import timezone
-
-        from cases.models import OPEN_STATES, Case
-        from counselling import messaging
-        from counselling.models import OutboundMessage, SweepRun
-        from counselling.sweeps import SWEEPS, cases_needing_conversation
-
-        now = timezone.now()
-        cases = GaugeMetricFamily("returnpath_open_cases", "Open cases by state", labels=["state"])
-        counts = dict(Case.objects.filter(state__in=OPEN_STATES).values_list("state").annotate(n=Count("id")))
-        for state in OPEN_STATES:
-            cases.add_metric([str(state)], counts.get(state, 0))
-        yield cases
-
-        messages = GaugeMetricFamily("returnpath_messages", "Invitations and reminders by status", labels=["status"])
-        by_status = dict(OutboundMessage.objects.values_list("status").annotate(n=Count("id")))
-        for status in OutboundMessage.Status.values:
-            messages.add_metric([status], by_status.get(status, 0))
-        yield messages
-
-        lag = GaugeMetricFamily("returnpath_sweep_lag_seconds", "Age of the oldest item a sweep has still to do", labels=["sweep"])
-        oldest_due = messaging.due_invitations(now).aggregate(first=Min("created_at"))["first"]
-        lag.add_metric(["send_due_messages"], (now - oldest_due).total_seconds() if oldest_due else 0)
-        oldest_case = cases_needing_conversation().aggregate(first=Min("opened_at"))["first"]
-        lag.add_metric(["plan_missing_conversations"], (now - oldest_case).total_seconds() if oldest_case else 0)
-        yield lag
-
-        unplannable = GaugeMetricFamily("returnpath_cases_without_planned_conversation",
-                                        "Open counselled cases with a counsellor and no planned conversation")
-        unplannable.add_metric([], cases_needing_conversation().count())
-        yield unplannable
-
-        since = GaugeMetricFamily("returnpath_sweep_last_finished_seconds", "Seconds since each sweep last finished", labels=["sweep"])
-        for name in SWEEPS:
-            at = SweepRun.objects.filter(name=name, finished_at__isnull=False).values_list("finished_at", flat=True).first()
-            since.add_metric([name], (now - at).total_seconds() if at else -1)
-        yield since
-
-        abandoned = GaugeMetricFamily("returnpath_sweep_runs_abandoned", "Sweep runs whose worker died")
-        abandoned.add_metric([], SweepRun.objects.filter(abandoned_at__isnull=False).count())
-        yield abandoned
+        for collector in _app_collectors:
+            yield from collector.collect()
 
         depth = GaugeMetricFamily("returnpath_queue_depth", "Messages waiting in each Celery queue", labels=["queue"])
         for queue, length in _queue_depths().items():

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import LoginFailure
-from accounts.sessions import LOGIN_AT
 from returnpath import roles
+from returnpath.accounts.models import LoginFailure
+from returnpath.accounts.sessions import LOGIN_AT
 from tests import factories as f
 
 PASSWORD = "secret-pass-123"  # what the factories set

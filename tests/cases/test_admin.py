@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from cases import services
 from cases.admin import CaseAdmin, EventInline
-from cases.models import ApiClient, Case, CaseEvent, State
+from cases.api.models import ApiClient
+from cases.models import Case, CaseEvent, State
 from counselling.models import Conversation
 from offices.models import Office
 from tests import factories as f

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from cases.models import ApiClient, Case, CaseEvent, IdempotencyKey, OrderToLeave, Person
+from cases.api.models import ApiClient, IdempotencyKey
+from cases.models import Case, CaseEvent, OrderToLeave, Person
 from tests.cases.test_api_support import PROBLEM, order_payload, token_client
 
 pytest_plugins = ["tests.cases.test_api_support"]  # its fixtures
@@ -498,7 +499,7 @@ def test_a_null_item_in_a_batch_is_answered_on_its_own(api_register):
 
 def test_a_batch_is_a_job_idempotent_on_its_key_and_readable_while_pending(api_register, django_capture_on_commit_callbacks):
     from cases.api.batch import process_order_batch
-    from cases.models import OrderBatch
+    from cases.api.models import OrderBatch
 
     _client, api = api_register
     orders = {"orders": [order_payload(f"JOB-{i}", person__dossier_number=f"J-{i}") for i in range(5)]}
@@ -520,7 +521,7 @@ def test_a_batch_is_a_job_idempotent_on_its_key_and_readable_while_pending(api_r
 
 def test_a_batch_is_processed_chunk_by_chunk_and_another_client_cannot_read_it(api_register, api_partner, settings):
     from cases.api.batch import _process_chunk
-    from cases.models import OrderBatch
+    from cases.api.models import OrderBatch
 
     settings.RETURNPATH_API_BATCH_CHUNK = 2
     _client, api = api_register

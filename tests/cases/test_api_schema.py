@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from cases.api.demo import DEMO_CLIENT_NAME, DEMO_TOKEN, ensure_demo_client
-from cases.models import ApiClient
+from cases.api.models import ApiClient
 from returnpath import roles
 from tests.cases.test_api_support import token_client
 

@@ -109,7 +109,6 @@ def test_the_batch_writes_the_same_rows_as_one_order_at_a_time(scene, settings, 
     in_bulk = []
     real = order_batches.open_new_cases_in_bulk
     monkeypatch.setattr(order_batches, "open_new_cases_in_bulk", lambda **kw: in_bulk.extend(i for i, _d in kw["orders"]) or real(**kw))
-    monkeypatch.setattr("cases.api.batch.open_new_cases_in_bulk", order_batches.open_new_cases_in_bulk)
     body = run_batch(scene, {"orders": orders}, format="json").json()
     assert [line["status"] for line in body["results"]] == [
         "created", "created", "created", "created", "created", "created", "invalid", "existing", "conflict",
@@ -126,6 +125,6 @@ def test_the_batch_writes_the_same_rows_as_one_order_at_a_time(scene, settings, 
 @pytest.mark.django_db
 def test_bulk_can_be_switched_off(scene, settings, monkeypatch):
     settings.RETURNPATH_API_BATCH_BULK = False
-    monkeypatch.setattr("cases.api.batch.open_new_cases_in_bulk", lambda **kw: pytest.fail("bulk path used"))
+    monkeypatch.setattr("cases.services.order_batches.open_new_cases_in_bulk", lambda **kw: pytest.fail("bulk path used"))
     body = run_batch(scene, {"orders": [order_payload("B-01", **_person("Alpha"))]}, format="json").json()
     assert body["counts"]["created"] == 1

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases import services
-from cases.models import ApiClient, Case, CounsellorLoad, PossibleDuplicate, State
+from cases.api.models import ApiClient
+from cases.models import Case, CounsellorLoad, PossibleDuplicate, State
 from cases.services.duplicates import merge_possible_duplicate
 from cases.services.load import actual_loads, load_mismatches
 from cases.services.staffing import lightest_counsellor

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from cases import legal, services
-from cases.models import ApiClient, Case, CaseEvent, OrderToLeave, Person, State
+from cases.api.models import ApiClient
+from cases.models import Case, CaseEvent, OrderToLeave, Person, State
 from offices.models import Membership, StaffProfile
 from returnpath.actors import SYSTEM
 from returnpath.errors import Conflict, DomainError

@@ -10,7 +10,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases import services
-from cases.models import ApiClient, Case, CaseAccess, CaseEvent
+from cases.api.models import ApiClient
+from cases.models import Case, CaseAccess, CaseEvent
 from cases.selectors import access_case, cases_visible_to
 from counselling import services as counselling
 from offices.models import Membership

@@ -11,7 +11,8 @@ import requests
 from django.db import connection
 
 from cases.api.idempotency import _lock_id
-from cases.models import IdempotencyKey, OrderToLeave
+from cases.api.models import IdempotencyKey
+from cases.models import OrderToLeave
 from tests.cases.test_api_support import OWN_SCOPES, order_payload
 from tests.e2e.processes import database_url
 

@@ -20,7 +20,8 @@ import pytest
 import requests
 from django.db import connection
 
-from cases.models import OrderBatch, OrderToLeave
+from cases.api.models import OrderBatch
+from cases.models import OrderToLeave
 from tests.cases.test_api_support import OWN_SCOPES, order_payload
 from tests.conftest import need
 from tests.e2e.processes import ROOT, OwnRedis, clean_env, database_url, free_port, listening, stop, wait_for

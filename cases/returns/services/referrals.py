@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import legal
-from cases.models import ApiClient, Case, CaseEvent, State
+from cases.api.models import ApiClient
+from cases.models import Case, CaseEvent, State
 from cases.returns import guards
 from cases.returns.access import access_for_counselling, api_client_of, forbidden
 from cases.returns.care import Vulnerability

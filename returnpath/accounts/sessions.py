@@ -12,7 +12,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts.models import SessionPolicy
+from returnpath.accounts.models import SessionPolicy
 
 LOGIN_AT = "_returnpath_login_at"
 User = get_user_model()

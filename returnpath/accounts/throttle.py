@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import LoginFailure
+from returnpath.accounts.models import LoginFailure
 
 
 @dataclass(frozen=True)

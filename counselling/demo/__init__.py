@@ -19,9 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cases.demo import people, reference, stories
-from cases.demo.clock import FrozenClock
-from cases.models import ApiClient, OrderToLeave, State
+from cases.api.models import ApiClient
+from cases.models import OrderToLeave, State
+from counselling.demo import people, reference, stories
+from counselling.demo.clock import FrozenClock
 from offices.models import ConsultationHours, Membership, Office, ServiceArea, StaffProfile
 from returnpath import roles
 

@@ -12,8 +12,9 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from stdnum.be import bis, nn
 
-from cases import demo, legal
+from cases import legal
 from cases.models import OPEN_STATES, Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, State
+from counselling import demo
 from counselling.models import Conversation
 from offices.models import ConsultationHours, Membership, Office, ServiceArea, StaffProfile
 from offices.selectors import office_for_postcode

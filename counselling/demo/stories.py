@@ -3,7 +3,7 @@
 A story opens a case from an order to leave, plans and logs its conversations, takes the
 trajectory steps a counsellor, a manager or a partner would take, and ends in the state it was
 drawn for. Every write goes through ``cases.services`` and ``counselling.services`` under a
-:class:`~cases.demo.clock.FrozenClock`, so events, derived fields and guards are exactly what
+:class:`~counselling.demo.clock.FrozenClock`, so events, derived fields and guards are exactly what
 the application would have produced; nothing is written behind their back.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
-from accounts import throttle
+from returnpath.accounts import throttle
 
 
 class LockedOut(PermissionDenied):

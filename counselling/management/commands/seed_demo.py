@@ -6,7 +6,7 @@ password ``returnpath-demo`` (demo only; never on a real deployment).
 
 from django.core.management.base import BaseCommand
 
-from cases import demo
+from counselling import demo
 
 
 class Command(BaseCommand):
