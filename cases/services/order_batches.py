@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from cases import legal
+from cases import followups, legal
 from cases.identity import normalise_national_number
 from cases.models import Case, CaseEvent, OrderToLeave, Person, fold_for_search
 from cases.names import normalise_name
@@ -34,7 +34,6 @@ from cases.services.orders import (
     validate_order,
 )
 from cases.services.staffing import assignment_data, choose_office, office_counsellors, pick_lightest
-from cases.signals import case_assigned, cases_opened
 
 
 def _national_number(data: OrderData) -> str:
@@ -194,8 +193,8 @@ def open_new_cases_in_bulk(*, actor, client, orders: list[tuple[int, OrderData]]
     add_load(loads)
 
     for case, (office, counsellor) in zip(cases, assignments, strict=True):
-        case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor, first=True)
-    cases_opened.send(sender=Case, cases=cases, actor=actor)
+        followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor, first=True))
+    followups.run(followups.CasesOpened(cases=cases, actor=actor))
     return {index: case for (index, _data), case in zip(orders, cases, strict=True)}
 
 
