@@ -7,13 +7,13 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
+        from cases import followups
         from cases.returns.services.care import cancel_removal_on_state_change
         from cases.returns.services.referrals import follow_referral_on_state_change
-        from cases.signals import case_state_changed
 
         # The return work follows the trajectory: referrals and planned removals end with it.
-        case_state_changed.connect(follow_referral_on_state_change, dispatch_uid="cases.returns.referral")
-        case_state_changed.connect(cancel_removal_on_state_change, dispatch_uid="cases.returns.removal")
+        followups.register(followups.StateChanged, follow_referral_on_state_change)
+        followups.register(followups.StateChanged, cancel_removal_on_state_change)
 
         from django.db.models.signals import post_delete, post_save
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.db.models import Count
 from django.utils import timezone
 
-from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, Proposal, find_slot, lock_agendas, min_lead, target_day
+from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, Slot, find_slot, lock_agendas, min_lead
 from offices.models import Membership, Office
 from offices.regions import distance_km, provinces_of_region, region_of
 
@@ -32,14 +32,15 @@ def _counsellors_by_office(office_ids) -> dict[int, list[tuple[int, int, list[st
 
 
 class Overflow:
-    """Other offices' agendas for one planning batch, loaded once per region, booked in memory."""
+    """Other offices' counsellors for one planning batch, loaded once per region into the batch's
+    own agenda (:class:`counselling.scheduling.Planner`), so a counsellor is booked in one place."""
 
-    def __init__(self, *, now: dt.datetime):
+    def __init__(self, *, now: dt.datetime, agenda: Agenda):
         self.now = now
         self._offices: dict[str, list[Office]] = {}
         self._counsellors: dict[int, list[tuple[int, int, list[str]]]] = {}
         self._hours: OfficeHours | None = None
-        self._agenda: Agenda | None = None
+        self._agenda = agenda
         self.offered = 0
 
     def _load_region(self, region: str) -> list[Office]:
@@ -54,12 +55,8 @@ class Overflow:
             # Locks in id order; the batch already holds its own counsellors' (same order, no deadlock with a twin sweep).
             lock_agendas(ids)
             today = timezone.localdate(self.now)
-            agenda = Agenda.load(ids, today - dt.timedelta(days=1), today + dt.timedelta(days=2 * HORIZON_DAYS))
-            if self._agenda is None:
-                self._agenda = agenda
-            else:
-                for counsellor_id, days in agenda.busy.items():
-                    self._agenda.busy[counsellor_id] = days
+            # The batch's own counsellors are loaded already (and booked by this batch): only the others.
+            self._agenda.add(ids, today - dt.timedelta(days=1), today + dt.timedelta(days=2 * HORIZON_DAYS))
             all_ids = [o.pk for rows in self._offices.values() for o in rows]
             self._hours = OfficeHours(all_ids)
         return self._offices[region]
@@ -80,9 +77,8 @@ class Overflow:
             found.append(office)
         return sorted(found, key=lambda office: (distance_km(home, office), office.pk))
 
-    def propose(self, case, *, minutes: int, mode: str) -> Proposal | None:
-        """The earliest slot at the nearest office that has one; booked in this batch's agenda."""
-        first_day, last_day, is_intake = target_day(case=case, now=self.now)
+    def find_slot(self, case, *, minutes: int, first_day: dt.date) -> Slot | None:
+        """The earliest slot at the nearest office that has one (the planner books it)."""
         languages = set(case.person.languages or [])
         for office in self.candidates(case):
             best = None
@@ -94,20 +90,11 @@ class Overflow:
                 # A counsellor who speaks the person's language first, then the earliest slot.
                 rank = (not (languages & set(spoken)), start)
                 if start is not None and (best is None or rank < best[0]):
-                    best = (rank, counsellor_id, start)
+                    best = (rank, Slot(start=start, office_id=office.pk, counsellor_id=counsellor_id, languages=spoken))
             if best is None:
                 continue
-            _rank, counsellor_id, start = best
-            spoken = next(langs for c, _p, langs in self._counsellors[office.pk] if c == counsellor_id)
-            person_languages = list(case.person.languages or [])
-            interpreter = "" if not person_languages or languages & set(spoken) else person_languages[0]
-            self._agenda.book(counsellor_id, start, minutes)
             self.offered += 1
-            late = last_day is not None and timezone.localtime(start).date() > last_day
-            return Proposal(
-                planned_at=start, office_id=office.pk, counsellor_id=counsellor_id, mode=mode,
-                interpreter_language=interpreter, duration_minutes=minutes, is_intake=is_intake, late=late,
-            )
+            return best[1]
         return None
 
 

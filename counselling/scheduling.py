@@ -19,15 +19,20 @@ Times are Europe/Brussels wall-clock times: a slot is built from a local date an
 with ``zoneinfo`` (never by adding hours across a daylight-saving change), so "Monday 09:00"
 is 09:00 in Brussels in both winter and summer.
 
-The :class:`Agenda` holds what the counsellors already have; the per-case service and the bulk
-sweep share it, so both follow the same rules.
+One planner (decision 091): the :class:`Agenda` holds what the counsellors already have and
+says whether a counsellor is free (:meth:`Agenda.is_free`, the only availability rule, also
+behind :func:`counsellor_is_free` for a time chosen by hand); :func:`find_slot` finds the first
+free slot; a :class:`Planner` proposes for a set of cases against one agenda, so the browser's
+proposal, the per-case service (a set of one) and the bulk sweep (a batch, with the region's
+other offices when the agenda is full) follow the same rules and build the same
+:class:`Proposal`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -126,12 +131,23 @@ class Agenda:
     busy: dict[int, dict[dt.date, list[tuple[dt.datetime, dt.datetime]]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
+    # Counsellors whose conversations are loaded (the overflow adds another office's later).
+    loaded: set[int] = field(default_factory=set)
 
     @classmethod
     def load(cls, counsellor_ids: Iterable[int], first_day: dt.date, last_day: dt.date, exclude_case_ids=()) -> Agenda:
         agenda = cls()
+        agenda.add(counsellor_ids, first_day, last_day, exclude_case_ids)
+        return agenda
+
+    def add(self, counsellor_ids: Iterable[int], first_day: dt.date, last_day: dt.date, exclude_case_ids=()) -> None:
+        """Load the conversations of the counsellors not loaded yet (one query)."""
+        missing = set(counsellor_ids) - self.loaded
+        if not missing:
+            return
+        self.loaded |= missing
         rows = Conversation.objects.filter(
-            counsellor_id__in=set(counsellor_ids),
+            counsellor_id__in=missing,
             status__in=BUSY_STATUSES,
             planned_at__gte=_start_of_day(first_day),
             planned_at__lt=_start_of_day(last_day + dt.timedelta(days=1)),
@@ -139,20 +155,22 @@ class Agenda:
         if exclude_case_ids:
             rows = rows.exclude(case_id__in=exclude_case_ids)
         for counsellor_id, planned_at, minutes in rows.values_list("counsellor_id", "planned_at", "duration_minutes"):
-            agenda.book(counsellor_id, planned_at, minutes)
-        return agenda
+            self.book(counsellor_id, planned_at, minutes)
 
     def book(self, counsellor_id: int, start: dt.datetime, minutes: int) -> None:
         day = timezone.localtime(start, BRUSSELS).date()
         self.busy[counsellor_id][day].append((start, start + dt.timedelta(minutes=minutes)))
 
-    def is_free(self, counsellor_id: int, start: dt.datetime, minutes: int, per_day: int) -> bool:
+    def is_free(self, counsellor_id: int, start: dt.datetime, minutes: int) -> bool:
+        """The availability rule: no planned or held conversation of the counsellor overlaps the time.
+
+        The day before is looked at too: a conversation late in the evening may run past midnight.
+        How many conversations a day the counsellor takes is the slot finder's concern, not this one.
+        """
         day = timezone.localtime(start, BRUSSELS).date()
-        taken = self.busy[counsellor_id][day]
-        if len(taken) >= per_day:
-            return False
+        days = self.busy[counsellor_id]
         end = start + dt.timedelta(minutes=minutes)
-        return all(end <= s or start >= e for s, e in taken)
+        return all(end <= s or start >= e for d in (day - dt.timedelta(days=1), day) for s, e in days.get(d, ()))
 
     def day_is_full(self, counsellor_id: int, day: dt.date, per_day: int) -> bool:
         return len(self.busy[counsellor_id][day]) >= per_day
@@ -167,7 +185,7 @@ def find_slot(
     for _ in range(HORIZON_DAYS):
         if legal.is_working_day(day) and not agenda.day_is_full(counsellor_id, day, per_day):
             for start in hours.slots(office_id, day, minutes):
-                if start >= earliest and agenda.is_free(counsellor_id, start, minutes, per_day):
+                if start >= earliest and agenda.is_free(counsellor_id, start, minutes):
                     return start
         day += dt.timedelta(days=1)
     return None
@@ -203,34 +221,104 @@ def target_day(*, case: Case, now: dt.datetime, after: dt.datetime | None = None
     return max(day, today), day, False
 
 
-def _propose(*, case: Case, agenda: Agenda, hours: OfficeHours, now: dt.datetime, after: dt.datetime | None = None) -> Proposal | None:
-    from counselling.services import interpreter_needed
+@dataclass(frozen=True)
+class Slot:
+    """A free start with a counsellor at an office, before it becomes a :class:`Proposal`."""
 
-    counsellor = case.counsellor
-    if counsellor is None or case.office_id is None or not hours.has_hours(case.office_id):
-        return None
-    playbook = Playbook.for_case(case)
-    minutes = playbook.conversation_minutes
+    start: dt.datetime
+    office_id: int
+    counsellor_id: int
+    languages: Sequence[str] = ()  # what the counsellor speaks: an interpreter is needed otherwise
+
+
+def interpreter_for(person_languages: Iterable[str] | None, spoken: Iterable[str] | None) -> str:
+    """The person's first language when the counsellor speaks none of theirs, else ''."""
+    languages = list(person_languages or [])
+    if not languages:
+        return ""
+    return "" if set(spoken or ()) & set(languages) else languages[0]
+
+
+def interpreter_needed(person_languages, counsellor) -> str:
+    """:func:`interpreter_for` a counsellor (a user with a staff profile); '' without one."""
+    if counsellor is None:
+        return ""
     profile = getattr(counsellor, "staff_profile", None)
-    per_day = profile.conversations_per_day if profile else 6
-    first_day, last_day, is_intake = target_day(case=case, now=now, after=after)
-    start = find_slot(
-        agenda=agenda, hours=hours, office_id=case.office_id, counsellor_id=counsellor.pk, per_day=per_day,
-        minutes=minutes, earliest=now + min_lead(), first_day=first_day,
-    )
-    if start is None:
-        return None
-    late = last_day is not None and timezone.localtime(start, BRUSSELS).date() > last_day
-    return Proposal(
-        planned_at=start,
-        office_id=case.office_id,
-        counsellor_id=counsellor.pk,
-        mode=Conversation.Mode.HOME_VISIT if playbook.home_visit_preferred else Conversation.Mode.OFFICE,
-        interpreter_language=interpreter_needed(case.person.languages, counsellor),
-        duration_minutes=minutes,
-        is_intake=is_intake,
-        late=late,
-    )
+    return interpreter_for(person_languages, profile.languages if profile else ())
+
+
+def counsellor_is_free(*, counsellor_id: int, start: dt.datetime, minutes: int) -> bool:
+    """:meth:`Agenda.is_free` for one time chosen by hand (one query over two days of the agenda)."""
+    day = timezone.localtime(start, BRUSSELS).date()
+    agenda = Agenda.load([counsellor_id], day - dt.timedelta(days=1), day)
+    return agenda.is_free(counsellor_id, start, minutes)
+
+
+class Planner:
+    """Proposals for a set of cases against one agenda, loaded once and booked in memory.
+
+    The browser's proposal and the per-case service are a set of one (the case's own
+    conversations left out of the agenda); the sweep is a batch with ``overflow``: when the
+    office's agenda is full within the horizon, the nearest office of the region that speaks the
+    person's language takes the conversation (decision 035; :mod:`counselling.overflow`). The
+    caller takes the agenda locks (:func:`lock_agendas`) when it means to write.
+    """
+
+    def __init__(
+        self, cases: Sequence[Case], *, now: dt.datetime, after: dt.datetime | None = None,
+        exclude_case_ids: Iterable[int] = (), overflow: bool = False,
+    ):
+        self.now, self.after = now, after
+        today = timezone.localdate(now)
+        # The agenda must cover every day any case of the set may be searched on.
+        last_day = max((target_day(case=c, now=now, after=after)[0] for c in cases), default=today)
+        self.agenda = Agenda.load(
+            {c.counsellor_id for c in cases if c.counsellor_id}, today - dt.timedelta(days=1),
+            last_day + dt.timedelta(days=HORIZON_DAYS), exclude_case_ids,
+        )
+        self.hours = OfficeHours({c.office_id for c in cases if c.office_id})
+        self.overflow = None
+        if overflow:
+            from counselling.overflow import Overflow
+
+            self.overflow = Overflow(now=now, agenda=self.agenda)
+
+    def propose(self, case: Case) -> Proposal | None:
+        """The case's next conversation, booked in this planner's agenda; None when it cannot be
+        planned (no counsellor, no office, no consultation hours, no free slot within the horizon)."""
+        if case.counsellor_id is None or case.office_id is None or not self.hours.has_hours(case.office_id):
+            return None
+        playbook = Playbook.for_case(case)
+        minutes = playbook.conversation_minutes
+        first_day, last_day, is_intake = target_day(case=case, now=self.now, after=self.after)
+        slot = self._own_office_slot(case, minutes=minutes, first_day=first_day)
+        if slot is None and self.overflow is not None:
+            slot = self.overflow.find_slot(case, minutes=minutes, first_day=first_day)
+        if slot is None:
+            return None
+        self.agenda.book(slot.counsellor_id, slot.start, minutes)
+        return Proposal(
+            planned_at=slot.start,
+            office_id=slot.office_id,
+            counsellor_id=slot.counsellor_id,
+            mode=Conversation.Mode.HOME_VISIT if playbook.home_visit_preferred else Conversation.Mode.OFFICE,
+            interpreter_language=interpreter_for(case.person.languages, slot.languages),
+            duration_minutes=minutes,
+            is_intake=is_intake,
+            late=last_day is not None and timezone.localtime(slot.start, BRUSSELS).date() > last_day,
+        )
+
+    def _own_office_slot(self, case: Case, *, minutes: int, first_day: dt.date) -> Slot | None:
+        profile = getattr(case.counsellor, "staff_profile", None)
+        per_day = profile.conversations_per_day if profile else 6
+        start = find_slot(
+            agenda=self.agenda, hours=self.hours, office_id=case.office_id, counsellor_id=case.counsellor_id,
+            per_day=per_day, minutes=minutes, earliest=self.now + min_lead(), first_day=first_day,
+        )
+        if start is None:
+            return None
+        return Slot(start=start, office_id=case.office_id, counsellor_id=case.counsellor_id,
+                    languages=profile.languages if profile else ())
 
 
 def propose_next_conversation(*, case: Case, after: dt.datetime | None = None, now: dt.datetime | None = None) -> Proposal | None:
@@ -238,14 +326,7 @@ def propose_next_conversation(*, case: Case, after: dt.datetime | None = None, n
     (no counsellor, no office, no consultation hours, or no free slot within the horizon)."""
     if case.counsellor_id is None or case.office_id is None:
         return None
-    now = now or timezone.now()
-    first_day, _last, _intake = target_day(case=case, now=now, after=after)
-    hours = OfficeHours([case.office_id])
-    agenda = Agenda.load(
-        [case.counsellor_id], min(first_day, timezone.localdate(now)), first_day + dt.timedelta(days=HORIZON_DAYS),
-        exclude_case_ids=[case.pk],
-    )
-    return _propose(case=case, agenda=agenda, hours=hours, now=now, after=after)
+    return Planner([case], now=now or timezone.now(), after=after, exclude_case_ids=[case.pk]).propose(case)
 
 
 @transaction.atomic

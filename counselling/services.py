@@ -3,11 +3,17 @@
 These keep the case's derived fields (held count, refusals of voluntary return, consecutive
 no-shows, last contact, next planned) correct in the same transaction, because the escalation
 and untraceable guards read them.
+
+What follows a step is called here, in plain sight (decision 090): a planned conversation queues
+its invitation, an outcome (held, no-show, cancelled) queues the planning of the next one, both
+after commit. What follows the core's steps (a case opens, changes state, is reassigned) is in
+:mod:`counselling.followups`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -17,8 +23,9 @@ from django.utils.translation import gettext as _
 from cases.models import COUNSELLED_STATES, Case, CaseEvent, Playbook
 from cases.selectors import access_case
 from cases.services import propose_lose_contact, record_event
+from cases.services.events import build_event
 from counselling.models import Conversation
-from counselling.signals import conversation_planned
+from counselling.scheduling import counsellor_is_free, interpreter_needed, lock_agendas
 from offices.models import Office
 from returnpath.actors import Actor, SystemActor, User, user_of
 from returnpath.errors import Conflict, DomainError
@@ -48,25 +55,29 @@ def refresh_next_conversation(case: Case) -> None:
     )
 
 
-def interpreter_needed(person_languages, counsellor) -> str:
-    """The person's first language when the counsellor speaks none of theirs, else ''."""
-    languages = list(person_languages or [])
-    if not languages or counsellor is None:
-        return ""
-    profile = getattr(counsellor, "staff_profile", None)
-    spoken = set(profile.languages) if profile else set()
-    return "" if spoken & set(languages) else languages[0]
-
-
-def counsellor_is_free(*, counsellor, start: dt.datetime, minutes: int, exclude_id: int | None = None) -> bool:
-    end = start + dt.timedelta(minutes=minutes)
-    overlapping = Conversation.objects.filter(
-        counsellor=counsellor, status=Conversation.Status.PLANNED,
-        planned_at__lt=end, planned_at__gt=start - dt.timedelta(hours=4),
+def conversation_planned_event(conversation: Conversation, *, actor: Actor) -> CaseEvent:
+    """The CONVERSATION_PLANNED event (not saved): the same for a conversation planned by hand, by
+    the planner for one case, or by the sweep for a batch (saved there with one bulk_create)."""
+    office = conversation.office if conversation.office_id else None
+    return build_event(
+        case=conversation.case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_PLANNED,
+        data={"conversation": conversation.pk, "planned_at": conversation.planned_at.isoformat(), "mode": conversation.mode,
+              "office": office.name if office else None, "intake": conversation.is_intake},
     )
-    if exclude_id:
-        overlapping = overlapping.exclude(pk=exclude_id)
-    return not any(c.planned_at + dt.timedelta(minutes=c.duration_minutes) > start for c in overlapping)
+
+
+def _invite_after_commit(conversation: Conversation) -> None:
+    from counselling.tasks import enqueue, send_invitation
+
+    transaction.on_commit(partial(enqueue, send_invitation, conversation_id=conversation.pk))
+
+
+def plan_next_after_commit(case: Case) -> None:
+    """After commit, the planner plans the case's next conversation (it does nothing when one is
+    planned meanwhile or the case left counselling; the planning sweep is the safety net)."""
+    from counselling.tasks import enqueue, plan_next_conversation
+
+    transaction.on_commit(partial(enqueue, plan_next_conversation, case_id=case.pk))
 
 
 @transaction.atomic
@@ -100,10 +111,8 @@ def plan_conversation(
         errors.append(_("Choose the office where the conversation takes place."))
     minutes = duration_minutes or Playbook.for_case(case).conversation_minutes
     if counsellor is not None:
-        from counselling.scheduling import lock_agendas
-
         lock_agendas([counsellor.pk])  # overlapping starts are not caught by the unique constraint
-    if counsellor is not None and planned_at is not None and not counsellor_is_free(counsellor=counsellor, start=planned_at, minutes=minutes):
+    if counsellor is not None and planned_at is not None and not counsellor_is_free(counsellor_id=counsellor.pk, start=planned_at, minutes=minutes):
         errors.append(_("The counsellor already has a conversation at that time."))
     if case.conversations.filter(status=Conversation.Status.PLANNED).exists():
         errors.append(_("A conversation is already planned for this case: reschedule or cancel it instead."))
@@ -124,12 +133,8 @@ def plan_conversation(
         raise Conflict(_("Someone else planned a conversation meanwhile. Reload the case."), code="conflict") from None
     case.next_conversation_at = planned_at
     case.save(update_fields=["next_conversation_at", "updated_at"])
-    record_event(
-        case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_PLANNED,
-        data={"conversation": conversation.pk, "planned_at": planned_at.isoformat(), "mode": mode,
-              "office": office.name if office else None, "intake": is_intake},
-    )
-    conversation_planned.send(sender=Conversation, conversation=conversation)
+    conversation_planned_event(conversation, actor=actor).save(force_insert=True)
+    _invite_after_commit(conversation)
     return conversation
 
 
@@ -210,6 +215,7 @@ def record_held_conversation(
         case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_HELD, note=agreed_next_step,
         data={"conversation": conversation.pk, "stance": stance, "mode": conversation.mode},
     )
+    plan_next_after_commit(case)
     return conversation
 
 
@@ -239,6 +245,7 @@ def record_no_show(*, actor: Actor, case_id: int, conversation_id: int, note: st
     limit = Playbook.for_case(case).no_shows_before_lose_contact
     if case.consecutive_no_shows >= limit:
         propose_lose_contact(case=case, actor=actor, note=_("%(count)s consecutive no-shows.") % {"count": case.consecutive_no_shows})
+    plan_next_after_commit(case)
     return conversation
 
 
@@ -255,6 +262,7 @@ def cancel_conversation(*, actor: Actor, case_id: int, conversation_id: int, rea
     if errors:
         raise DomainError(_("The conversation cannot be cancelled."), code="invalid_conversation", details=errors)
     _cancel(case=case, conversation=conversation, actor=actor, reason=reason)
+    plan_next_after_commit(case)
     return conversation
 
 
@@ -345,21 +353,20 @@ def log_conversation_and_plan_next(
     )
 
 
-def hand_over_planned_conversation(sender, *, case: Case, actor: Actor, office, counsellor, **kwargs) -> None:
-    """A reassigned case's planned conversation goes with it (receiver of ``case_assigned``).
+def hand_over_planned_conversation(*, case: Case, actor: Actor, office: Office | None, counsellor: User | None) -> None:
+    """A reassigned case's planned conversation goes with it (follows the core's ``CaseAssigned``).
 
     The new counsellor takes it over when free at that time and the place still fits; otherwise
     it is cancelled with the reason, and the planner plans a new one with the new counsellor
     after commit. Never a conversation left with someone who no longer follows the case.
-    A new case's first assignment (``first=True``) has nothing planned yet.
     """
-    if counsellor is None or kwargs.get("first"):
+    if counsellor is None:
         return
     planned = Conversation.objects.select_for_update().filter(case=case, status=Conversation.Status.PLANNED).first()
     if planned is None or planned.counsellor_id == counsellor.pk:
         return
     same_place = planned.mode != Conversation.Mode.OFFICE or office is None or planned.office_id == office.pk
-    if same_place and counsellor_is_free(counsellor=counsellor, start=planned.planned_at, minutes=planned.duration_minutes):
+    if same_place and counsellor_is_free(counsellor_id=counsellor.pk, start=planned.planned_at, minutes=planned.duration_minutes):
         before = planned.counsellor
         planned.counsellor = counsellor
         planned.interpreter_language = interpreter_needed(case.person.languages, counsellor)
@@ -373,12 +380,12 @@ def hand_over_planned_conversation(sender, *, case: Case, actor: Actor, office, 
         return
     _cancel(case=case, conversation=planned, actor=actor,
             reason=_("The case was reassigned: a new conversation is planned with the new counsellor."))
+    plan_next_after_commit(case)
 
 
-def cancel_planned_when_counselling_ends(sender, *, case: Case, actor: Actor, from_state: str, to_state: str, **kwargs) -> None:
-    """A case that ends or becomes untraceable keeps no planned conversation (receiver)."""
-    if to_state in COUNSELLED_STATES:
-        return
+def cancel_planned_conversations(*, case: Case, actor: Actor) -> None:
+    """A case that ends or becomes untraceable keeps no planned conversation (follows the core's
+    ``StateChanged`` out of counselling)."""
     for conversation in Conversation.objects.select_for_update().filter(case=case, status=Conversation.Status.PLANNED):
         _cancel(case=case, conversation=conversation, actor=actor,
                 reason=_("The case moved to “%(state)s”.") % {"state": case.get_state_display()})

@@ -26,13 +26,11 @@ from django.utils.translation import gettext as _
 from cases import legal
 from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, Playbook, State
 from cases.services import minors, propose_lose_contact, record_event
-from cases.services.events import actor_label
 from cases.steps import LOSE_CONTACT_STATES
 from counselling import delivery, messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
-from counselling.overflow import Overflow
-from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, _propose, lock_agendas, plan_next_for_case, target_day
-from offices.models import Office
+from counselling.scheduling import Planner, lock_agendas, plan_next_for_case
+from counselling.services import conversation_planned_event
 from returnpath.actors import SYSTEM
 
 logger = logging.getLogger("returnpath.sweeps")
@@ -131,40 +129,30 @@ def cases_needing_conversation() -> QuerySet:
 def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, int]:
     """Plan the next conversation for a locked batch of cases: one agenda query, bulk writes.
 
-    The same rules as :func:`counselling.scheduling.plan_next_for_case` (the same proposal code
-    and the same agenda), written with three bulk statements instead of ~10 queries per case.
-    Returns (planned, unplannable).
+    The same planner as :func:`counselling.scheduling.plan_next_for_case` (one
+    :class:`~counselling.scheduling.Planner` for the whole batch, with the region's other offices
+    when an agenda is full) and the same event, written with three bulk statements instead of
+    ~10 queries per case. Returns (planned, unplannable).
     """
     now = now or timezone.now()
     cases = list(
         Case.objects.filter(pk__in=ids).select_related("person", "playbook", "office", "counsellor__staff_profile").order_by("pk")
     )
-    counsellor_ids = {c.counsellor_id for c in cases}
-    lock_agendas(counsellor_ids)
-    today = timezone.localdate(now)
-    # The agenda must cover every day any case of the batch may be searched on.
-    last_day = max((target_day(case=c, now=now)[0] for c in cases), default=today) + dt.timedelta(days=HORIZON_DAYS)
-    agenda = Agenda.load(counsellor_ids, today - dt.timedelta(days=1), last_day)
-    hours = OfficeHours({c.office_id for c in cases})
-    overflow = Overflow(now=now)
+    lock_agendas({c.counsellor_id for c in cases})
+    planner = Planner(cases, now=now, overflow=True)
     conversations, planned_cases = [], []
     for case in cases:
-        proposal = _propose(case=case, agenda=agenda, hours=hours, now=now)
-        if proposal is None and hours.has_hours(case.office_id):
-            # The office's agenda is full within the horizon: the nearest office of the region
-            # that speaks the person's language takes this conversation (decision 035).
-            proposal = overflow.propose(
-                case, minutes=Playbook.for_case(case).conversation_minutes,
-                mode=Conversation.Mode.HOME_VISIT if Playbook.for_case(case).home_visit_preferred else Conversation.Mode.OFFICE,
-            )
+        proposal = planner.propose(case)
         if proposal is None:
             continue
-        agenda.book(proposal.counsellor_id, proposal.planned_at, proposal.duration_minutes)
-        conversations.append(Conversation(
+        conversation = Conversation(
             case=case, counsellor_id=proposal.counsellor_id, office_id=proposal.office_id, mode=proposal.mode,
             planned_at=proposal.planned_at, duration_minutes=proposal.duration_minutes,
             interpreter_language=proposal.interpreter_language, is_intake=proposal.is_intake,
-        ))
+        )
+        if proposal.office_id == case.office_id:
+            conversation.office = case.office  # loaded with the case: the event names it without a query
+        conversations.append(conversation)
         case.next_conversation_at = proposal.planned_at
         case.updated_at = now
         planned_cases.append(case)
@@ -180,23 +168,9 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None) -> tuple[int, 
         planned = sum(1 for pk in ids if _plan_one(pk))
         return planned, len(cases) - planned
     Case.objects.bulk_update(planned_cases, ["next_conversation_at", "updated_at"])
-    label = actor_label(SYSTEM)
-    CaseEvent.objects.bulk_create([
-        CaseEvent(
-            case_id=conversation.case_id, actor=None, actor_label=label, kind=CaseEvent.Kind.CONVERSATION_PLANNED,
-            data={"conversation": conversation.pk, "planned_at": conversation.planned_at.isoformat(), "mode": conversation.mode,
-                  "office": _office_name(conversation),
-                  "intake": conversation.is_intake},
-        )
-        for conversation in conversations
-    ])
+    # No invitation task per row: the message sweep sends the invitations (decision 006).
+    CaseEvent.objects.bulk_create([conversation_planned_event(conversation, actor=SYSTEM) for conversation in conversations])
     return len(conversations), len(cases) - len(conversations)
-
-
-def _office_name(conversation: Conversation) -> str | None:
-    if conversation.office_id and conversation.office_id != conversation.case.office_id:
-        return Office.objects.filter(pk=conversation.office_id).values_list("name", flat=True).first()
-    return conversation.case.office.name if conversation.case.office_id else None
 
 
 def _plan_one(case_id: int) -> bool:

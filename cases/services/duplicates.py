@@ -11,11 +11,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import followups
 from cases.models import OPEN_STATES, Case, CaseEvent, OrderToLeave, Person, PossibleDuplicate
 from cases.selectors import cases_visible_to, is_coordinator
 from cases.services.events import actor_label, record_event
 from cases.services.load import load_key, shift_load
-from cases.signals import case_state_changed
 from returnpath.actors import Actor, User
 from returnpath.errors import Conflict, DomainError
 
@@ -139,7 +139,7 @@ def merge_possible_duplicate(*, actor: User, duplicate_id: int, note: str) -> Ca
         record_event(case=new, actor=actor, kind=CaseEvent.Kind.TRANSITION, transition="close", from_state=from_state,
                      to_state=new.state, note=note, data={"reason": Case.CloseReason.DUPLICATE})
         # As for any closing: counselling cancels what was planned for the closed case.
-        case_state_changed.send(sender=Case, case=new, actor=actor, from_state=from_state, to_state=new.state)
+        followups.run(followups.StateChanged(case=new, actor=actor, from_state=from_state, to_state=new.state))
         kept = existing
         data = {"review": review.pk, "orders": moved}
     else:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from cases import legal
+from cases import followups, legal
 from cases.identity import normalise_national_number
 from cases.models import Case, CaseEvent, OrderToLeave, Person, fold_for_search
 from cases.names import normalise_name
@@ -37,7 +37,6 @@ from cases.services.orders import (
     validate_order,
 )
 from cases.services.staffing import assignment_data, choose_office, office_counsellors, pick_lightest
-from cases.signals import case_assigned, cases_opened
 from returnpath.actors import Actor
 from returnpath.errors import Conflict, DomainError
 
@@ -199,8 +198,8 @@ def open_new_cases_in_bulk(*, actor: Actor, client, orders: list[tuple[int, Orde
     add_load(loads)
 
     for case, (office, counsellor) in zip(cases, assignments, strict=True):
-        case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor, first=True)
-    cases_opened.send(sender=Case, cases=cases, actor=actor)
+        followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor, first=True))
+    followups.run(followups.CasesOpened(cases=cases, actor=actor))
     return {index: case for (index, _data), case in zip(orders, cases, strict=True)}
 
 

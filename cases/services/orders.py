@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import legal
+from cases import followups, legal
 from cases.api.models import ApiClient
 from cases.identity import normalise_national_number
 from cases.matching import match_person_for_order
@@ -22,7 +22,6 @@ from cases.services.duplicates import may_move_case, record_possible_duplicate
 from cases.services.events import build_event, record_event
 from cases.services.load import load_key, shift_load
 from cases.services.staffing import assign_case, assignment_data, choose_assignment, choose_office
-from cases.signals import case_assigned, case_opened
 from offices.reference import cached
 from returnpath.actors import Actor
 from returnpath.errors import Conflict, DomainError
@@ -358,8 +357,8 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
                                       data=assignment_data(office, counsellor)))
         CaseEvent.objects.bulk_create(events)
         shift_load(None, load_key(case))
-        case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor, first=True)
-        case_opened.send(sender=Case, case=case, actor=actor)
+        followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor, first=True))
+        followups.run(followups.CaseOpened(case=case, actor=actor))
         if match is not None and not match.own:
             record_possible_duplicate(case=case, person=match.person, match=match.match, actor=actor)
     else:

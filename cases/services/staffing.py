@@ -9,11 +9,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import followups
 from cases.models import Case, CaseEvent
 from cases.selectors import access_case
 from cases.services.events import record_event
 from cases.services.load import load_key, shift_load
-from cases.signals import case_assigned
 from offices.models import Membership, Office
 from offices.selectors import office_by_code, office_for_postcode, province_for_postcode, regional_office_for_province
 from returnpath.actors import Actor, User
@@ -91,7 +91,7 @@ def assign_case(*, case: Case, actor: Actor, issuing_region: str = "") -> Case:
     shift_load(before, load_key(case))
     if office is not None:
         record_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED, data=assignment_data(office, counsellor))
-    case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor)
+    followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor))
     return case
 
 
@@ -123,7 +123,7 @@ def reassign_case(*, actor: User, case_id: int, office_id: int, counsellor_id: i
         case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED, note=note,
         data={"before": before, "office": office.name, "counsellor": counsellor.get_full_name() if counsellor else None},
     )
-    case_assigned.send(sender=Case, case=case, actor=actor, office=office, counsellor=counsellor)
+    followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor))
     return case
 
 

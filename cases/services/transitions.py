@@ -15,13 +15,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from cases import followups
 from cases.guards import refusal_text
 from cases.models import TERMINAL_STATES, Case, CaseEvent, OrderToLeave, State
 from cases.selectors import access_case
 from cases.services.events import actor_label, record_event
 from cases.services.load import load_key, shift_load
 from cases.services.placements import end_placement_when_case_ends
-from cases.signals import case_state_changed
 from cases.steps import LOSE_CONTACT_STATES, STEPS
 from returnpath.actors import SYSTEM, Actor, SystemActor, User, is_system, reporter_of
 from returnpath.errors import Conflict, DomainError, TransitionRefused
@@ -126,7 +126,7 @@ def _take(
     )
     if case.state in TERMINAL_STATES or case.state == State.UNTRACEABLE:
         end_placement_when_case_ends(case=case, actor=reporter_of(actor), on=case.removed_on or case.departed_on)
-    case_state_changed.send(sender=Case, case=case, actor=reporter_of(actor), from_state=from_state, to_state=case.state)
+    followups.run(followups.StateChanged(case=case, actor=reporter_of(actor), from_state=from_state, to_state=case.state))
     return case
 
 

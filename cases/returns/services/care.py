@@ -8,13 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.followups import StateChanged
 from cases.models import Case, CaseEvent, State
 from cases.returns import guards
 from cases.returns.access import access_for_counselling
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability
 from cases.services.events import record_event
 from cases.services.transitions import confirm_removal
-from returnpath.actors import Actor, User
+from returnpath.actors import User
 from returnpath.errors import DomainError, TransitionRefused
 
 
@@ -155,9 +156,11 @@ def record_removal_outcome(*, actor: User, case_id: int, operation_id: int, stat
     return operation
 
 
-def cancel_removal_on_state_change(sender, *, case: Case, actor: Actor, from_state: str, to_state: str, **kwargs) -> None:
+def cancel_removal_on_state_change(step: StateChanged) -> None:
     """A planned removal operation follows the case: removed elsewhere → carried out; the case
-    leaving forced return otherwise (a suspensive appeal, voluntary return...) → cancelled."""
+    leaving forced return otherwise (a suspensive appeal, voluntary return...) → cancelled.
+    Follows every trajectory step (cases/followups.py)."""
+    case, actor, from_state, to_state = step.case, step.actor, step.from_state, step.to_state
     if from_state != State.FORCED_RETURN:
         return
     operation = case.removal_operations.select_for_update().filter(status=RemovalOperation.Status.PLANNED).first()

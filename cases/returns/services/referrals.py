@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 
 from cases import legal
 from cases.api.models import ApiClient
+from cases.followups import StateChanged
 from cases.models import Case, CaseEvent, State
 from cases.returns import guards
 from cases.returns.access import access_for_counselling, api_client_of, forbidden
 from cases.returns.care import Vulnerability
 from cases.returns.models import ACTIVE_REFERRAL_STAGES, FOLLOW_UP_MONTHS, FollowUpContact, Referral, ReintegrationSupport
 from cases.services.events import record_event
-from returnpath.actors import Actor, User
+from returnpath.actors import User
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 
 # Which stage a partner may report from which (departure comes through confirm_departure).
@@ -133,9 +134,11 @@ def report_referral_stage(*, actor: User, referral_id: int, stage: str, flight: 
     return referral
 
 
-def follow_referral_on_state_change(sender, *, case: Case, actor: Actor, from_state: str, to_state: str, **kwargs) -> None:
+def follow_referral_on_state_change(step: StateChanged) -> None:
     """The referral follows the case (inside the transition's transaction, the case row locked):
-    a confirmed departure ends it as departed; leaving voluntary return otherwise cancels it."""
+    a confirmed departure ends it as departed; leaving voluntary return otherwise cancels it.
+    Follows every trajectory step (cases/followups.py)."""
+    case, actor, from_state, to_state = step.case, step.actor, step.from_state, step.to_state
     active = Referral.objects.select_for_update().filter(case=case, stage__in=ACTIVE_REFERRAL_STAGES).first()
     if active is None:
         return
