@@ -21,6 +21,8 @@ from cases.models import OPEN_STATES, Case, State
 from counselling.models import CaseTally, ConversationTally
 
 _OPEN = frozenset(OPEN_STATES)
+# The tally's key without office and counsellor: what a figure's tally predicate may read.
+_KEY = ("state", "target_group", "has_next", "has_deadline", "suspensive", "escalation_proposed", "lose_contact_proposed")
 # The states of the outcome figures: the median is of their days from the first order to the outcome.
 ENDED = (State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.CLOSED)
 
@@ -38,6 +40,26 @@ def _plan() -> tuple[list, list, list]:
     return tallied, due, outcomes
 
 
+def _implies(narrow: Q, wide: Q) -> bool:
+    """Every row ``narrow`` matches, ``wide`` matches: both plain ANDs of lookups, and ``narrow``
+    has all of ``wide``'s (the deadline within 7 days and "from today on")."""
+    def plain(q: Q) -> bool:
+        return not q.negated and q.connector == Q.AND and all(isinstance(c, tuple) for c in q.children)
+
+    return plain(narrow) and plain(wide) and all(c in narrow.children for c in wide.children)
+
+
+def _widest(conditions: list[Q]) -> list[Q]:
+    """The conditions that no other one includes: what the rows query must read. A narrower
+    condition would only add an index scan over rows already read (one per deadline window)."""
+    kept = []
+    for n, condition in enumerate(conditions):
+        if not any(_implies(condition, other) and (not _implies(other, condition) or m < n)
+                   for m, other in enumerate(conditions) if m != n):
+            kept.append(condition)
+    return kept
+
+
 def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     """{group value: CaseFigures} with by_state / by_target_group of the open cases filled in."""
     from counselling.dashboards.selectors import CaseFigures, DaysBetween, Median
@@ -46,18 +68,21 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     result: dict = defaultdict(CaseFigures)
     scope = {} if office_id is None else {"office_id": office_id}
     tally = (
-        CaseTally.objects.filter(**scope).values(group, "state", "target_group", "has_next", "has_deadline", "suspensive",
-                                                 "escalation_proposed", "lose_contact_proposed")
+        CaseTally.objects.filter(**scope).values(group, *_KEY)
         .annotate(total=Sum("n")).filter(~Q(total=0)).order_by()
     )
+    matching: dict[tuple, list[str]] = {}  # the figures of a key, asked once per key (not per office or counsellor)
     for row in tally:  # 1
         f, n, state = result[row[group]], row["total"], row["state"]
         if state in _OPEN:
             f.by_state[state] = f.by_state.get(state, 0) + n
             f.by_target_group[row["target_group"]] = f.by_target_group.get(row["target_group"], 0) + n
-        for figure in tallied:
-            if figure.summary.key(row):
-                f.counts[figure.name] += n
+        key = tuple(row[column] for column in _KEY)
+        names = matching.get(key)
+        if names is None:
+            names = matching[key] = [figure.name for figure in tallied if figure.summary.key(row)]
+        for name in names:
+            f.counts[name] += n
 
     # The rows near "now" only, each condition served by its partial index (BitmapOr): the
     # figures counted from the rows, and what the tallied ones subtract.
@@ -66,7 +91,7 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     parts |= {f"minus_{figure.name}": figure.summary.minus(clock) for figure in tallied if figure.summary.minus}
     if parts:
         near = Q()
-        for condition in parts.values():
+        for condition in _widest(list(parts.values())):
             near |= condition
         for row in cases.filter(near).values(group).annotate(**{k: Count("id", filter=q) for k, q in parts.items()}):  # 2
             f = result[row[group]]
