@@ -19,6 +19,9 @@ URL contract (GET parameters of the caseload page, ``cases:caseload``):
     returned_since, returned_until   ISO dates: departed (departed_on) or removed (removed_on) within the period
     state_since, state_until         ISO dates: in the current state since a day within the period
     repeat_order      1: the person has more than one order to leave
+    <figure>=1        any dashboard figure declared as a caseload flag (cases.figures): its cases, by its own
+                      condition (deadline_passed, no_planned, escalation_proposed, lose_contact_proposed and
+                      overdue_outcome above are such figures)
     facility          facility id: placed there today
     sort              "action" (the default: what needs action next) or one of SORTS (prefix "-" for descending)
     counsellor        also "all": everyone's cases (a counsellor's caseload opens on their own cases)
@@ -37,6 +40,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from cases.figures import REGISTRY, Clock, caseload_flags
 from cases.identity import normalise_national_number
 from cases.models import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, Case, OrderToLeave, Person, Placement, State, TargetGroup, fold_for_search
 
@@ -78,14 +82,12 @@ class CaseloadFilter:
     counsellor: str = ""
     flags: list[str] = field(default_factory=list)
     deadline_within: int | None = None
-    deadline_passed: bool = False
-    no_planned: bool = False
     suspensive: bool = False
-    escalation_proposed: bool = False
-    lose_contact_proposed: bool = False
+    # The dashboard figures declared as caseload flags (``cases.figures``): "<name>=1" lists that
+    # figure's cases, by the figure's own condition.
+    figures: list[str] = field(default_factory=list)
     outcome_since: dt.date | None = None
     outcome_until: dt.date | None = None
-    overdue_outcome: bool = False
     nationality: str = ""
     ordered_since: dt.date | None = None
     ordered_until: dt.date | None = None
@@ -122,14 +124,10 @@ class CaseloadFilter:
             counsellor=counsellor if (counsellor == "none" or _int(counsellor)) else "",  # "all" and "" mean everyone
             flags=flags,
             deadline_within=within if within is not None and 0 <= within <= 365 else None,
-            deadline_passed=params.get("deadline_passed") == "1",
-            no_planned=params.get("no_planned") == "1",
             suspensive=params.get("suspensive") == "1",
-            escalation_proposed=params.get("escalation_proposed") == "1",
-            lose_contact_proposed=params.get("lose_contact_proposed") == "1",
+            figures=[figure.name for figure in caseload_flags() if params.get(figure.name) == "1"],
             outcome_since=_date(params.get("outcome_since")),
             outcome_until=_date(params.get("outcome_until")),
-            overdue_outcome=params.get("overdue_outcome") == "1",
             nationality=nationality if len(nationality) == 2 and nationality.isalpha() else "",
             ordered_since=_date(params.get("ordered_since")),
             ordered_until=_date(params.get("ordered_until")),
@@ -143,7 +141,8 @@ class CaseloadFilter:
         )
 
     def apply(self, cases: QuerySet[Case]) -> QuerySet[Case]:
-        today = timezone.localdate()
+        clock = Clock.start()
+        today = clock.today
         if self.q:
             cases = cases.filter(_search(self.q))
         if self.states:
@@ -163,24 +162,14 @@ class CaseloadFilter:
                 state__in=OPEN_STATES, departure_deadline__gte=today,
                 departure_deadline__lte=today + dt.timedelta(days=self.deadline_within),
             )
-        if self.deadline_passed:
-            cases = cases.filter(state__in=OPEN_STATES, departure_deadline__lt=today)
-        if self.no_planned:
-            cases = cases.filter(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True)
         if self.suspensive:
             cases = cases.filter(pending_suspensive_procedures__gt=0)
-        if self.escalation_proposed:
-            cases = cases.filter(escalation_proposed_at__isnull=False, state__in=[State.ORIENTATION, State.VOLUNTARY_RETURN])
-        if self.lose_contact_proposed:
-            cases = cases.filter(lose_contact_proposed_at__isnull=False, state__in=OPEN_STATES)
+        for name in self.figures:
+            cases = cases.filter(REGISTRY[name].condition(clock))
         if self.outcome_since:
             cases = cases.filter(state__in=TERMINAL_STATES, outcome_at__date__gte=self.outcome_since)
         if self.outcome_until:
             cases = cases.filter(state__in=TERMINAL_STATES, outcome_at__date__lte=self.outcome_until)
-        if self.overdue_outcome:
-            # At most one planned conversation per case (a DB constraint), so the case's next
-            # planned time in the past is exactly "a conversation waiting for its outcome".
-            cases = cases.filter(state__in=OPEN_STATES, next_conversation_at__lt=timezone.now())
         if self.nationality:
             cases = cases.filter(person__nationality=self.nationality)
         if self.ordered_since or self.ordered_until:
@@ -303,9 +292,6 @@ EXTRA_FILTERS = {
     "state_until": lambda v: _("in this state since %(date)s or earlier") % {"date": v},
     "nationality": lambda v: _("nationality %(country)s") % {"country": v},
     "repeat_order": lambda v: _("more than one order"),
-    "overdue_outcome": lambda v: _("outcome of a conversation overdue"),
-    "escalation_proposed": lambda v: _("escalation proposed"),
-    "lose_contact_proposed": lambda v: _("losing contact proposed"),
     "facility": lambda v: _("placed in facility no. %(id)s today") % {"id": v},
 }
 
@@ -313,7 +299,9 @@ EXTRA_FILTERS = {
 def extra_filters(params) -> list[tuple[str, str, str]]:
     """(parameter, value, description) of the active filters the form does not show."""
     found = []
-    for key, describe in EXTRA_FILTERS.items():
+    # ...and the figures' flags the form has no field for (cases.figures).
+    flags = {f.name: lambda v, f=f: str(f.describe) for f in caseload_flags() if f.describe}
+    for key, describe in {**EXTRA_FILTERS, **flags}.items():
         value = (params.get(key) or "").strip()
         if not value:
             continue

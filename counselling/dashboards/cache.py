@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from cases import figures
 from counselling.dashboards import tally
 from counselling.dashboards.selectors import (
     Clock,
@@ -24,11 +25,13 @@ from counselling.dashboards.selectors import (
 from offices.models import Office
 from returnpath.resilience import shared_or_local
 
-VERSION = 1  # bump when the dashboards' dataclasses change shape
+VERSION = 1  # bump when the dashboards' dataclasses change shape; the figures' own fingerprint follows them
 
 
 def _key(kind: str, part) -> str:
-    return f"returnpath:dashboard:v{VERSION}:{kind}:{part}"
+    # A figure added, removed or redefined (cases.figures) is a new key: never a copy computed
+    # by other definitions, and no version to bump by hand.
+    return f"returnpath:dashboard:v{VERSION}-{figures.fingerprint()}:{kind}:{part}"
 
 
 def _fresh(found, max_age: int) -> bool:

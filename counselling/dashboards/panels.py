@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django_countries import countries
 
 from cases.caseload import caseload_url
+from cases.figures import ATTENTION, OUTCOMES, Figure
+from cases.figures import figures as registered
 from cases.models import OPEN_STATES, State, TargetGroup
 from counselling.dashboards import charts
 from counselling.dashboards.selectors import CaseFigures, Clock, NationalDashboard, OfficeDashboard, Week
@@ -66,69 +67,18 @@ def days(value: float | None) -> Cell:
     return Cell(value, display=f"{value:g}")
 
 
-def figure_params(name: str, clock: Clock) -> dict:
-    """The caseload parameters listing exactly the cases a figure of ``selectors.case_conditions`` counts."""
-    since, today = clock.since_12_months.isoformat(), clock.today.isoformat()
-    outcome = {"outcome_since": since, "outcome_until": today}
-    return {
-        "open": {"state": "open"},
-        "no_planned": {"no_planned": True},
-        "overdue_outcome": {"overdue_outcome": True},
-        "deadline_7": {"deadline_within": 7},
-        "deadline_14": {"deadline_within": 14},
-        "deadline_passed": {"deadline_passed": True},
-        "suspensive_review": {"state": State.LEGAL_STAY_REVIEW.value, "suspensive": True},
-        "escalation_proposed": {"escalation_proposed": True},
-        "lose_contact_proposed": {"lose_contact_proposed": True},
-        "departed": {"state": State.DEPARTED.value, **outcome},
-        "removed": {"state": State.REMOVED.value, **outcome},
-        "legal_stay_granted": {"state": State.LEGAL_STAY_GRANTED.value, **outcome},
-        "closed": {"state": State.CLOSED.value, **outcome},
-        "untraceable": {"state": State.UNTRACEABLE.value, "state_since": since, "state_until": today},
-    }[name]
+def figure_url(figure: Figure, clock: Clock, **scope) -> str:
+    """The caseload listing exactly the cases ``figure`` counts, within ``scope``."""
+    return caseload_url(**scope, **figure.link(clock))
 
 
-def figure_labels() -> dict[str, str]:
-    return {
-        "open": _("Open cases"),
-        "no_planned": _("No planned conversation"),
-        "overdue_outcome": _("Conversations waiting for an outcome"),
-        "deadline_7": _("Departure deadline in the next 7 days"),
-        "deadline_14": _("Departure deadline in the next 14 days"),
-        "deadline_passed": _("Departure deadline passed"),
-        "suspensive_review": _("Legal stay review with a suspensive procedure"),
-        "escalation_proposed": _("Escalation proposals waiting for a decision"),
-        "lose_contact_proposed": _("Untraceable proposals waiting for a decision"),
-        "departed": _("Departed voluntarily"),
-        "removed": _("Removed"),
-        "legal_stay_granted": _("Legal stay granted"),
-        "untraceable": _("Untraceable"),
-        "closed": _("Closed"),
-    }
+def figure_row(figure: Figure, figures: CaseFigures, clock: Clock, **scope) -> list[Cell]:
+    return [Cell(str(figure.label)), Cell(getattr(figures, figure.name), figure_url(figure, clock, **scope))]
 
 
-def short_labels() -> dict[str, str]:
-    """Column headings where many figures stand side by side."""
-    return {
-        **figure_labels(),
-        "open": pgettext("dashboard column: open cases", "Open"),
-        "no_planned": _("No planned conversation"),
-        "overdue_outcome": _("Waiting for an outcome"),
-        "deadline_7": _("Deadline ≤ 7 days"),
-        "deadline_14": _("Deadline ≤ 14 days"),
-        "deadline_passed": _("Deadline passed"),
-        "suspensive_review": _("Suspensive procedure pending"),
-        "escalation_proposed": _("Escalation proposals"),
-        "lose_contact_proposed": _("Untraceable proposals"),
-        "departed": _("Departed"),
-    }
-
-
-ATTENTION = (
-    "no_planned", "overdue_outcome", "deadline_7", "deadline_14", "deadline_passed", "suspensive_review",
-    "escalation_proposed", "lose_contact_proposed",
-)
-OUTCOMES = ("departed", "removed", "legal_stay_granted", "untraceable", "closed")
+def figure_tile(figure: Figure, figures: CaseFigures, clock: Clock, **scope) -> dict:
+    return {"key": figure.name, "label": str(figure.label), "value": getattr(figures, figure.name),
+            "url": figure_url(figure, clock, **scope), "alert": figure.alert}
 
 
 def conversations_url(**params) -> str:
@@ -142,9 +92,7 @@ def week_label(week: Week) -> str:
 
 # --- panels shared by both pages ---------------------------------------------------------------
 def attention_table(figures: CaseFigures, clock: Clock, **scope) -> Table:
-    labels = figure_labels()
-    rows = [[Cell(labels[name]), Cell(getattr(figures, name), caseload_url(**scope, **figure_params(name, clock)))]
-            for name in ("open", *ATTENTION)]
+    rows = [figure_row(figure, figures, clock, **scope) for figure in registered(ATTENTION)]
     return Table("attention", _("Cases needing attention"), [_("Figure"), _("Cases")], rows)
 
 
@@ -167,8 +115,7 @@ def target_group_table(figures: CaseFigures, **scope) -> Table:
 
 
 def outcome_table(figures: CaseFigures, clock: Clock, **scope) -> Table:
-    labels = figure_labels()
-    rows = [[Cell(labels[name]), Cell(getattr(figures, name), caseload_url(**scope, **figure_params(name, clock)))] for name in OUTCOMES]
+    rows = [figure_row(figure, figures, clock, **scope) for figure in registered(OUTCOMES)]
     note = _("From %(since)s to %(until)s. Untraceable: went out of sight in this period and still are.") % {
         "since": formats.date_format(clock.since_12_months, "SHORT_DATE_FORMAT"),
         "until": formats.date_format(clock.today, "SHORT_DATE_FORMAT"),
@@ -251,7 +198,6 @@ def counsellor_table(dashboard: OfficeDashboard) -> Table:
 def office_page(dashboard: OfficeDashboard) -> dict:
     scope = {"office": dashboard.office.pk}
     figures, clock = dashboard.totals, dashboard.clock
-    labels = figure_labels()
     tables = {
         "attention": attention_table(figures, clock, **scope),
         "by_state": state_table(figures, **scope),
@@ -260,11 +206,7 @@ def office_page(dashboard: OfficeDashboard) -> dict:
         "conversations": weekly_table(dashboard.weeks, **scope),
         "outcomes": outcome_table(figures, clock, **scope),
     }
-    tiles = [
-        {"key": name, "label": labels[name], "value": getattr(figures, name),
-         "url": caseload_url(**scope, **figure_params(name, clock)), "alert": name in ("deadline_passed", "overdue_outcome", "no_planned")}
-        for name in ("open", *ATTENTION)
-    ]
+    tiles = [figure_tile(figure, figures, clock, **scope) for figure in registered(ATTENTION)]
     counsellors = tables["counsellors"]
     return {
         "tables": tables,
@@ -294,28 +236,28 @@ def office_page(dashboard: OfficeDashboard) -> dict:
 def office_comparison_tables(dashboard: NationalDashboard) -> tuple[Table, Table]:
     """The office figures side by side, in two tables: the load today, and how trajectories ended."""
     clock = dashboard.clock
-    labels = short_labels()
 
-    def cells(office: Office | None, figures: CaseFigures, label: str, names) -> list[Cell]:
+    def cells(office: Office | None, figures: CaseFigures, label: str, shown) -> list[Cell]:
         scope = {"office": office.pk} if office is not None and office.pk else {}
         linkable = office is None or office.pk is not None
         return [
             Cell(label, caseload_url(**scope, state="open") if scope else ""),
-            *[Cell(getattr(figures, n), caseload_url(**scope, **figure_params(n, clock)) if linkable else "") for n in names],
+            *[Cell(getattr(figures, f.name), figure_url(f, clock, **scope) if linkable else "") for f in shown],
         ]
 
-    def rows(names, extra):
-        body = [cells(o, f, o.name or _("No office"), names) + extra(f) for o, f in dashboard.offices]
-        return body, cells(None, dashboard.totals, _("All offices"), names) + extra(dashboard.totals)
+    def rows(shown, extra):
+        body = [cells(o, f, o.name or _("No office"), shown) + extra(f) for o, f in dashboard.offices]
+        return body, cells(None, dashboard.totals, _("All offices"), shown) + extra(dashboard.totals)
 
-    load_names = ("open", *ATTENTION)
-    body, footer = rows(load_names, lambda f: [Cell(f.conversations_this_week), percent(f.show_up_rate)])
+    load_figures = registered(ATTENTION)
+    body, footer = rows(load_figures, lambda f: [Cell(f.conversations_this_week), percent(f.show_up_rate)])
     load = Table("offices_load", _("Load and attention per office"),
-                 [_("Office"), *[labels[n] for n in load_names], _("Conversations this week"), _("Show-up rate, 12 weeks (%)")],
+                 [_("Office"), *[str(f.heading) for f in load_figures], _("Conversations this week"), _("Show-up rate, 12 weeks (%)")],
                  body, footer)
-    body, footer = rows(OUTCOMES, lambda f: [percent(f.voluntary_share), days(f.median_days)])
+    outcome_figures = registered(OUTCOMES)
+    body, footer = rows(outcome_figures, lambda f: [percent(f.voluntary_share), days(f.median_days)])
     outcomes = Table("offices_outcomes", _("Outcomes per office, last 12 months"),
-                     [_("Office"), *[labels[n] for n in OUTCOMES], _("Voluntary share of returns (%)"),
+                     [_("Office"), *[str(f.heading) for f in outcome_figures], _("Voluntary share of returns (%)"),
                       _("Median days from order to outcome")], body, footer,
                      note=_("Voluntary share: departed ÷ (departed + removed). Median: from the first order's notification to the outcome."))
     return load, outcomes
@@ -479,12 +421,7 @@ def national_page(dashboard: NationalDashboard) -> dict:
         rows = [(r, sparks[r.facility.pk]) for r in dashboard.facilities if r.facility.kind == kind]
         if rows:
             facilities_by_kind.append({"label": Office.Kind(kind).label, "rows": rows})
-    labels = figure_labels()
-    tiles = [
-        {"key": name, "label": labels[name], "value": getattr(dashboard.totals, name),
-         "url": caseload_url(**figure_params(name, dashboard.clock)), "alert": name in ("deadline_passed", "overdue_outcome", "no_planned")}
-        for name in ("open", "no_planned", "deadline_7", "suspensive_review", "escalation_proposed")
-    ]
+    tiles = [figure_tile(figure, dashboard.totals, dashboard.clock) for figure in registered() if figure.national_tile]
     return {
         "tables": tables,
         "tiles": tiles,

@@ -2,9 +2,9 @@
 
 Every figure is one conditional ``COUNT(...) FILTER (WHERE ...)`` inside a ``GROUP BY`` (office or
 counsellor), so the number of queries never depends on how many cases, offices or counsellors
-there are (docs/decisions/ on dashboards). Each condition here mirrors a parameter of
-``cases.caseload.CaseloadFilter``, so a figure and the list behind its link cannot disagree; the
-tests hold them together.
+there are (docs/decisions/ on dashboards). The conditions, and the caseload parameters of the
+list behind each figure, are declared once in ``cases.figures`` (decision 085); the tests hold a
+figure and its list together.
 
 Everything starts from ``cases_visible_to(user)``: the one gate.
 """
@@ -21,13 +21,13 @@ from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, Inte
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, OrderToLeave, Placement, State, TargetGroup
+from cases.figures import OUTCOMES, REGISTRY, WEEKS, Clock, figures
+from cases.models import OPEN_STATES, Case, OrderToLeave, Placement, State, TargetGroup
 from cases.selectors import cases_visible_to, is_coordinator
 from counselling.dashboards import summary, tally
 from counselling.models import Conversation
 from offices.models import Membership, Office
 
-WEEKS = 12
 OUTCOME_STATES = (State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.UNTRACEABLE, State.CLOSED)
 # Eurostat's "third-country nationals" are everyone but citizens of the EU, the EEA and Switzerland.
 EU_EEA_CH = frozenset((
@@ -37,19 +37,6 @@ EU_EEA_CH = frozenset((
 
 
 # --- periods ---------------------------------------------------------------------------------
-def year_ago(day: dt.date) -> dt.date:
-    """The first day of the twelve months that end on ``day`` (inclusive)."""
-    try:
-        start = day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        start = day.replace(year=day.year - 1, day=28)
-    return start + dt.timedelta(days=1)
-
-
-def week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 @dataclass(frozen=True)
 class Quarter:
     year: int
@@ -92,38 +79,6 @@ def recent_quarters(today: dt.date, count: int = 8) -> list[Quarter]:
     while len(quarters) < count:
         quarters.append(quarters[-1].previous())
     return quarters
-
-
-@dataclass(frozen=True)
-class Clock:
-    """One "now" for a whole page, so every figure on it is computed at the same instant."""
-
-    now: dt.datetime
-    today: dt.date
-
-    @classmethod
-    def start(cls, now: dt.datetime | None = None) -> Clock:
-        now = now or timezone.now()
-        return cls(now=now, today=timezone.localdate(now))
-
-    @property
-    def since_12_months(self) -> dt.date:
-        return year_ago(self.today)
-
-    @property
-    def weeks(self) -> list[dt.date]:
-        """The Mondays of the last twelve weeks, this week last."""
-        this_week = week_start(self.today)
-        return [this_week - dt.timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
-
-    def midnight(self, day: dt.date) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-    def last_12_months(self, field: str) -> Q:
-        """``field``'s local date within the twelve months that end today, as a range on the column
-        itself (``__date`` would convert every row and leave the index unused)."""
-        return Q(**{f"{field}__gte": self.midnight(self.since_12_months),
-                    f"{field}__lt": self.midnight(self.today + dt.timedelta(days=1))})
 
 
 # --- portable pieces -------------------------------------------------------------------------
@@ -174,53 +129,17 @@ def _median_days(cases: QuerySet[Case], clock: Clock, group: str | None) -> dict
 
 
 # --- the case figures ------------------------------------------------------------------------
-# Each entry: (name, condition). The caseload parameters that list the same cases are in
-# ``counselling.dashboards.panels.FIGURE_FILTERS``.
 def case_conditions(clock: Clock) -> dict[str, Q]:
-    today = clock.today
-    open_ = Q(state__in=OPEN_STATES)
-    in_12_months = clock.last_12_months("outcome_at")
-    return {
-        "open": open_,
-        "no_planned": Q(state__in=COUNSELLED_STATES, next_conversation_at__isnull=True),
-        "overdue_outcome": open_ & Q(next_conversation_at__lt=clock.now),
-        "deadline_7": open_ & Q(departure_deadline__gte=today, departure_deadline__lte=today + dt.timedelta(days=7)),
-        "deadline_14": open_ & Q(departure_deadline__gte=today, departure_deadline__lte=today + dt.timedelta(days=14)),
-        "deadline_passed": open_ & Q(departure_deadline__lt=today),
-        "suspensive_review": Q(state=State.LEGAL_STAY_REVIEW, pending_suspensive_procedures__gt=0),
-        "escalation_proposed": Q(escalation_proposed_at__isnull=False, state__in=[State.ORIENTATION, State.VOLUNTARY_RETURN]),
-        "lose_contact_proposed": open_ & Q(lose_contact_proposed_at__isnull=False),
-        "departed": Q(state=State.DEPARTED) & in_12_months,
-        "removed": Q(state=State.REMOVED) & in_12_months,
-        "legal_stay_granted": Q(state=State.LEGAL_STAY_GRANTED) & in_12_months,
-        "closed": Q(state=State.CLOSED) & in_12_months,
-        # Untraceable is not terminal: counted when the case went out of sight in the period and still is.
-        "untraceable": Q(state=State.UNTRACEABLE) & clock.last_12_months("state_entered_at"),
-    }
-
-
-FIGURES = (
-    "open", "no_planned", "overdue_outcome", "deadline_7", "deadline_14", "deadline_passed", "suspensive_review",
-    "escalation_proposed", "lose_contact_proposed", "departed", "removed", "legal_stay_granted", "closed", "untraceable",
-)
+    """{name: condition} of every declared figure (``cases.figures``)."""
+    return {figure.name: figure.condition(clock) for figure in figures()}
 
 
 @dataclass
 class CaseFigures:
-    open: int = 0
-    no_planned: int = 0
-    overdue_outcome: int = 0
-    deadline_7: int = 0
-    deadline_14: int = 0
-    deadline_passed: int = 0
-    suspensive_review: int = 0
-    escalation_proposed: int = 0
-    lose_contact_proposed: int = 0
-    departed: int = 0
-    removed: int = 0
-    legal_stay_granted: int = 0
-    closed: int = 0
-    untraceable: int = 0
+    """One count per declared figure (``cases.figures``), read and written as attributes
+    (``figures.open``), and the figures that are not counts of cases."""
+
+    counts: dict[str, int] = field(default_factory=dict)
     median_days: float | None = None
     by_state: dict[str, int] = field(default_factory=dict)
     by_target_group: dict[str, int] = field(default_factory=dict)
@@ -228,13 +147,29 @@ class CaseFigures:
     held_12_weeks: int = 0
     no_show_12_weeks: int = 0
 
+    def __post_init__(self) -> None:
+        self.counts = {name: self.counts.get(name, 0) for name in REGISTRY}
+
+    def __getattr__(self, name: str):
+        # Only called for what is not a field: a figure's count (unpickling asks before counts exists).
+        counts = self.__dict__.get("counts")
+        if counts is not None and name in REGISTRY:
+            return counts.get(name, 0)
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in REGISTRY:
+            self.counts[name] = value
+        else:
+            super().__setattr__(name, value)
+
     @property
     def returned(self) -> int:
         return self.departed + self.removed
 
     @property
     def outcomes(self) -> int:
-        return self.departed + self.removed + self.legal_stay_granted + self.untraceable + self.closed
+        return sum(self.counts[f.name] for f in figures(OUTCOMES))
 
     @property
     def voluntary_share(self) -> float | None:
@@ -247,7 +182,9 @@ class CaseFigures:
         return self.held_12_weeks / met if met else None
 
     def add(self, other: CaseFigures) -> None:
-        for name in (*FIGURES, "conversations_this_week", "held_12_weeks", "no_show_12_weeks"):
+        for name, value in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + value
+        for name in ("conversations_this_week", "held_12_weeks", "no_show_12_weeks"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for mine, theirs in ((self.by_state, other.by_state), (self.by_target_group, other.by_target_group)):
             for key, value in theirs.items():
@@ -260,8 +197,7 @@ def _case_figures(cases: QuerySet[Case], clock: Clock, group: str) -> dict:
     rows = cases.order_by().values(group).annotate(**{f"n_{name}": Count("id", filter=q) for name, q in conditions.items()})
     result = {}
     for row in rows:
-        figures = CaseFigures(**{name: row[f"n_{name}"] for name in conditions})
-        result[row[group]] = figures
+        result[row[group]] = CaseFigures(counts={name: row[f"n_{name}"] for name in conditions})
     return result
 
 

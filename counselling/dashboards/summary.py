@@ -11,88 +11,115 @@ today or later, so the ever-growing past is never read.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
-from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, State
+from cases.figures import FromRows, FromTally, figures
+from cases.models import OPEN_STATES, Case, State
 from counselling.models import CaseTally, ConversationTally
 
-OUTCOMES = {"departed": State.DEPARTED, "removed": State.REMOVED, "legal_stay_granted": State.LEGAL_STAY_GRANTED,
-            "closed": State.CLOSED}
 _OPEN = frozenset(OPEN_STATES)
-_COUNSELLED = frozenset(COUNSELLED_STATES)
+# The tally's key without office and counsellor: what a figure's tally predicate may read.
+_KEY = ("state", "target_group", "has_next", "has_deadline", "suspensive", "escalation_proposed", "lose_contact_proposed")
+# The states of the outcome figures: the median is of their days from the first order to the outcome.
+ENDED = (State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.CLOSED)
+
+
+def _plan() -> tuple[list, list, list]:
+    """The declared figures by where the summary counts them (``cases.figures``)."""
+    tallied, due, outcomes = [], [], []
+    for figure in figures():
+        if isinstance(figure.summary, FromTally):
+            tallied.append(figure)
+        elif isinstance(figure.summary, FromRows) and figure.summary.window == "outcomes":
+            outcomes.append(figure)
+        else:
+            due.append(figure)
+    return tallied, due, outcomes
+
+
+def _implies(narrow: Q, wide: Q) -> bool:
+    """Every row ``narrow`` matches, ``wide`` matches: both plain ANDs of lookups, and ``narrow``
+    has all of ``wide``'s (the deadline within 7 days and "from today on")."""
+    def plain(q: Q) -> bool:
+        return not q.negated and q.connector == Q.AND and all(isinstance(c, tuple) for c in q.children)
+
+    return plain(narrow) and plain(wide) and all(c in narrow.children for c in wide.children)
+
+
+def _widest(conditions: list[Q]) -> list[Q]:
+    """The conditions that no other one includes: what the rows query must read. A narrower
+    condition would only add an index scan over rows already read (one per deadline window)."""
+    kept = []
+    for n, condition in enumerate(conditions):
+        if not any(_implies(condition, other) and (not _implies(other, condition) or m < n)
+                   for m, other in enumerate(conditions) if m != n):
+            kept.append(condition)
+    return kept
 
 
 def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     """{group value: CaseFigures} with by_state / by_target_group of the open cases filled in."""
     from counselling.dashboards.selectors import CaseFigures, DaysBetween, Median
 
-    figures: dict = defaultdict(CaseFigures)
+    tallied, due, outcomes = _plan()
+    result: dict = defaultdict(CaseFigures)
     scope = {} if office_id is None else {"office_id": office_id}
-    with_deadline: dict = defaultdict(int)
     tally = (
-        CaseTally.objects.filter(**scope).values(group, "state", "target_group", "has_next", "has_deadline", "suspensive",
-                                                 "escalation_proposed", "lose_contact_proposed")
+        CaseTally.objects.filter(**scope).values(group, *_KEY)
         .annotate(total=Sum("n")).filter(~Q(total=0)).order_by()
     )
+    matching: dict[tuple, list[str]] = {}  # the figures of a key, asked once per key (not per office or counsellor)
     for row in tally:  # 1
-        f, n, state = figures[row[group]], row["total"], row["state"]
+        f, n, state = result[row[group]], row["total"], row["state"]
         if state in _OPEN:
-            f.open += n
             f.by_state[state] = f.by_state.get(state, 0) + n
             f.by_target_group[row["target_group"]] = f.by_target_group.get(row["target_group"], 0) + n
-            f.lose_contact_proposed += n if row["lose_contact_proposed"] else 0
-            with_deadline[row[group]] += n if row["has_deadline"] else 0
-        if state in _COUNSELLED and not row["has_next"]:
-            f.no_planned += n
-        if state == State.LEGAL_STAY_REVIEW and row["suspensive"]:
-            f.suspensive_review += n
-        if state in (State.ORIENTATION, State.VOLUNTARY_RETURN) and row["escalation_proposed"]:
-            f.escalation_proposed += n
+        key = tuple(row[column] for column in _KEY)
+        names = matching.get(key)
+        if names is None:
+            names = matching[key] = [figure.name for figure in tallied if figure.summary.key(row)]
+        for name in names:
+            f.counts[name] += n
 
+    # The rows near "now" only, each condition served by its partial index (BitmapOr): the
+    # figures counted from the rows, and what the tallied ones subtract.
     cases = Case.objects.filter(**scope).order_by()
-    today = clock.today
-    # The rows near "now" only, each condition served by its partial index (BitmapOr).
-    upcoming = Q(state__in=OPEN_STATES, departure_deadline__gte=today)
-    overdue = Q(state__in=OPEN_STATES, next_conversation_at__isnull=False, next_conversation_at__lt=clock.now)
-    untraceable = Q(state=State.UNTRACEABLE) & clock.last_12_months("state_entered_at")
-    due = cases.filter(upcoming | overdue | untraceable).values(group).annotate(
-        upcoming=Count("id", filter=upcoming),
-        d7=Count("id", filter=upcoming & Q(departure_deadline__lte=today + dt.timedelta(days=7))),
-        d14=Count("id", filter=upcoming & Q(departure_deadline__lte=today + dt.timedelta(days=14))),
-        overdue=Count("id", filter=overdue),
-        untraceable=Count("id", filter=untraceable),
-    )
-    upcoming_by_key = {}
-    for row in due:  # 2
-        f = figures[row[group]]
-        f.deadline_7, f.deadline_14 = row["d7"], row["d14"]
-        f.overdue_outcome, f.untraceable = row["overdue"], row["untraceable"]
-        upcoming_by_key[row[group]] = row["upcoming"]
-    for key, count in with_deadline.items():
-        figures[key].deadline_passed = count - upcoming_by_key.get(key, 0)
+    parts = {f"n_{figure.name}": figure.condition(clock) for figure in due}
+    parts |= {f"minus_{figure.name}": figure.summary.minus(clock) for figure in tallied if figure.summary.minus}
+    if parts:
+        near = Q()
+        for condition in _widest(list(parts.values())):
+            near |= condition
+        for row in cases.filter(near).values(group).annotate(**{k: Count("id", filter=q) for k, q in parts.items()}):  # 2
+            f = result[row[group]]
+            for figure in due:
+                f.counts[figure.name] = row[f"n_{figure.name}"]
+            for figure in tallied:
+                if figure.summary.minus:
+                    f.counts[figure.name] -= row[f"minus_{figure.name}"]
 
     # Outcomes of the last twelve months, and the median days from the first notification to
     # the outcome (per office: with the counts nationally, apart for an office's dashboard).
     recent = cases.filter(clock.last_12_months("outcome_at"), outcome_at__isnull=False)
-    ended = Q(state__in=list(OUTCOMES.values()), first_notified_on__isnull=False)
+    ended = Q(state__in=list(ENDED), first_notified_on__isnull=False)
     days = DaysBetween(TruncDate("outcome_at"), "first_notified_on")
-    counts = {name: Count("id", filter=Q(state=state)) for name, state in OUTCOMES.items()}
+    counts = {figure.name: Count("id", filter=figure.condition(clock)) for figure in outcomes}
     if group == "office_id":
         counts["median"] = Median(days, filter=ended)
     medians = {}
-    for row in recent.values(group).annotate(**counts):  # 3
-        for name in OUTCOMES:
-            setattr(figures[row[group]], name, row[name])
-        if group == "office_id":
-            figures[row[group]].median_days = medians[row[group]] = row["median"]
+    if counts:
+        for row in recent.values(group).annotate(**counts):  # 3
+            for figure in outcomes:
+                result[row[group]].counts[figure.name] = row[figure.name]
+            if group == "office_id":
+                result[row[group]].median_days = medians[row[group]] = row["median"]
     if group != "office_id":
         medians = {office_id: recent.filter(ended).aggregate(median=Median(days))["median"]}  # 4
     national = recent.filter(ended).aggregate(median=Median(days))["median"] if office_id is None else None  # 4
-    return {"figures": dict(figures), "office_medians": medians, "national_median": national}
+    return {"figures": dict(result), "office_medians": medians, "national_median": national}
 
 
 def conversation_rows(*, clock, office_id: int | None = None) -> list[dict]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from cases.figures import week_start
 from cases.models import State
-from counselling.dashboards.selectors import Quarter, week_start
+from counselling.dashboards.selectors import Quarter
 from offices.models import Office
 from tests import factories as f
 
