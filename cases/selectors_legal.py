@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Subquery
 from django.utils import timezone
 
 from cases import legal
@@ -46,7 +47,7 @@ def legal_dates(case: Case, *, orders: list[OrderToLeave] | None = None, periods
     second = len(orders) > 1 or bool(
         getattr(case, "earlier_orders_elsewhere", None)
         if hasattr(case, "earlier_orders_elsewhere")
-        else earlier_orders_elsewhere(case).filter(notified_on__lt=current.notified_on).exists()
+        else rows(case, _earlier_order_elsewhere(case))
     )
     appeal_days = legal.appeal_window_days(legal.Appeal.ANNULMENT_SUSPENSION, detained=detained)
     urgency_days = legal.appeal_window_days(legal.Appeal.EXTREME_URGENCY, second_removal_measure=second)
@@ -65,6 +66,12 @@ def legal_dates(case: Case, *, orders: list[OrderToLeave] | None = None, periods
         entry_ban_ends_on=legal.entry_ban_end(departed_on=left_on, years=ban_years) if left_on else None,
         reintegration_window_ends_on=legal.reintegration_window_end(departed_on=case.departed_on) if case.departed_on else None,
     )
+
+
+def _earlier_order_elsewhere(case: Case):
+    """One order of the person's other cases notified before this case's current order (its latest)."""
+    latest = case.orders.order_by("-notified_on", "-pk").values("notified_on")[:1]
+    return earlier_orders_elsewhere(case).filter(notified_on__lt=Subquery(latest)).only("pk")[:1]
 
 
 def earlier_orders_elsewhere(case: Case):
@@ -123,7 +130,7 @@ def _term_decisions(case: Case):
 
 def page_querysets(case: Case) -> list:
     """What the case page reads here, for ``returnpath.preload`` (decision 071)."""
-    return [case.detention_periods.all(), _last_period(case), _decisions_of_last_period(case),
+    return [case.detention_periods.all(), _last_period(case), _earlier_order_elsewhere(case), _decisions_of_last_period(case),
             _pending_detention_decisions(case), _term_decisions(case)]
 
 
