@@ -447,9 +447,14 @@ def figure_pages(quick: bool) -> dict:
     coordinator.groups.add(Group.objects.get(name=roles.NATIONAL_COORDINATOR))
     case = Case.objects.filter(state=State.ORIENTATION, counsellor__isnull=False).order_by("pk").first()
     counsellor = case.counsellor
+    from offices.models import Membership
+
+    manager, _ = user_model.objects.get_or_create(username="bench.manager")
+    manager.groups.add(Group.objects.get(name=roles.OFFICE_MANAGER))
+    Membership.objects.get_or_create(user=manager, office=case.office, defaults={"role": Membership.Role.MANAGER})
     repeat = 5 if quick else 20
     result = {}
-    for who, user in (("counsellor", counsellor), ("coordinator", coordinator)):
+    for who, user in (("counsellor", counsellor), ("manager", manager), ("coordinator", coordinator)):
         client = Client()
         client.force_login(user)
         pages = {f"case page ({who})": f"/cases/{case.pk}/"}

@@ -46,8 +46,8 @@ def record_access(
         "client_label": _client_label(actor), "result": result, "detail": detail or {},
     }
     case_ids = [c if isinstance(c, int) else c.pk for c in cases]
-    if not case_ids:
-        CaseAccess.objects.create(**common)
+    if len(case_ids) <= 1:  # one INSERT; bulk_create would wrap it in a transaction of its own
+        CaseAccess.objects.create(case_id=case_ids[0] if case_ids else None, **common)
         return
     CaseAccess.objects.bulk_create([CaseAccess(case_id=case_id, **common) for case_id in case_ids], batch_size=2000)
 

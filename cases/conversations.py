@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 if TYPE_CHECKING:
     from cases.models import Case
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 class ConversationSource(Protocol):
     def planned(self) -> QuerySet: ...  # the planned conversations, of every case
+    def planned_condition(self) -> Q: ...  # the same as a condition on conversations
+    def is_planned(self, conversation: Any) -> bool: ...
     def of_cases(self) -> QuerySet: ...  # every conversation, of every case
     def history(self) -> tuple[type, QuerySet]: ...  # the model and its field-history records
     def pseudonymise(self, *, case_ids: list[int], pseudonym: str) -> None: ...
@@ -47,6 +49,21 @@ def planned_prefetch(*, to_attr: str) -> list[Prefetch]:
     if _source is None:
         return []
     return [Prefetch("conversations", queryset=_source.planned().select_related("office"), to_attr=to_attr)]
+
+
+def page_conversations(case: Case, named: QuerySet) -> QuerySet | None:
+    """The case's planned conversation and those named by ``named`` (a values query of ids), with
+    office and counsellor, in one read (the case page preloads it, decision 071); None without a source."""
+    if _source is None:
+        return None
+    return (
+        _source.of_cases().filter(case_id=case.pk).filter(_source.planned_condition() | Q(pk__in=named))
+        .select_related("office", "counsellor")
+    )
+
+
+def is_planned(conversation: Any) -> bool:
+    return _source is not None and _source.is_planned(conversation)
 
 
 def conversations_by_id(case: Case, ids) -> dict[int, Any]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Subquery
 from django.utils import timezone
 
 from cases import legal
 from cases.models import Case, DetentionDecision, DetentionPeriod, OrderToLeave
+from returnpath.preload import first_of, rows
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,10 @@ def _detained_on(periods: list[DetentionPeriod], day: dt.date) -> bool:
 
 def legal_dates(case: Case, *, orders: list[OrderToLeave] | None = None, periods: list[DetentionPeriod] | None = None) -> LegalDates:
     """The dates of ``cases.legal`` applied to the case's current order and outcome."""
-    orders = list(case.orders.all()) if orders is None else orders
+    orders = rows(case, case.orders.all()) if orders is None else orders
     if not orders:
         return LegalDates()
-    periods = list(case.detention_periods.all()) if periods is None else periods
+    periods = rows(case, case.detention_periods.all()) if periods is None else periods
     current = max(orders, key=lambda o: (o.notified_on, o.pk))
     # Aliens Act art. 39/57 §1: 10 days when the person is held at notification.
     detained = _detained_on(periods, current.notified_on)
@@ -45,7 +47,7 @@ def legal_dates(case: Case, *, orders: list[OrderToLeave] | None = None, periods
     second = len(orders) > 1 or bool(
         getattr(case, "earlier_orders_elsewhere", None)
         if hasattr(case, "earlier_orders_elsewhere")
-        else earlier_orders_elsewhere(case).filter(notified_on__lt=current.notified_on).exists()
+        else rows(case, _earlier_order_elsewhere(case))
     )
     appeal_days = legal.appeal_window_days(legal.Appeal.ANNULMENT_SUSPENSION, detained=detained)
     urgency_days = legal.appeal_window_days(legal.Appeal.EXTREME_URGENCY, second_removal_measure=second)
@@ -64,6 +66,12 @@ def legal_dates(case: Case, *, orders: list[OrderToLeave] | None = None, periods
         entry_ban_ends_on=legal.entry_ban_end(departed_on=left_on, years=ban_years) if left_on else None,
         reintegration_window_ends_on=legal.reintegration_window_end(departed_on=case.departed_on) if case.departed_on else None,
     )
+
+
+def _earlier_order_elsewhere(case: Case):
+    """One order of the person's other cases notified before this case's current order (its latest)."""
+    latest = case.orders.order_by("-notified_on", "-pk").values("notified_on")[:1]
+    return earlier_orders_elsewhere(case).filter(notified_on__lt=Subquery(latest)).only("pk")[:1]
 
 
 def earlier_orders_elsewhere(case: Case):
@@ -103,11 +111,41 @@ class DetentionSummary:
         return self.is_open and timezone.localdate() > self.limit
 
 
+def _last_period(case: Case):
+    return first_of(case.detention_periods.order_by("-started_on", "-id"))
+
+
+def _decisions_of_last_period(case: Case):
+    return (DetentionDecision.objects.filter(period__in=_last_period(case).values("pk"))
+            .select_related("decided_by", "confirmed_by", "facility").order_by("created_at", "id"))
+
+
+def _pending_detention_decisions(case: Case):
+    return case.detention_decisions.filter(status=DetentionDecision.Status.PENDING).select_related("decided_by", "facility", "period")
+
+
+def _term_decisions(case: Case):
+    return case.term_decisions.order_by("decided_on", "id")
+
+
+def page_querysets(case: Case) -> list:
+    """What the case page reads here, for ``returnpath.preload`` (decision 071)."""
+    return [case.detention_periods.all(), _last_period(case), _earlier_order_elsewhere(case), _decisions_of_last_period(case),
+            _pending_detention_decisions(case), _term_decisions(case)]
+
+
+def term_decisions(case: Case) -> list:
+    return rows(case, _term_decisions(case))
+
+
 def detention_summary(case: Case) -> DetentionSummary | None:
-    period = case.detention_periods.order_by("-started_on", "-id").first()
-    if period is None:
+    found = rows(case, _last_period(case))
+    if not found:
         return None
-    decisions = list(period.decisions.select_related("decided_by", "confirmed_by", "facility").order_by("created_at", "id"))
+    period = found[0]
+    decisions = rows(case, _decisions_of_last_period(case))
+    for decision in decisions:
+        decision.period = period  # as period.decisions would have set it
     limit = period.limit_date
     return DetentionSummary(
         period=period, started_on=period.started_on, ended_on=period.ended_on, days_held=period.days_held,
@@ -117,5 +155,4 @@ def detention_summary(case: Case) -> DetentionSummary | None:
 
 
 def pending_detention_decisions(case: Case) -> list[DetentionDecision]:
-    return list(case.detention_decisions.filter(status=DetentionDecision.Status.PENDING)
-                .select_related("decided_by", "facility", "period"))
+    return rows(case, _pending_detention_decisions(case))

@@ -6,6 +6,9 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import IntegerField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,7 +20,7 @@ from django_htmx.http import push_url
 from cases import services
 from cases.access_log import record_access
 from cases.caseload import CaseloadFilter, extra_filters
-from cases.conversations import conversations_by_id, next_planned_conversation
+from cases.conversations import is_planned, page_conversations
 from cases.forms import (
     AddressForm,
     BestInterestForm,
@@ -33,10 +36,13 @@ from cases.forms import (
 )
 from cases.models import TERMINAL_STATES, Case, LegalProcedure, Placement, State
 from cases.returns.page import returns_context
+from cases.returns.selectors import page_querysets as returns_page_querysets
 from cases.selectors import access_case, cases_visible_to, deadline_explanation, default_counsellor_filter
+from cases.selectors_legal import page_querysets as legal_page_querysets
 from cases.steps import STEPS
 from cases.views_legal import legal_context
 from returnpath.errors import Conflict, DomainError
+from returnpath.preload import preload, rows
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -144,27 +150,57 @@ def _caseload_page(request):
 
 # --- The case page -------------------------------------------------------------------------
 
-def _timeline(case: Case, page: int):
+def _timeline_events(case: Case, page: int):
     offset = (page - 1) * TIMELINE_PAGE
-    events = list(case.events.select_related("actor")[offset : offset + TIMELINE_PAGE + 1])
+    return case.events.select_related("actor")[offset : offset + TIMELINE_PAGE + 1]
+
+
+def _conversations(case: Case, page: int):
+    """The planned conversation and those the timeline page's events name, in one read."""
+    named = _timeline_events(case, page).annotate(
+        conversation_id=Cast(KT("data__conversation"), IntegerField())).values("conversation_id")
+    return page_conversations(case, named)
+
+
+def _page_conversations(case: Case, page: int) -> list:
+    conversations = _conversations(case, page)
+    return rows(case, conversations) if conversations is not None else []
+
+
+def _timeline(case: Case, page: int):
+    events = rows(case, _timeline_events(case, page))
     has_more = len(events) > TIMELINE_PAGE
     events = events[:TIMELINE_PAGE]
     ids = {e.data.get("conversation") for e in events if isinstance(e.data, dict) and e.data.get("conversation")}
-    conversations = conversations_by_id(case, ids)
+    conversations = {c.pk: c for c in _page_conversations(case, page)} if ids else {}
     for event in events:
         event.conversation = conversations.get(event.data.get("conversation")) if isinstance(event.data, dict) else None
     return events, has_more
 
 
 def _placements(case: Case) -> list[Placement]:
-    return list(case.placements.select_related("facility"))
+    return rows(case, case.placements.select_related("facility"))
+
+
+def case_page_querysets(case: Case, page: int) -> list:
+    """Every list the case page shows; :func:`returnpath.preload.preload` reads them in one round
+    trip (decision 071) and each selector still asks for its own rows and gets them from there."""
+    return [
+        case.orders.all(), case.procedures.all(), _timeline_events(case, page), _conversations(case, page),
+        case.placements.select_related("facility"), *legal_page_querysets(case), *returns_page_querysets(case),
+    ]
 
 
 def _case_context(request, case: Case, *, bound: dict | None = None, error_section: str = "", domain_error=None) -> dict:
     bound = bound or {}
     user = request.user
-    orders = list(case.orders.all())
-    procedures = list(case.procedures.all())
+    try:
+        page = max(1, int(request.GET.get("timeline", 1)))
+    except ValueError:
+        page = 1
+    preload(case, case_page_querysets(case, page))
+    orders = rows(case, case.orders.all())
+    procedures = rows(case, case.procedures.all())
     # The steps this user can take now first; the others follow with the reasons why not.
     # Steps that end the trajectory (departure, closing...) after the ones that continue it.
     checks = sorted(services.check_transitions(case, user), key=lambda check: (not check.allowed, check.target in TERMINAL_STATES))
@@ -176,12 +212,9 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
         )
         check.form = transition_forms[check.name]
     escalation = next((c for c in checks if c.name == "escalate_to_forced_return"), None)
-    try:
-        page = max(1, int(request.GET.get("timeline", 1)))
-    except ValueError:
-        page = 1
     events, timeline_more = _timeline(case, page)
-    planned = next_planned_conversation(case) if case.is_open else None
+    # One planned conversation per case at most (a constraint): it is among the page's conversations.
+    planned = next((c for c in _page_conversations(case, page) if is_planned(c)), None) if case.is_open else None
     decide_forms = {
         p.pk: bound.get(f"decide:{p.pk}") or DecideProcedureForm(prefix=f"decide-{p.pk}", initial={"decided_on": timezone.localdate()})
         for p in procedures if p.is_pending

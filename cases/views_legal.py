@@ -20,7 +20,7 @@ from cases.forms_legal import (
 )
 from cases.models import Case, DetentionDecision
 from cases.selectors import cases_visible_to
-from cases.selectors_legal import detention_summary, legal_dates, pending_detention_decisions
+from cases.selectors_legal import detention_summary, legal_dates, pending_detention_decisions, term_decisions
 
 
 def legal_context(case: Case, *, orders: list, bound: dict) -> dict:
@@ -33,7 +33,7 @@ def legal_context(case: Case, *, orders: list, bound: dict) -> dict:
         "legal_dates": legal_dates(case, orders=orders),
         "detention": detention_summary(case),
         "pending_detention": pending,
-        "term_decisions": list(case.term_decisions.order_by("decided_on", "id")),
+        "term_decisions": term_decisions(case),
         "term_form": bound.get("term") or TermDecisionForm(initial={"decided_on": today}),
         "extension_form": bound.get("extend_detention") or DetentionExtensionForm(initial={"decided_on": today}),
         "guardian_form": bound.get("guardian") or GuardianForm(initial={

@@ -6,7 +6,7 @@ the history of a conversation and which of its fields hold free text stay here.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from counselling.models import Conversation, OutboundMessage
 
@@ -24,6 +24,12 @@ def _blank(queryset: QuerySet, fields: tuple[str, ...]) -> None:
 class ConversationsForCases:
     def planned(self) -> QuerySet:
         return Conversation.objects.filter(status=Conversation.Status.PLANNED)
+
+    def planned_condition(self) -> Q:
+        return Q(status=Conversation.Status.PLANNED)
+
+    def is_planned(self, conversation: Conversation) -> bool:
+        return conversation.status == Conversation.Status.PLANNED
 
     def of_cases(self) -> QuerySet:
         return Conversation.objects.all()

@@ -143,7 +143,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the age counts from the last request
+# Idle timeout: the age counts from the last request, give or take RETURNPATH_SESSION_TOUCH_SECONDS
+# (accounts.sessions touches the session at most that often instead of saving it on every request).
+SESSION_SAVE_EVERY_REQUEST = False
+RETURNPATH_SESSION_TOUCH_SECONDS = env.int("RETURNPATH_SESSION_TOUCH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en"

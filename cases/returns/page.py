@@ -20,7 +20,7 @@ def returns_context(case, user, bound: dict) -> dict:
     data.update(
         travel_document_form=bound.get("travel_document") or forms.TravelDocumentForm(),
         consular_form=bound.get("consular") or forms.ConsularRequestForm(initial={"sent_on": today}),
-        referral_form=bound.get("referral") or forms.ReferralForm(partners=selectors.partners(), initial={
+        referral_form=bound.get("referral") or forms.ReferralForm(partners=selectors.partners(case), initial={
             "destination_country": case.person.nationality.code or "", "consent_on": today,
             "medical_needs": vulnerability.note if vulnerability else ""}),
         cancel_referral_form=bound.get("cancel_referral") or forms.CancelReferralForm(prefix="cancel-referral"),

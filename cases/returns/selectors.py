@@ -18,18 +18,54 @@ from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability
 from cases.returns.models import ACTIVE_REFERRAL_STAGES, FOLLOW_UP_MONTHS, ConsularRequest, FollowUpContact, Referral, ReintegrationSupport, TravelDocument
 from cases.returns.timers import due_reason
 from cases.selectors import cases_visible_to
+from returnpath.preload import attach, first, first_of, rows
 
 
 def vulnerability_of(case: Case) -> Vulnerability | None:
-    return Vulnerability.objects.filter(case=case).first()
+    return first(case, Vulnerability.objects.filter(case=case))
 
 
 def current_unfit_opinion(case: Case) -> FitnessOpinion | None:
-    return case.fitness_opinions.filter(lifted_on__isnull=True).first()
+    return first(case, case.fitness_opinions.filter(lifted_on__isnull=True))
 
 
-def partners() -> list[ApiClient]:
-    return [c for c in ApiClient.objects.filter(is_active=True).order_by("name") if c.has_scope(ApiClient.Scope.RETURNS_PARTNER)]
+def _active_referral(case: Case):
+    return Referral.objects.filter(case_id=case.pk, stage__in=ACTIVE_REFERRAL_STAGES)
+
+
+def active_referral(case: Case) -> Referral | None:
+    """The referral under way, if any (the flags shown on every page of the case)."""
+    return first(case, _active_referral(case))
+
+
+def _active_clients():
+    return ApiClient.objects.filter(is_active=True).order_by("name")
+
+
+def partners(case: Case | None = None) -> list[ApiClient]:
+    """The active return partners (``case``: served from the case page's preloaded rows)."""
+    return [c for c in rows(case, _active_clients()) if c.has_scope(ApiClient.Scope.RETURNS_PARTNER)]
+
+
+def _case_returns_querysets(case: Case) -> dict:
+    return {
+        "consular_requests": case.consular_requests.all(),
+        "referrals": case.referrals.select_related("partner"),
+        "support": ReintegrationSupport.objects.filter(referral__case=case),
+        "follow_ups": FollowUpContact.objects.filter(referral__case=case),
+        "travel_documents": case.travel_documents.all(),
+        "fitness_opinions": case.fitness_opinions.all(),
+        "removal_operations": case.removal_operations.all(),
+        "documents": case.documents.select_related("uploaded_by"),
+    }
+
+
+def page_querysets(case: Case) -> list:
+    """What the case page reads here, for ``returnpath.preload`` (decision 071)."""
+    return [
+        *_case_returns_querysets(case).values(), first_of(Vulnerability.objects.filter(case=case)),
+        first_of(case.fitness_opinions.filter(lifted_on__isnull=True)), first_of(_active_referral(case)), _active_clients(),
+    ]
 
 
 @dataclass
@@ -50,26 +86,33 @@ def follow_up_slots(referral: Referral) -> list[FollowUpSlot]:
 def case_returns(case: Case) -> dict:
     """What the case page shows of the return work (a handful of small queries)."""
     today = timezone.localdate()
-    requests = list(case.consular_requests.all())
+    read = {name: rows(case, queryset) for name, queryset in _case_returns_querysets(case).items()}
+    requests = read["consular_requests"]
     for request in requests:
         request.due_why = due_reason(request)
         request.overdue = bool(request.due_on and request.due_on <= today)
-    referrals = list(case.referrals.select_related("partner").prefetch_related("support", "follow_ups"))
+    referrals = read["referrals"]
+    for referral in referrals:  # what prefetch_related("support", "follow_ups") did, from the same read
+        for name in ("support", "follow_ups"):
+            mine = [row for row in read[name] if row.referral_id == referral.pk]
+            for row in mine:
+                row.referral = referral
+            attach(referral, name, mine)
     window = legal.reintegration_window_end(departed_on=case.departed_on) if case.departed_on else None
     for referral in referrals:
         referral.slots = follow_up_slots(referral)
         referral.window_end = window
     return {
-        "travel_documents": list(case.travel_documents.all()),
+        "travel_documents": read["travel_documents"],
         "consular_requests": requests,
         "referrals": referrals,
         "active_referral": next((r for r in referrals if r.is_active), None),
         "reintegration_window_end": window,
         "vulnerability": vulnerability_of(case),
         "unfit_opinion": current_unfit_opinion(case),
-        "fitness_opinions": list(case.fitness_opinions.all()),
-        "removal_operations": list(case.removal_operations.all()),
-        "documents": list(case.documents.select_related("uploaded_by")),
+        "fitness_opinions": read["fitness_opinions"],
+        "removal_operations": read["removal_operations"],
+        "documents": read["documents"],
     }
 
 

@@ -2,18 +2,18 @@
 
 from django import template
 
-from cases.returns.care import FitnessOpinion, Vulnerability
-from cases.returns.models import ACTIVE_REFERRAL_STAGES, Referral
+from cases.returns.selectors import active_referral, current_unfit_opinion, vulnerability_of
 
 register = template.Library()
 
 
 @register.inclusion_tag("cases/returns/flags.html")
 def return_flags(case):
-    """Vulnerabilities, an unfit-to-travel opinion in force and the referral's stage (three small queries)."""
-    vulnerability = Vulnerability.objects.filter(case_id=case.pk).first()
+    """Vulnerabilities, an unfit-to-travel opinion in force and the referral's stage (three small
+    queries; none on the case page, which preloads them: decision 071)."""
+    vulnerability = vulnerability_of(case)
     return {
         "labels": vulnerability.labels() if vulnerability else [],
-        "unfit": FitnessOpinion.objects.filter(case_id=case.pk, lifted_on__isnull=True).first(),
-        "referral": Referral.objects.filter(case_id=case.pk, stage__in=ACTIVE_REFERRAL_STAGES).first(),
+        "unfit": current_unfit_opinion(case),
+        "referral": active_referral(case),
     }

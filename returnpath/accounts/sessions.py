@@ -15,6 +15,7 @@ from django.utils import timezone
 from returnpath.accounts.models import SessionPolicy
 
 LOGIN_AT = "_returnpath_login_at"
+TOUCHED_AT = "_returnpath_touched_at"
 User = get_user_model()
 
 
@@ -48,16 +49,31 @@ def end_sessions_of(user) -> None:
 
 class SessionPolicyMiddleware:
     """After AuthenticationMiddleware: signs out a session older than its user's last revocation
-    or than ``SESSION_ABSOLUTE_AGE`` seconds since sign-in."""
+    or than ``SESSION_ABSOLUTE_AGE`` seconds since sign-in; keeps an active session alive.
+
+    The idle timeout (``SESSION_COOKIE_AGE``) counts from the session's last save. Saving it on
+    every request cost an UPDATE per page (decision 071); it is touched at most once every
+    ``RETURNPATH_SESSION_TOUCH_SECONDS`` instead, so the timeout counts from the last request
+    give or take that much."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and self._expired(request, user):
-            logout(request)
+        if user is not None and user.is_authenticated:
+            if self._expired(request, user):
+                logout(request)
+            else:
+                self._touch(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _touch(request) -> None:
+        now = time.time()
+        touched_at = request.session.get(TOUCHED_AT)
+        if not isinstance(touched_at, int | float) or not 0 <= now - touched_at < settings.RETURNPATH_SESSION_TOUCH_SECONDS:
+            request.session[TOUCHED_AT] = now  # a change: the session middleware saves it with a new expiry
 
     @staticmethod
     def _expired(request, user) -> bool:

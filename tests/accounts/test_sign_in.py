@@ -169,3 +169,26 @@ def test_the_setting_is_on_in_production_by_default():
             os.environ["DJANGO_ENV"] = old
         importlib.reload(privacy)
     assert get_user_model()  # the app still loads
+
+
+def test_an_active_session_is_kept_alive_without_a_write_per_request(client, counsellor, settings):
+    """The idle timeout counts from the last request, give or take RETURNPATH_SESSION_TOUCH_SECONDS
+    (decision 071): within that time a page does not write the session."""
+    from accounts.sessions import TOUCHED_AT
+    from django.contrib.sessions.models import Session
+
+    client.force_login(counsellor)
+    client.get(reverse("cases:caseload"))
+    key = client.session.session_key
+    first_expiry = Session.objects.get(session_key=key).expire_date
+    client.get(reverse("cases:caseload"))
+    assert Session.objects.get(session_key=key).expire_date == first_expiry  # touched a moment ago: no write
+
+    session = client.session
+    session[TOUCHED_AT] = time.time() - settings.RETURNPATH_SESSION_TOUCH_SECONDS - 1
+    session.save()
+    saved = Session.objects.get(session_key=key).expire_date
+    time.sleep(0.01)
+    assert client.get(reverse("cases:caseload")).status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > saved  # a minute on: the idle timeout starts again
+    assert client.session[TOUCHED_AT] > time.time() - 5
