@@ -18,7 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.api.auth import create_client_token
-from cases.models import ApiClient, DepartureTermDecision, DetentionDecision, PossibleDuplicate, State
+from cases.api.models import ApiClient
+from cases.models import DepartureTermDecision, DetentionDecision, PossibleDuplicate, State
 from cases.returns.care import FitnessOpinion, RemovalOperation, Vulnerability
 from cases.returns.models import ConsularRequest, FollowUpContact, Referral, ReintegrationSupport, TravelDocument
 from returnpath import roles
