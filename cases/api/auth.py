@@ -86,7 +86,7 @@ def create_client_token(
         raise ValueError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(ALL_SCOPES)}.")
     client = ApiClient.objects.select_for_update().filter(name=name).first()
     created = client is None
-    if created:
+    if client is None:
         user, _created = get_user_model().objects.get_or_create(
             username=service_username(name), defaults={"first_name": name[:150], "is_active": True}
         )

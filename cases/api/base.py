@@ -69,7 +69,7 @@ class ApiView(APIView):
     content_negotiation_class = JSONOnly
     throttle_classes = [ClientRateThrottle]
     required_scopes: dict[str, str | tuple[str, ...]] = {}
-    max_body_bytes = None  # settings.RETURNPATH_API_MAX_BODY_BYTES unless a view says otherwise
+    max_body_bytes: int | None = None  # settings.RETURNPATH_API_MAX_BODY_BYTES unless a view says otherwise
 
     def get_exception_handler(self):
         return exception_handler
@@ -110,8 +110,10 @@ class ApiView(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > self.max_body_bytes:
-            raise PayloadTooLarge(_("The request body is larger than %(limit)d bytes.") % {"limit": self.max_body_bytes})
+        limit = self.max_body_bytes
+        assert limit is not None  # initial() sets it before checking the body
+        if length > limit:
+            raise PayloadTooLarge(_("The request body is larger than %(limit)d bytes.") % {"limit": limit})
 
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):

@@ -11,6 +11,7 @@ items still pending. ``GET`` on the status URL reads every order's answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import partial
 
@@ -70,7 +71,7 @@ def process_order_batch(*, batch_id) -> OrderBatch:
 
 def resume_stalled_batches(*, older_than_seconds: int = 120) -> int:
     """Batches not done and untouched for a while (lost message, killed worker): queue them again."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     ids = list(OrderBatch.objects.exclude(status=OrderBatch.Status.DONE).filter(updated_at__lt=cutoff).values_list("pk", flat=True))
     for pk in ids:
         _enqueue(pk)

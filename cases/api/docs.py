@@ -27,7 +27,7 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()
     instance = serializers.CharField(help_text="The request path.")
     request_id = serializers.CharField(help_text="Also in the X-Request-ID response header; quote it when reporting.")
-    errors = ProblemErrorSerializer(many=True)
+    errors = ProblemErrorSerializer(many=True)  # type: ignore[assignment]  # a field, popped by the metaclass, not Serializer.errors
 
     class Meta:
         ref_name = "Problem"

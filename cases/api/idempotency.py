@@ -68,6 +68,7 @@ def _claim(client: ApiClient, key: str, fp: str) -> IdempotencyKey | Response:
     """The row we own now, or the answer for a key already used."""
     now = timezone.now()
     expired_before = now - dt.timedelta(hours=settings.RETURNPATH_API_IDEMPOTENCY_TTL_HOURS)
+    row: IdempotencyKey | None
     for _attempt in range(2):
         try:
             with transaction.atomic():

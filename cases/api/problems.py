@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
@@ -26,12 +27,15 @@ from rest_framework.response import Response
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 from returnpath.middleware import current_request_id
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger("returnpath.api")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 # slug -> (status, title). The slug is the last part of the problem's type URI.
-PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+PROBLEM_TYPES: dict[str, tuple[int, StrOrPromise]] = {
     "validation-error": (400, gettext_lazy("The request is not valid.")),
     "malformed-request": (400, gettext_lazy("The request body is not valid JSON.")),
     "not-authenticated": (401, gettext_lazy("Authentication is required.")),
@@ -146,7 +150,8 @@ def problem_for_exception(exc: Exception, request) -> Response:
     if isinstance(exc, exceptions.ParseError):
         return problem_response(request, slug="malformed-request", detail=str(exc.detail))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        headers = {"WWW-Authenticate": exc.auth_header} if getattr(exc, "auth_header", None) else {"WWW-Authenticate": "Token"}
+        # APIView.handle_exception sets auth_header on the exception from the authenticators.
+        headers = {"WWW-Authenticate": getattr(exc, "auth_header", None) or "Token"}
         return problem_response(request, slug="not-authenticated", detail=str(exc.detail), status_code=401, headers=headers)
     if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):
         detail = str(getattr(exc, "detail", "") or _("You may not do this."))
@@ -162,7 +167,8 @@ def problem_for_exception(exc: Exception, request) -> Response:
     if isinstance(exc, PayloadTooLarge):
         return problem_response(request, slug="payload-too-large", detail=str(exc.detail))
     if isinstance(exc, exceptions.Throttled):
-        wait = max(1, math.ceil(exc.wait or 1))
+        # Throttled sets ``wait`` (seconds or None) in __init__; the stubs omit the attribute.
+        wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
         return problem_response(request, slug="throttled",
                                 detail=_("Too many requests; retry in %(seconds)d seconds.") % {"seconds": wait},
                                 headers={"Retry-After": str(wait)})

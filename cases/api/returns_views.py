@@ -164,7 +164,8 @@ class ReferralListView(ApiView):
         if stage:
             referrals = referrals.filter(stage=stage)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(referrals, request, view=self)
+        page: list[Referral] | None = paginator.paginate_queryset(referrals, request, view=self)
+        assert page is not None  # ReferralPagination always has a page size
         CaseAccess.objects.bulk_create([CaseAccess(case_id=r.case_id, user=request.user, via="api") for r in page])
         return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
 

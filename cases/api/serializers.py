@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from typing import cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -42,9 +43,10 @@ class StrictSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
             raise serializers.ValidationError(
-                {"non_field_errors": [ErrorDetail(_("Expected a JSON object."), code="invalid")]}
+                {"non_field_errors": [ErrorDetail(str(_("Expected a JSON object.")), code="invalid")]}
             )
-        value, errors = {}, {}
+        value: dict = {}
+        errors: dict = {}  # field name -> its error details, as cross_check takes them
         for field in self._writable_fields:
             try:
                 validated = field.run_validation(field.get_value(data))
@@ -58,7 +60,7 @@ class StrictSerializer(serializers.Serializer):
                 self.set_value(value, field.source_attrs, validated)
         for key in data:
             if key not in self.fields:
-                errors[str(key)] = [ErrorDetail(_("Unknown field."), code="unknown_field")]
+                errors[str(key)] = [ErrorDetail(str(_("Unknown field.")), code="unknown_field")]
         self.cross_check(value, errors)
         if errors:
             raise serializers.ValidationError(errors)
@@ -458,7 +460,8 @@ class CaseSerializer(serializers.Serializer):
         decisions = getattr(case, "api_terms", None)
         if decisions is None:
             decisions = list(case.term_decisions.order_by("decided_on", "id"))
-        return TermDecisionOutSerializer(decisions, many=True).data
+        # many=True builds a ListSerializer, whose data is a list; the stubs type the Serializer's (a dict).
+        return cast(list[dict], TermDecisionOutSerializer(decisions, many=True).data)
 
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, case) -> list[dict]:

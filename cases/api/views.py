@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
@@ -22,7 +24,7 @@ from cases.api.auth import client_of
 from cases.api.base import ApiView
 from cases.api.docs import IDEMPOTENCY_KEY, error_responses
 from cases.api.models import OrderBatch
-from cases.api.problems import PROBLEM_TYPES, Problem, problem_response, type_uri
+from cases.api.problems import PROBLEM_TYPES, Problem, exception_handler, problem_response, type_uri
 from cases.api.serializers import (
     BatchSerializer,
     CaseSerializer,
@@ -87,6 +89,11 @@ def case_representation(request, case: Case) -> dict:
 class IdempotentPost:
     """POST handlers wrapped in the Idempotency-Key protocol."""
 
+    if TYPE_CHECKING:  # what the view mixed with it provides (never defined here: it would shadow the view's)
+        def process(self, request, *args, **kwargs) -> Response: ...
+
+        def handle_exception(self, exc: Exception) -> Response: ...
+
     def post(self, request, *args, **kwargs):
         def handler():
             try:
@@ -94,7 +101,9 @@ class IdempotentPost:
             except Exception as exc:
                 return self.handle_exception(exc)
 
-        return idempotency.run(request=request, client=client_of(request), handler=handler)
+        client = client_of(request)
+        assert client is not None  # HasScope lets only API clients this far
+        return idempotency.run(request=request, client=client, handler=handler)
 
 
 # --- orders -----------------------------------------------------------------------------
@@ -136,7 +145,7 @@ class OrderBatchResultSerializer(serializers.Serializer):
     external_reference = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["pending", "created", "existing", "conflict", "invalid", "error"])
     case = OrderAnswerSerializer(required=False)
-    errors = serializers.ListField(child=serializers.DictField(), required=False)
+    errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]  # a field, popped by the metaclass, not Serializer.errors
 
 
 class OrderBatchAnswerSerializer(serializers.Serializer):
@@ -204,7 +213,7 @@ class OrderBatchStatusView(ApiView):
 
 # --- case status ------------------------------------------------------------------------
 class CasePagination(CursorPagination):
-    ordering = ("-updated_at", "-id")  # unique: the cursor never skips or repeats a case
+    ordering: tuple[str, ...] = ("-updated_at", "-id")  # unique: the cursor never skips or repeats a case
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -258,7 +267,8 @@ class CaseListView(ApiView):
         if "updated_since" in wanted:
             cases = cases.filter(updated_at__gte=wanted["updated_since"])
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(cases, request, view=self)
+        page: list[Case] | None = paginator.paginate_queryset(cases, request, view=self)
+        assert page is not None  # CasePagination always has a page size
         prefetch_related_objects(page, *case_prefetches(client_of(request)))
         record_access(actor=request.user, via="api", cases=page, detail={"list": {k: v for k, v in request.query_params.items() if k in LOGGED_PARAMETERS}})
         return paginator.get_paginated_response(CaseSerializer(page, many=True, context={"request": request}).data)
@@ -361,7 +371,7 @@ class ProblemTypeView(APIView):
     schema = None
 
     def get_exception_handler(self):
-        return ApiView.get_exception_handler(self)
+        return exception_handler  # problem+json, as ApiView
 
     def get(self, request, slug: str):
         if slug not in PROBLEM_TYPES:
@@ -378,5 +388,5 @@ def api_not_found(request, *args, **kwargs):
     response = problem_response(request, slug="not-found", detail=_("No such endpoint."))
     response.accepted_renderer = JSONRenderer()
     response.accepted_media_type = "application/json"
-    response.renderer_context = {}
+    response.renderer_context = {}  # type: ignore[attr-defined]  # read by Response.rendered_content; the stubs omit it
     return response

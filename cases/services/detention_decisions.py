@@ -99,11 +99,15 @@ def _take_effect(*, decision: DetentionDecision, confirmer) -> None:
         period.save(update_fields=["limit"])
         data = {"decision": decision.pk, "kind": decision.kind, "limit": period.limit_date.isoformat()}
     else:
+        # A placement decision always names its facility and start (place_in_facility).
+        assert decision.facility_id is not None and decision.starts_on is not None  # a placement decision
         facility = _locked_facility(decision.facility_id)
         reasons = placement_refusals(case, facility, _occupied(facility, case))
         if reasons:
             raise TransitionRefused(_("This decision cannot be confirmed."), details=reasons)
         placement = start_placement(case=case, facility=facility, started_on=decision.starts_on, actor=confirmer)
+        # Only a placement starting a detention waits for confirmation: its facility is a detention one.
+        assert placement.detention_period is not None  # the facility is a detention facility
         decision.period = placement.detention_period
         data = {"decision": decision.pk, "kind": decision.kind, "placement": placement.pk,
                 "limit": placement.detention_period.limit_date.isoformat()}

@@ -286,6 +286,7 @@ def settle_orders(*, actor: Actor, client, orders: list[tuple[int, OrderData]]) 
         for index, data in run:
             done, line = open_one(actor=actor, client=client, index=index, data=data)
             if done:
+                assert line is not None  # open_one answers a line whenever it is done
                 results[index] = line
             else:
                 retry.append((index, data))

@@ -295,7 +295,7 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
         )
 
     case_created = case is None
-    if case_created:
+    if case is None:
         target_group = derive_target_group(data)
         # Office and counsellor chosen first: one INSERT of the case, no UPDATE after it.
         office, counsellor = choose_assignment(person=person, issuing_region=client.issuing_region if client else "")

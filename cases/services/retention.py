@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from cases.api.models import IdempotencyKey
 from cases.conversations import pseudonymise_conversations
@@ -80,17 +81,17 @@ def pseudonymise_person(person: Person, *, now: dt.datetime) -> None:
     identity = {**dict.fromkeys(PERSON_BLANK, ""), "family_name": name, "birth_date": birth_date, "search_name": name.lower()}
     # QuerySet.update: no new history row carrying anything; the history rows are rewritten below.
     Person.objects.filter(pk=person.pk).update(**identity, pseudonymised_at=now)
-    Person.history.filter(id=person.pk).update(**{k: v for k, v in identity.items() if k != "search_name"})
+    get_history_manager_for_model(Person).filter(id=person.pk).update(**{k: v for k, v in identity.items() if k != "search_name"})
 
     cases = Case.objects.filter(person=person)
     case_ids = list(cases.values_list("pk", flat=True))
     _blank(cases, CASE_BLANK)
-    _blank(Case.history.filter(id__in=case_ids), CASE_BLANK)
+    _blank(get_history_manager_for_model(Case).filter(id__in=case_ids), CASE_BLANK)
 
     pseudonymise_conversations(case_ids=case_ids, pseudonym=name)  # counselling's free text and recipients
 
     _blank(LegalProcedure.objects.filter(case_id__in=case_ids), PROCEDURE_BLANK)
-    _blank(LegalProcedure.history.filter(case_id__in=case_ids), PROCEDURE_BLANK)
+    _blank(get_history_manager_for_model(LegalProcedure).filter(case_id__in=case_ids), PROCEDURE_BLANK)
     for order in OrderToLeave.objects.filter(case_id__in=case_ids).only("pk", "client_id", "external_reference"):
         # Unique per client: a pseudonymous reference per order keeps the constraint.
         OrderToLeave.objects.filter(pk=order.pk).update(external_reference=f"{name}-{order.pk}", content_hash="")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Value
@@ -19,8 +21,17 @@ from offices.selectors import office_by_code, office_for_postcode, province_for_
 from returnpath.actors import Actor, User
 from returnpath.errors import DomainError
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def office_counsellors(office: Office) -> list:
+    class _OpenCases(TypedDict):
+        open_cases: int
+
+    # A counsellor as office_counsellors reads them: with their open cases from the load counters.
+    Counsellor: TypeAlias = WithAnnotations[User, _OpenCases]
+
+
+def office_counsellors(office: Office) -> list[Counsellor]:
     """The office's active counsellors, each with ``open_cases`` read from the load counters
     (decision 060): the office's counsellors, never their cases."""
     return list(
@@ -36,7 +47,7 @@ def office_counsellors(office: Office) -> list:
     )
 
 
-def pick_lightest(counsellors: list, languages: list[str] | tuple[str, ...] = ()):
+def pick_lightest(counsellors: list[Counsellor], languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The one with the fewest open cases among those who speak one of ``languages`` (else among all)."""
     if not counsellors:
         return None
@@ -49,7 +60,7 @@ def pick_lightest(counsellors: list, languages: list[str] | tuple[str, ...] = ()
     return min(counsellors, key=lambda u: (not speaks(u), u.open_cases, u.id))
 
 
-def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()):
+def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The office's counsellor with the fewest open cases, preferring one who speaks the person's language."""
     return pick_lightest(office_counsellors(office), languages)
 
@@ -68,7 +79,7 @@ def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
     return office
 
 
-def choose_assignment(*, person, issuing_region: str = "") -> tuple[Office | None, object | None]:
+def choose_assignment(*, person, issuing_region: str = "") -> tuple[Office | None, User | None]:
     """The office close to the person's address and its lightest counsellor."""
     postcode = person.postcode if person.has_known_address else ""
     office = choose_office(postcode=postcode, issuing_region=issuing_region)

@@ -7,7 +7,9 @@ what the person taking the step must provide, so a refusal lists all reasons at 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, cast
 
 from django.db import transaction
 from django.db.models import Min
@@ -25,6 +27,14 @@ from cases.services.placements import end_placement_when_case_ends
 from cases.steps import LOSE_CONTACT_STATES, STEPS
 from returnpath.actors import SYSTEM, Actor, SystemActor, User, is_system, reporter_of
 from returnpath.errors import Conflict, DomainError, TransitionRefused
+
+
+class _Permission(Protocol):
+    """A step's permission as :func:`cases.guards.permission` builds it: a check with its refusal."""
+
+    refusal: object
+
+    def __call__(self, instance: Case, user: Actor, /) -> bool: ...
 
 
 @dataclass
@@ -52,7 +62,8 @@ def transition_refusals(case: Case, name: str, actor: Actor) -> list[str]:
         ]
     reasons = []
     if not is_system(actor) and not step.permission(case, actor):
-        reasons.append(str(step.permission.refusal))
+        # cases.steps declares the permission as a plain callable; cases.guards.permission sets its refusal.
+        reasons.append(str(cast(_Permission, step.permission).refusal))
     for condition in step.guards:
         if not condition(case):
             reasons.append(refusal_text(condition, case))
@@ -80,7 +91,7 @@ def check_transitions(case: Case, actor: Actor) -> list[TransitionCheck]:
     return checks
 
 
-def require_transition(case: Case, name: str, actor: Actor, *, input_errors: list[str] = ()) -> None:
+def require_transition(case: Case, name: str, actor: Actor, *, input_errors: Sequence[str] = ()) -> None:
     reasons = transition_refusals(case, name, actor) + list(input_errors)
     if reasons:
         raise TransitionRefused(_("This step cannot be taken now."), details=reasons)
@@ -93,7 +104,7 @@ def _take(
     name: str,
     expected_state: str | None = None,
     note: str = "",
-    input_errors: list[str] = (),
+    input_errors: Sequence[str] = (),
     data: dict | None = None,
     already_done=None,
     **kwargs,
