@@ -40,7 +40,7 @@ PROVINCE_LANGUAGE = {
     "liege": "fr", "namur": "fr", "hainaut": "fr", "luxembourg": "fr", "walloon_brabant": "fr", "brussels": "fr",
 }
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-STAMP = {MessageTemplate.Kind.INVITATION: "invitation_sent_at", MessageTemplate.Kind.REMINDER: "reminder_sent_at"}
+STAMP: dict[str, str] = {MessageTemplate.Kind.INVITATION: "invitation_sent_at", MessageTemplate.Kind.REMINDER: "reminder_sent_at"}
 
 
 def fill(text: str, values: dict[str, str]) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from simple_history.manager import HistoryManager
 
 
 class Conversation(models.Model):
@@ -61,6 +66,10 @@ class Conversation(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     overdue_flagged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    if TYPE_CHECKING:
+        # Added by simple_history's register() at the end of this module (decision 023).
+        history: ClassVar[HistoryManager]
 
     class Meta:
         ordering = ["planned_at", "id"]

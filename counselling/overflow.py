@@ -66,8 +66,11 @@ class Overflow:
         home = case.office
         languages = set(case.person.languages or [])
         found = []
-        for office in self._load_region(region_of(home.province)):
-            if office.pk == home.pk or not self._hours.has_hours(office.pk):
+        offices = self._load_region(region_of(home.province))
+        hours = self._hours
+        assert hours is not None  # set by _load_region
+        for office in offices:
+            if office.pk == home.pk or not hours.has_hours(office.pk):
                 continue
             spoken = set(office.languages or []) | {
                 language for _c, _p, langs in self._counsellors.get(office.pk, []) for language in langs
@@ -80,11 +83,14 @@ class Overflow:
     def find_slot(self, case, *, minutes: int, first_day: dt.date) -> Slot | None:
         """The earliest slot at the nearest office that has one (the planner books it)."""
         languages = set(case.person.languages or [])
-        for office in self.candidates(case):
+        candidates = self.candidates(case)
+        hours = self._hours
+        assert hours is not None  # set by _load_region, through candidates()
+        for office in candidates:
             best = None
             for counsellor_id, per_day, spoken in self._counsellors.get(office.pk, []):
                 start = find_slot(
-                    agenda=self._agenda, hours=self._hours, office_id=office.pk, counsellor_id=counsellor_id,
+                    agenda=self._agenda, hours=hours, office_id=office.pk, counsellor_id=counsellor_id,
                     per_day=per_day, minutes=minutes, earliest=self.now + min_lead(), first_day=first_day,
                 )
                 # A counsellor who speaks the person's language first, then the earliest slot.

@@ -60,8 +60,8 @@ AGENDA_LOCK_NAMESPACE = 5_001
 @dataclass(frozen=True)
 class Proposal:
     planned_at: dt.datetime
-    office_id: int | None
-    counsellor_id: int | None
+    office_id: int
+    counsellor_id: int
     mode: str
     interpreter_language: str
     duration_minutes: int
@@ -291,7 +291,7 @@ class Planner:
         playbook = Playbook.for_case(case)
         minutes = playbook.conversation_minutes
         first_day, last_day, is_intake = target_day(case=case, now=self.now, after=self.after)
-        slot = self._own_office_slot(case, minutes=minutes, first_day=first_day)
+        slot = self._own_office_slot(case, office_id=case.office_id, counsellor_id=case.counsellor_id, minutes=minutes, first_day=first_day)
         if slot is None and self.overflow is not None:
             slot = self.overflow.find_slot(case, minutes=minutes, first_day=first_day)
         if slot is None:
@@ -308,16 +308,17 @@ class Planner:
             late=last_day is not None and timezone.localtime(slot.start, BRUSSELS).date() > last_day,
         )
 
-    def _own_office_slot(self, case: Case, *, minutes: int, first_day: dt.date) -> Slot | None:
+    def _own_office_slot(self, case: Case, *, office_id: int, counsellor_id: int, minutes: int, first_day: dt.date) -> Slot | None:
+        """A slot at the case's own office with its own counsellor (``office_id``, ``counsellor_id``: the case's)."""
         profile = getattr(case.counsellor, "staff_profile", None)
         per_day = profile.conversations_per_day if profile else 6
         start = find_slot(
-            agenda=self.agenda, hours=self.hours, office_id=case.office_id, counsellor_id=case.counsellor_id,
+            agenda=self.agenda, hours=self.hours, office_id=office_id, counsellor_id=counsellor_id,
             per_day=per_day, minutes=minutes, earliest=self.now + min_lead(), first_day=first_day,
         )
         if start is None:
             return None
-        return Slot(start=start, office_id=case.office_id, counsellor_id=case.counsellor_id,
+        return Slot(start=start, office_id=office_id, counsellor_id=counsellor_id,
                     languages=profile.languages if profile else ())
 
 

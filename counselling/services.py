@@ -42,8 +42,11 @@ def _lock_case(*, actor: Actor, case_id: int) -> Case:
     return access_case(actor=actor, case_id=case_id, for_update=True)
 
 
-def _lock_conversation(case: Case, conversation_id: int) -> Conversation:
-    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id, case=case).first()
+def _lock_conversation(case: Case, conversation_id: int | None) -> Conversation:
+    """The case's conversation, locked; None (a walk-in, nothing planned) is not found either."""
+    conversation = (
+        Conversation.objects.select_for_update().filter(pk=conversation_id, case=case).first() if conversation_id is not None else None
+    )
     if conversation is None:
         raise DomainError(_("No such conversation on this case."), code="not_found")
     return conversation
@@ -96,7 +99,10 @@ def plan_conversation(
     """Plan the case's next conversation. A case has at most one planned conversation."""
     _require_counsel(actor)
     case = _lock_case(actor=actor, case_id=case_id)
-    counsellor = User.objects.select_related("staff_profile").filter(pk=counsellor_id or case.counsellor_id, is_active=True).first()
+    counsellor_pk = counsellor_id or case.counsellor_id
+    counsellor = (
+        User.objects.select_related("staff_profile").filter(pk=counsellor_pk, is_active=True).first() if counsellor_pk is not None else None
+    )
     office = Office.objects.filter(pk=office_id).first() if office_id else case.office
     errors = []
     if case.state not in COUNSELLED_STATES:
@@ -118,6 +124,7 @@ def plan_conversation(
         errors.append(_("A conversation is already planned for this case: reschedule or cancel it instead."))
     if errors:
         raise DomainError(_("The conversation cannot be planned."), code="invalid_conversation", details=errors)
+    assert counsellor is not None  # an error above otherwise
     if interpreter_language is None:
         interpreter_language = interpreter_needed(case.person.languages, counsellor)
     if is_intake is None:
@@ -220,7 +227,7 @@ def record_held_conversation(
 
 
 @transaction.atomic
-def record_no_show(*, actor: Actor, case_id: int, conversation_id: int, note: str = "") -> Conversation:
+def record_no_show(*, actor: Actor, case_id: int, conversation_id: int | None, note: str = "") -> Conversation:
     """The person did not come. Enough consecutive no-shows propose losing contact (a manager decides)."""
     _require_counsel(actor)
     case = _lock_case(actor=actor, case_id=case_id)

@@ -77,4 +77,6 @@ def heartbeat(sent_at: str | None = None) -> None:
 
     now = timezone.now()
     ServiceHeartbeat.objects.update_or_create(name="worker", defaults={"at": now})
-    ServiceHeartbeat.objects.update_or_create(name="beat", defaults={"at": parse_datetime(sent_at) if sent_at else now})
+    beat_at = parse_datetime(sent_at) if sent_at else now
+    assert beat_at is not None  # beat stamps an ISO time on it (returnpath.celery._stamp_heartbeat)
+    ServiceHeartbeat.objects.update_or_create(name="beat", defaults={"at": beat_at})

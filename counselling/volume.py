@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -132,7 +132,7 @@ class CopyWriter:
         self.model = model
         self.table = table or model._meta.db_table
         self.fields = list(model._meta.concrete_fields)
-        self.columns = [f.column for f in self.fields]
+        self.columns = [cast(str, f.column) for f in self.fields]  # a concrete field has a column (None: only virtual ones)
         self.index = {f.attname: i for i, f in enumerate(self.fields)}
         self.index.update({f.name: i for i, f in enumerate(self.fields)})
         self.defaults = [_copy_text(_field_default(f, now)) for f in self.fields]
@@ -157,14 +157,14 @@ class CopyWriter:
         self.buffer.seek(0)
         columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
         with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY {self.table} ({columns}) FROM STDIN", self.buffer)  # type: ignore[attr-defined]
+            cursor.cursor.copy_expert(f"COPY {self.table} ({columns}) FROM STDIN", self.buffer)
         self.total += self.pending
         self.buffer = io.StringIO()
         self.pending = 0
 
 
 def _next_id(model: type[models.Model]) -> int:
-    return (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
+    return (model._default_manager.aggregate(m=models.Max("pk"))["m"] or 0) + 1
 
 
 def _move_sequence(model: type[models.Model]) -> None:
@@ -436,8 +436,8 @@ def seed_volume(*, cases: int, seed: int, counsellors: int = COUNSELLOR_TOTAL, l
             if state in (State.LEGAL_STAY_REVIEW, State.LEGAL_STAY_GRANTED) or random_() < 0.1:
                 kind = choice(PROCEDURE_KINDS)
                 decided = state == State.LEGAL_STAY_GRANTED or (state != State.LEGAL_STAY_REVIEW and random_() < 0.7)
-                status = (LegalProcedure.Status.GRANTED if state == State.LEGAL_STAY_GRANTED
-                          else LegalProcedure.Status.REJECTED if decided else LegalProcedure.Status.PENDING)
+                procedure_status = (LegalProcedure.Status.GRANTED if state == State.LEGAL_STAY_GRANTED
+                                    else LegalProcedure.Status.REJECTED if decided else LegalProcedure.Status.PENDING)
                 if state == State.LEGAL_STAY_GRANTED:
                     kind = LegalProcedure.Kind.REGULARISATION_9BIS
                 if state == State.LEGAL_STAY_REVIEW:
@@ -446,14 +446,14 @@ def seed_volume(*, cases: int, seed: int, counsellors: int = COUNSELLOR_TOTAL, l
                 lodged = notified + dt.timedelta(days=min(age_days, randint(1, 25)))
                 writers[LegalProcedure].add({
                     "id": ids[LegalProcedure], "case_id": case_id, "kind": kind, "reference": f"P{ids[LegalProcedure]}",
-                    "lodged_on": lodged, "suspensive": suspensive, "status": status,
+                    "lodged_on": lodged, "suspensive": suspensive, "status": procedure_status,
                     "decided_on": lodged + dt.timedelta(days=randint(10, 90)) if decided else None, "created_at": now,
                 })
                 ids[LegalProcedure] += 1
                 events.append((CaseEvent.Kind.PROCEDURE_LODGED, opened, "", "", "", {"kind": kind}))
-                pending += status == LegalProcedure.Status.PENDING
-                pending_susp += status == LegalProcedure.Status.PENDING and suspensive
-                granted += status == LegalProcedure.Status.GRANTED
+                pending += procedure_status == LegalProcedure.Status.PENDING
+                pending_susp += procedure_status == LegalProcedure.Status.PENDING and suspensive
+                granted += procedure_status == LegalProcedure.Status.GRANTED
 
             removal_planned = None
             if state in (State.FORCED_RETURN, State.REMOVED) and facilities and random_() < 0.5:

@@ -10,6 +10,8 @@ process computed is served, or the figures are computed live (decision 033).
 
 from __future__ import annotations
 
+from typing import TypeGuard, TypeVar
+
 from django.conf import settings
 
 from cases import figures
@@ -34,7 +36,10 @@ def _key(kind: str, part) -> str:
     return f"returnpath:dashboard:v{VERSION}-{figures.fingerprint()}:{kind}:{part}"
 
 
-def _fresh(found, max_age: int) -> bool:
+_Dashboard = TypeVar("_Dashboard", OfficeDashboard, NationalDashboard)
+
+
+def _fresh(found: _Dashboard | None, max_age: int) -> TypeGuard[_Dashboard]:
     if found is None:
         return False
     age = (Clock.start().now - found.clock.now).total_seconds()
@@ -44,7 +49,7 @@ def _fresh(found, max_age: int) -> bool:
 def cached_office_dashboard(*, office: Office, refresh: bool = False) -> OfficeDashboard:
     max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
     key = _key("office", office.pk)
-    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
+    found: OfficeDashboard | None = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
     if _fresh(found, max_age):
         return found
     dashboard = office_dashboard(user=None, office=office)
@@ -56,7 +61,7 @@ def cached_office_dashboard(*, office: Office, refresh: bool = False) -> OfficeD
 def cached_national_dashboard(*, quarter: Quarter, refresh: bool = False) -> NationalDashboard:
     max_age = settings.RETURNPATH_DASHBOARD_MAX_AGE
     key = _key("national", quarter)
-    found = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
+    found: NationalDashboard | None = shared_or_local(lambda cache: cache.get(key)) if max_age and not refresh else None
     if _fresh(found, max_age):
         return found
     dashboard = national_dashboard(user=None, quarter=quarter)

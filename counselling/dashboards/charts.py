@@ -88,8 +88,9 @@ def _frame(uid: str, width: int, height: int, title: str, desc: str, body: str, 
     )
 
 
-def _legend(uid: str, series: list[Series], x: float, y: float, width: float) -> tuple[str, float]:
-    parts, cx, cy = [], x, y
+def _legend(uid: str, series: list[Series], x: float, y: int, width: float) -> tuple[str, int]:
+    parts: list[str] = []
+    cx, cy = x, y
     for n, s in enumerate(series):
         item_width = 26 + 7.2 * len(s.name)
         if cx + item_width > x + width and cx > x:
@@ -134,7 +135,7 @@ def hbar_chart(
         if shown != label:
             text = text.replace("</text>", f"<title>{escape(label)}</title></text>")
         body.append(_link(url, text))
-        x = label_w
+        x: float = label_w
         for n, s in enumerate(series):
             value = s.values[i]
             w = value * scale
@@ -189,7 +190,7 @@ def column_chart(
         body.append(_label(0, top - 20, notes_label, size=10, weight="bold"))
     for i, label in enumerate(labels):
         cx = left + slot * i + slot / 2
-        y = top + plot_h
+        y: float = top + plot_h
         for n, s in enumerate(series):
             value = s.values[i]
             h = value * scale

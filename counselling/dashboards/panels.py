@@ -267,7 +267,7 @@ def office_state_chart(dashboard: NationalDashboard) -> str:
     offices = [(o, f) for o, f in dashboard.offices if o.pk]
     series = []
     for state in OPEN_STATES:
-        values = [f.by_state.get(state.value, 0) for _o, f in offices]
+        values: list[float] = [f.by_state.get(state.value, 0) for _o, f in offices]
         urls = [caseload_url(office=o.pk, state=state.value) for o, _f in offices]
         series.append(charts.Series(str(state.label), values, urls))
     desc = "; ".join(

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -120,11 +122,13 @@ def _median_days(cases: QuerySet[Case], clock: Clock, group: str | None) -> dict
             return {None: ended.order_by().aggregate(median=Median("days"))["median"]}
         return {row[group]: row["median"] for row in ended.order_by().values(group).annotate(median=Median("days"))}
     # Elsewhere (SQLite in development) there is no percentile_cont: the same numbers, computed here.
-    days = defaultdict(list)
-    rows = ended.order_by().values_list("days", flat=True) if group is None else ended.order_by().values_list(group, "days")
-    for row in rows.iterator(chunk_size=5000):
-        key, value = (None, row) if group is None else row
-        days[key].append(value)
+    days: defaultdict[object, list[int]] = defaultdict(list)
+    if group is None:
+        for value in ended.order_by().values_list("days", flat=True).iterator(chunk_size=5000):
+            days[None].append(value)
+    else:
+        for key, value in ended.order_by().values_list(group, "days").iterator(chunk_size=5000):
+            days[key].append(value)
     return {key: float(statistics.median(values)) for key, values in days.items()}
 
 
@@ -500,7 +504,7 @@ def national_dashboard(*, user, quarter: Quarter | None = None, clock: Clock | N
 
     days = occupancy_days(clock)
     facilities = list(Office.objects.filter(kind__in=Office.FACILITY_KINDS, is_active=True).order_by("kind", "name"))  # 7
-    occupancy = {
+    occupancy: dict[int, Mapping[str, Any]] = {
         row["facility_id"]: row
         for row in Placement.objects.filter(started_on__lte=clock.today)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=days[0]))

@@ -12,8 +12,10 @@ today or later, so the ever-growing past is never read.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Aggregate, Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from cases.figures import FromRows, FromTally, figures
@@ -106,7 +108,7 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     recent = cases.filter(clock.last_12_months("outcome_at"), outcome_at__isnull=False)
     ended = Q(state__in=list(ENDED), first_notified_on__isnull=False)
     days = DaysBetween(TruncDate("outcome_at"), "first_notified_on")
-    counts = {figure.name: Count("id", filter=figure.condition(clock)) for figure in outcomes}
+    counts: dict[str, Aggregate] = {figure.name: Count("id", filter=figure.condition(clock)) for figure in outcomes}
     if group == "office_id":
         counts["median"] = Median(days, filter=ended)
     medians = {}
@@ -127,10 +129,11 @@ def conversation_rows(*, clock, office_id: int | None = None) -> list[dict]:
     conversation tally: per (office, week, counsellor) held / no-show / planned / cancelled."""
     scope = {} if office_id is None else {"office_id": office_id}
     status = {"held": ["held"], "no_show": ["no_show"], "planned": ["planned"], "cancelled": ["cancelled", "rescheduled"]}
-    rows = (
+    # Mappings: the annotated counts are not in the row type the stubs infer from ``values()``.
+    rows: Iterable[Mapping[str, Any]] = (
         ConversationTally.objects.filter(week__gte=clock.weeks[0], week__lte=clock.weeks[-1], **scope)
         .values("office_id", "week", "counsellor_id")
         .annotate(**{name: Sum("n", filter=Q(status__in=values), default=0) for name, values in status.items()})
         .order_by()
     )
-    return [{**row, "case__office_id": row.pop("office_id")} for row in rows if any(row[name] for name in status)]
+    return [{**row, "case__office_id": row["office_id"]} for row in rows if any(row[name] for name in status)]

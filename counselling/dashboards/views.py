@@ -54,9 +54,10 @@ def _office_context(request):
     if chosen is None:
         office = offices[0]
     else:
-        office = next((o for o in offices if o.pk == chosen), None)
-        if office is None:  # not one of theirs: it does not exist for them
+        theirs = next((o for o in offices if o.pk == chosen), None)
+        if theirs is None:  # not one of theirs: it does not exist for them
             raise Http404
+        office = theirs
     # Authorised above for this office: its cached figures are the same for everyone who may see it.
     dashboard = cached_office_dashboard(office=office, refresh=request.GET.get("refresh") == "1")
     unplannable, earliest = cached_planning_capacity(office=office, refresh=request.GET.get("refresh") == "1")

@@ -33,7 +33,7 @@ DEFAULT_CASES = 320
 DEFAULT_SEED = 2021  # the year the first regional office opened
 
 # Share of each final state among the demo cases (every state gets at least one).
-STATE_SHARES = {
+STATE_SHARES: dict[str, int] = {
     State.REGISTERED: 9,
     State.ORIENTATION: 28,
     State.LEGAL_STAY_REVIEW: 9,
@@ -50,7 +50,7 @@ GROUP_WEIGHTS = {"individual": 55, "family": 10, "unaccompanied_minor": 5, "publ
 # Unaccompanied minors are never escalated here (that needs a best-interest decision for return).
 MINOR_STATES = {State.REGISTERED, State.ORIENTATION, State.LEGAL_STAY_REVIEW, State.LEGAL_STAY_GRANTED, State.VOLUNTARY_RETURN,
                 State.DEPARTED, State.CLOSED}
-VARIANTS = {
+VARIANTS: dict[str, tuple[tuple[str, int], ...]] = {
     State.REGISTERED: (("", 75), ("no_show", 25)),
     State.ORIENTATION: (("", 55), ("found_again", 10), ("withdrawn", 10), ("review_rejected", 10), ("propose_escalation", 15)),
     State.LEGAL_STAY_REVIEW: (("", 80), ("law_wins", 20)),
@@ -168,8 +168,8 @@ def seed_staff() -> int:
                 username, n = f"{base}{n}", n + 1
             used.add(username)
             extra = reference.STAFF_LANGUAGE_SETS[(len(used) + i) % len(reference.STAFF_LANGUAGE_SETS)]
-            languages = [*spec.languages, *(x for x in extra if x not in spec.languages)]
-            made += _user(username, first=first, last=last, password=password, groups=[group], languages=languages,
+            spoken = [*spec.languages, *(x for x in extra if x not in spec.languages)]
+            made += _user(username, first=first, last=last, password=password, groups=[group], languages=spoken,
                           office=office, role=role)[1]
     return made
 
@@ -269,7 +269,8 @@ def seed(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, log=None) -> S
     register, partner = seed_api_clients()
     log(f"Offices: {offices_created} created; users: {users_created} created.")
 
-    managers, deputies = {}, {}
+    managers: dict[int, object] = {}
+    deputies: dict[int, object] = {}
     for m in Membership.objects.filter(role=Membership.Role.MANAGER, is_active=True).select_related("user").order_by("id"):
         (deputies if m.office_id in managers else managers).setdefault(m.office_id, m.user)
     actors = Actors(register=register, partner=partner, managers=managers, deputies=deputies,

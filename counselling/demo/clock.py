@@ -10,10 +10,14 @@ the moment being replayed, and the guards judge deadlines as they stood at that 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone as dj_timezone
 
-_REAL_DATETIME = dj_timezone.datetime
+# The module whose ``datetime`` name is swapped: the stubs do not list that imported name, and
+# the stand-in is not a ``datetime`` subclass, so it is written to through an untyped handle.
+_PATCHED: Any = dj_timezone
+_REAL_DATETIME: type[dt.datetime] = _PATCHED.datetime
 
 
 class _FrozenMeta(type):
@@ -35,12 +39,12 @@ class FrozenClock:
     """``with FrozenClock() as clock: clock.set(moment); ...`` — time stands at ``moment``."""
 
     def __enter__(self) -> FrozenClock:
-        dj_timezone.datetime = _FrozenDatetime
+        _PATCHED.datetime = _FrozenDatetime
         return self
 
     def __exit__(self, *exc) -> None:
         _FrozenDatetime.moment = None
-        dj_timezone.datetime = _REAL_DATETIME
+        _PATCHED.datetime = _REAL_DATETIME
 
     def set(self, moment: dt.datetime) -> None:
         if dj_timezone.is_naive(moment):

@@ -14,7 +14,9 @@ import copy
 import datetime as dt
 import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -98,8 +100,14 @@ class Story:
     def __init__(self, *, plan: CasePlan, clock, agenda: Agenda, now: dt.datetime, actors, rng: random.Random):
         self.plan, self.clock, self.agenda, self.now, self.actors, self.rng = plan, clock, agenda, now, actors, rng
         self.limit = now - dt.timedelta(hours=3)
-        self.case: Case | None = None
+        self._case: Case | None = None
         self.t: dt.datetime = now
+
+    @property
+    def case(self) -> Case:
+        """The story's case, opened by :meth:`open` (the first step of every story)."""
+        assert self._case is not None, "the story has not opened its case yet"
+        return self._case
 
     # --- time ---------------------------------------------------------------------------
     def set_time(self, moment: dt.datetime) -> None:
@@ -127,7 +135,7 @@ class Story:
         return self.actors.managers[self.case.office_id]
 
     def refresh(self) -> None:
-        self.case = Case.objects.select_related("person", "playbook", "office", "counsellor").get(pk=self.case.pk)
+        self._case = Case.objects.select_related("person", "playbook", "office", "counsellor").get(pk=self.case.pk)
 
     @property
     def mode(self) -> str:
@@ -166,7 +174,7 @@ class Story:
             register = copy.copy(register)
             register.issuing_region = self.plan.region
         result = cs.open_case_from_order(actor=register.user, data=self.order_data(reference, notified_on), client=register)
-        self.case = result.case
+        self._case = result.case
         self.refresh()
 
     def attach_repeat_order(self) -> None:
@@ -187,8 +195,9 @@ class Story:
                 return conv.plan_conversation(actor=self.counsellor, case_id=self.case.pk, planned_at=moment, mode=mode or self.mode)
             except DomainError:
                 # Someone (an automatic planner) holds that slot: take the next one.
-                if self.planned() is not None:
-                    return self.planned()
+                planned = self.planned()
+                if planned is not None:
+                    return planned
                 moment = self.agenda.book(self.counsellor.pk, moment)
         raise RuntimeError("could not plan a conversation")
 
@@ -315,15 +324,20 @@ class Story:
                             decision=decision, decided_on=timezone.localdate())
         self.refresh()
 
+    def _deadline(self) -> dt.date:
+        deadline = self.case.departure_deadline
+        assert deadline is not None  # set from the order when the case opened (and kept by every step since)
+        return deadline
+
     def escalate(self) -> None:
         """Refusals (as the playbook asks) until the deadline has passed, proposal, manager's decision."""
         # A playbook without a minimum (minors: a best-interest decision instead) refuses as often as the fallback.
         needed = 0 if (self.case.public_order or self.case.nuisance) else (
             Playbook.for_case(self.case).min_conversations_before_escalation
-            or Playbook.fallback().min_conversations_before_escalation)
+            or cast(int, Playbook.fallback().min_conversations_before_escalation))  # the fallback sets it (two)
         guard = 0
         while guard < 12 and (self.case.voluntary_return_refusals < needed or (
-                not self.case.public_order and self.case.departure_deadline >= timezone.localdate())):
+                not self.case.public_order and self._deadline() >= timezone.localdate())):
             guard += 1
             self.converse(gap=self.cadence(), stance=Conversation.Stance.REFUSES, vr=True,
                           note="Refuses voluntary return; consequences of forced return explained.",
@@ -516,7 +530,7 @@ def story_legal_stay_granted(s: Story) -> None:
     s.step(cs.grant_legal_stay, s.counsellor)
 
 
-CLOSE_NOTES = {
+CLOSE_NOTES: dict[str, str] = {
     Case.CloseReason.ORDER_WITHDRAWN: "The order was withdrawn after the annulment appeal.",
     Case.CloseReason.OTHER_EU_STATE: "Confirmed to have left for another EU member state.",
     Case.CloseReason.DUPLICATE: "Same person as an earlier case registered under another dossier number.",
@@ -539,7 +553,7 @@ def story_closed(s: Story) -> None:
     s.close(reason, CLOSE_NOTES[reason])
 
 
-STORIES = {
+STORIES: dict[str, Callable[[Story], None]] = {
     State.REGISTERED: story_registered,
     State.ORIENTATION: story_orientation,
     State.LEGAL_STAY_REVIEW: story_legal_stay_review,
@@ -553,7 +567,7 @@ STORIES = {
 }
 
 # How long ago a case of each final state was opened (days): enough room for its story.
-AGE_DAYS = {
+AGE_DAYS: dict[str, tuple[int, int]] = {
     State.REGISTERED: (1, 5),
     # Open cases are mostly young: what an office sees is mostly cases inside their departure term.
     State.ORIENTATION: (3, 30),
