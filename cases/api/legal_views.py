@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -48,11 +50,28 @@ class _TermDecisionView(IdempotentPost, ApiView):
         return Response(body, status=201 if created else 200)
 
 
+def _term_decision_schema(*, operation_id: str, summary: str, description: str, request: type) -> Callable:
+    """The schema of a term decision endpoint: the same answers and errors, its own words."""
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        request=request,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            (201, "application/json"): TermDecisionAnswerSerializer,
+            (200, "application/json"): TermDecisionAnswerSerializer,
+            **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        },
+        tags=["legal events"],
+    )
+
+
 class TermExtensionView(_TermDecisionView):
     kind = DepartureTermDecision.Kind.EXTENSION
     serializer_class = TermExtensionSerializer
 
-    @extend_schema(
+    @_term_decision_schema(
         operation_id="cases_term_extensions_create",
         summary="Record an extension of the period for voluntary departure",
         description=(
@@ -62,13 +81,6 @@ class TermExtensionView(_TermDecisionView):
             "holiday; escalation to forced return waits for the new deadline. Scope `procedures:write`."
         ),
         request=TermExtensionSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={
-            (201, "application/json"): TermDecisionAnswerSerializer,
-            (200, "application/json"): TermDecisionAnswerSerializer,
-            **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
-        },
-        tags=["legal events"],
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -78,7 +90,7 @@ class TermShorteningView(_TermDecisionView):
     kind = DepartureTermDecision.Kind.SHORTENING
     serializer_class = TermShorteningSerializer
 
-    @extend_schema(
+    @_term_decision_schema(
         operation_id="cases_term_shortenings_create",
         summary="Record a decision cutting the period for voluntary departure short",
         description=(
@@ -87,13 +99,6 @@ class TermShorteningView(_TermDecisionView):
             "(0: at once) and escalation to forced return no longer waits for it. Scope `procedures:write`."
         ),
         request=TermShorteningSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={
-            (201, "application/json"): TermDecisionAnswerSerializer,
-            (200, "application/json"): TermDecisionAnswerSerializer,
-            **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
-        },
-        tags=["legal events"],
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from cases.models import Case, CaseEvent
 from returnpath.actors import SYSTEM_LABEL, Actor, SystemActor
@@ -15,44 +15,33 @@ def actor_label(actor: Actor) -> str:
     return actor.get_full_name() or actor.get_username()
 
 
-def build_event(
-    *,
-    case: Case,
-    actor: Actor,
-    kind: str,
-    transition: str = "",
-    from_state: str = "",
-    to_state: str = "",
-    note: str = "",
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
+class EventFields(TypedDict, total=False):
+    """What an event may say besides its case, actor and kind."""
+
+    transition: str
+    from_state: str
+    to_state: str
+    note: str
+    data: dict[str, Any] | None
+
+
+def build_event(*, case: Case, actor: Actor, kind: str, **fields: Unpack[EventFields]) -> CaseEvent:
     """One event for the case's timeline, not saved yet (several are saved with one bulk_create)."""
     return CaseEvent(
         case=case,
         actor=None if isinstance(actor, SystemActor) else actor,
         actor_label=actor_label(actor),
         kind=kind,
-        transition=transition,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data or {},
+        transition=fields.get("transition", ""),
+        from_state=fields.get("from_state", ""),
+        to_state=fields.get("to_state", ""),
+        note=fields.get("note", ""),
+        data=fields.get("data") or {},
     )
 
 
-def record_event(
-    *,
-    case: Case,
-    actor: Actor,
-    kind: str,
-    transition: str = "",
-    from_state: str = "",
-    to_state: str = "",
-    note: str = "",
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
+def record_event(*, case: Case, actor: Actor, kind: str, **fields: Unpack[EventFields]) -> CaseEvent:
     """Append one event to the case's timeline (the audit trail; never edited)."""
-    event = build_event(case=case, actor=actor, kind=kind, transition=transition, from_state=from_state,
-                        to_state=to_state, note=note, data=data)
+    event = build_event(case=case, actor=actor, kind=kind, **fields)
     event.save(force_insert=True)
     return event

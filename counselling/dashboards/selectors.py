@@ -220,6 +220,14 @@ class Week:
     planned: int = 0  # still waiting for an outcome (in the future, or overdue)
     cancelled: int = 0  # cancelled or rescheduled
 
+    def add(self, row: Mapping[str, Any]) -> int:
+        """Count one row of conversation figures into the week; the conversations it scheduled."""
+        self.held += row["held"]
+        self.no_show += row["no_show"]
+        self.planned += row["planned"]
+        self.cancelled += row["cancelled"]
+        return row["held"] + row["no_show"] + row["planned"]
+
     @property
     def scheduled(self) -> int:
         return self.held + self.no_show + self.planned
@@ -348,12 +356,9 @@ def office_dashboard(*, user, office: Office, clock: Clock | None = None, live: 
         week = weeks.get(_as_date(row["week"]))
         if week is None:
             continue
-        week.held += row["held"]
-        week.no_show += row["no_show"]
-        week.planned += row["planned"]
-        week.cancelled += row["cancelled"]
+        scheduled = week.add(row)
         if week.monday == this_week:
-            conversations_this_week[row["counsellor_id"]] += row["held"] + row["no_show"] + row["planned"]
+            conversations_this_week[row["counsellor_id"]] += scheduled
     totals.held_12_weeks = sum(w.held for w in weeks.values())
     totals.no_show_12_weeks = sum(w.no_show for w in weeks.values())
     totals.conversations_this_week = sum(conversations_this_week.values())
@@ -484,12 +489,9 @@ def national_dashboard(*, user, quarter: Quarter | None = None, clock: Clock | N
         figures.no_show_12_weeks += row["no_show"]
         if week is None:
             continue
-        week.held += row["held"]
-        week.no_show += row["no_show"]
-        week.planned += row["planned"]
-        week.cancelled += row["cancelled"]
+        scheduled = week.add(row)
         if week.monday == clock.weeks[-1]:
-            figures.conversations_this_week += row["held"] + row["no_show"] + row["planned"]
+            figures.conversations_this_week += scheduled
 
     known = {office.pk for office in offices}
     rows = [

@@ -174,8 +174,9 @@ def test_the_setting_is_on_in_production_by_default():
 def test_an_active_session_is_kept_alive_without_a_write_per_request(client, counsellor, settings):
     """The idle timeout counts from the last request, give or take RETURNPATH_SESSION_TOUCH_SECONDS
     (decision 071): within that time a page does not write the session."""
-    from returnpath.accounts.sessions import TOUCHED_AT
     from django.contrib.sessions.models import Session
+
+    from returnpath.accounts.sessions import TOUCHED_AT
 
     client.force_login(counsellor)
     client.get(reverse("cases:caseload"))
