@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case as DbCase
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, F, IntegerField, OrderBy, OuterRef, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -224,7 +224,7 @@ def order_by_action(cases: QuerySet[Case], *, descending: bool = False) -> Query
         default=Value(4),
         output_field=IntegerField(),
     )
-    order = [needs.asc(), F("next_conversation_at").asc(nulls_last=True), F("departure_deadline").asc(nulls_last=True), "id"]
+    order: list[OrderBy | str] = [needs.asc(), F("next_conversation_at").asc(nulls_last=True), F("departure_deadline").asc(nulls_last=True), "id"]
     if descending:
         order = [needs.desc(), F("next_conversation_at").desc(nulls_last=True), F("departure_deadline").desc(nulls_last=True), "-id"]
     return cases.order_by(*order)

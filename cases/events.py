@@ -156,10 +156,10 @@ class CaseEvent(models.Model):
             return gettext(
                 "The detention limit of %(date)s has passed without release or extension: release the person now."
             ) % {"date": date_format(day)}
-        if self.kind == self.Kind.CAME_OF_AGE and _date_or_none(data.get("on")):
+        if self.kind == self.Kind.CAME_OF_AGE and (came_of_age_on := _date_or_none(data.get("on"))):
             return gettext(
                 "The person came of age on %(date)s: review the trajectory (no longer an unaccompanied minor)."
-            ) % {"date": date_format(_date_or_none(data["on"]))}
+            ) % {"date": date_format(came_of_age_on)}
         if self.kind in return_events.KINDS:  # the return itself (cases.returns)
             return return_events.text(self)
         if self.kind == self.Kind.PERSON_ANSWERED:

@@ -87,7 +87,7 @@ class FromTally:
     """Counted from the tally rows whose key passes ``key``, less the case rows matching ``minus``
     (read through a partial index), when part of the condition depends on the clock."""
 
-    key: Callable[[TallyKey], bool]
+    key: Callable[[TallyKey], object]  # read as true or false
     minus: Callable[[Clock], Q] | None = None
 
 

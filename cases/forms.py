@@ -80,10 +80,10 @@ class CaseloadFilterForm(forms.Form):
 
 def caseload_choices(user):
     """Offices and counsellors the user can filter on (two queries, whatever the caseload size)."""
-    offices = Office.objects.filter(kind__in=Office.COUNSELLING_KINDS, is_active=True)
+    visible = Office.objects.filter(kind__in=Office.COUNSELLING_KINDS, is_active=True)
     if not user.has_perm("cases.view_all_cases"):
-        offices = offices.filter(memberships__user=user, memberships__is_active=True)
-    offices = list(offices.distinct().order_by("name"))
+        visible = visible.filter(memberships__user=user, memberships__is_active=True)
+    offices = list(visible.distinct().order_by("name"))
     counsellors = list(
         User.objects.filter(
             is_active=True, memberships__office__in=offices, memberships__is_active=True,

@@ -9,9 +9,10 @@ runs *all* of them to report every reason at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,10 +26,31 @@ def _playbook(case: Case):
     return Playbook.for_case(case)
 
 
-def guard(refusal):
-    def decorate(fn: Callable[[Case], bool]):
-        fn.refusal = refusal
-        return fn
+class Guard(Protocol):
+    """A guard: the condition on the case, with the sentence given when it does not hold."""
+
+    refusal: str | Promise
+    # The sentence worded with the case's own numbers, where a guard has one (see refusal_text).
+    refusal_for: Callable[[Case], str] | None
+
+    def __call__(self, case: Case, /) -> bool: ...
+
+
+class Permission(Protocol):
+    """A transition permission (django-fsm calls it with the case and the user)."""
+
+    refusal: str | Promise
+    perm: str
+
+    def __call__(self, instance: Any, user: Any, /) -> bool: ...
+
+
+def guard(refusal: str | Promise) -> Callable[[Callable[[Case], bool]], Guard]:
+    def decorate(fn: Callable[[Case], bool]) -> Guard:
+        guarded = cast(Guard, fn)  # the function itself, with its sentence as an attribute
+        guarded.refusal = refusal
+        guarded.refusal_for = None
+        return guarded
 
     return decorate
 
@@ -208,15 +230,16 @@ def refusal_text(condition, case: Case) -> str:
     return refusal_for(case) if refusal_for else str(condition.refusal)
 
 
-def permission(perm: str, refusal):
+def permission(perm: str, refusal: str | Promise) -> Permission:
     """A transition permission tied to a role's permission (assigned to groups, not in code)."""
 
     def check(instance, user) -> bool:
         return bool(user and user.is_active and user.has_perm(perm))
 
-    check.refusal = refusal
-    check.perm = perm
-    return check
+    permitted = cast(Permission, check)  # the function itself, with its sentence and permission as attributes
+    permitted.refusal = refusal
+    permitted.perm = perm
+    return permitted
 
 
 may_counsel = permission("cases.counsel_case", _("Only a counsellor or office manager may take this step."))

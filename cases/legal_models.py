@@ -3,6 +3,8 @@ decisions on the period for voluntary departure. Imported by ``cases.models``.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,6 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import legal
+
+if TYPE_CHECKING:
+    from django import forms
 
 
 class DetentionPeriod(models.Model):
@@ -102,6 +107,9 @@ class DetentionDecision(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     refusal_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    # The case page's form to refuse a pending decision (cases.views_legal), set on the rows it shows.
+    refuse_form: forms.Form
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -78,7 +78,8 @@ class Playbook(models.Model):
     def for_case(cls, case: Case) -> Playbook:
         """The policy the case follows: its target group's playbook, or :meth:`fallback`. Guards,
         services, the planner and the sweeps read the numbers here, never a default of their own."""
-        return case.playbook if case.playbook_id else cls.fallback()
+        playbook = case.playbook if case.playbook_id else None
+        return playbook if playbook is not None else cls.fallback()
 
 
 class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):

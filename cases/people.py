@@ -4,6 +4,7 @@ orders attach to it). Part of ``cases.models``."""
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING, ClassVar
 
 from django.db import models
 from django.db.models.functions import Upper
@@ -12,6 +13,9 @@ from django_countries.fields import CountryField
 
 from cases.identity import validate_national_number
 from cases.names import normalise_name, validate_name
+
+if TYPE_CHECKING:
+    from simple_history.manager import HistoryManager
 
 
 def fold_for_search(text: str) -> str:
@@ -52,6 +56,9 @@ class Person(models.Model):
     search_name = models.CharField(max_length=310, blank=True, editable=False)
     pseudonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Added by django-simple-history when cases.history registers the model (decision 023).
+    history: ClassVar[HistoryManager]
 
     class Meta:
         verbose_name = _("person")

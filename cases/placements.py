@@ -3,9 +3,15 @@ Part of ``cases.models``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django import forms
+    from simple_history.manager import HistoryManager
 
 
 class Placement(models.Model):
@@ -18,6 +24,12 @@ class Placement(models.Model):
         "cases.DetentionPeriod", on_delete=models.PROTECT, null=True, blank=True, related_name="placements"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Added by django-simple-history when cases.history registers the model (decision 023).
+    history: ClassVar[HistoryManager]
+
+    # The case page's form to end this placement (cases.views), set on the rows it shows.
+    end_form: forms.Form
 
     class Meta:
         ordering = ["-started_on", "-id"]

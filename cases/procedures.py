@@ -3,9 +3,14 @@ trajectory: ``cases.procedure_kinds``). Part of ``cases.models``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from simple_history.manager import HistoryManager
 
 
 class LegalProcedure(models.Model):
@@ -36,6 +41,9 @@ class LegalProcedure(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Added by django-simple-history when cases.history registers the model (decision 023).
+    history: ClassVar[HistoryManager]
 
     class Meta:
         ordering = ["-lodged_on", "-id"]

@@ -41,7 +41,7 @@ class Step:
     label: str | Promise
     sources: tuple[State, ...]
     target: State
-    permission: Callable[[Any, Any], bool]
+    permission: g.Permission
     guards: tuple[Guard, ...] = ()
     # What the person taking the step must give: the browser asks for it, the service requires it.
     inputs: tuple[str, ...] = ()

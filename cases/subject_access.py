@@ -37,7 +37,10 @@ def _related(obj: models.Model, depth: int) -> dict[str, list]:
     found: dict[str, list] = {}
     # include_hidden: relations named "+" (the access log, the duplicate reviews' other side) too.
     for relation in obj._meta.get_fields(include_hidden=True):
-        if not (relation.auto_created and relation.one_to_many) or relation.related_model in (Case, Person):
+        # Auto-created and one-to-many: the reverse side of a foreign key (a ForeignObjectRel).
+        if not (isinstance(relation, models.ForeignObjectRel) and relation.auto_created and relation.one_to_many) or (
+            relation.related_model in (Case, Person)
+        ):
             continue
         rows = []
         for child in relation.related_model._base_manager.filter(**{relation.field.name: obj}).order_by("pk"):

@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 import operator
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -30,6 +30,13 @@ from django.db.models.query import ModelIterable, get_related_populators, prefet
 from django.utils.dateparse import parse_date, parse_datetime, parse_duration, parse_time
 
 _ATTRIBUTE = "_returnpath_preloaded"
+
+
+class _QuerySetInternals(Protocol):
+    """What ``ModelIterable`` reads of a queryset beyond its public API (not in django-stubs)."""
+
+    _known_related_objects: dict[Any, dict[Any, Any]]
+    _prefetch_related_lookups: tuple[Any, ...]
 
 
 def _key(queryset: QuerySet) -> str:
@@ -61,14 +68,14 @@ def first(holder: Any, queryset: QuerySet):
 def preload(holder: Any, querysets: Iterable[QuerySet | None]) -> None:
     """Evaluate ``querysets`` in one round trip and keep their instances on ``holder`` (a None in
     the list, a list the caller does not have, is passed over)."""
-    querysets = [qs for qs in querysets if qs is not None and qs._iterable_class is ModelIterable]
-    if not querysets:
+    readable = [qs for qs in querysets if qs is not None and qs._iterable_class is ModelIterable]
+    if not readable:
         return
-    connection = connections[querysets[0].db]
-    if connection.vendor != "postgresql" or any(qs.db != querysets[0].db for qs in querysets):
+    connection = connections[readable[0].db]
+    if connection.vendor != "postgresql" or any(qs.db != readable[0].db for qs in readable):
         return
     parts, params, compilers = [], [], []
-    for queryset in querysets:
+    for queryset in readable:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, sql_params = compiler.as_sql()
         # The subquery's ORDER BY holds: json_agg reads a sorted subquery in order (no join here).
@@ -79,7 +86,7 @@ def preload(holder: Any, querysets: Iterable[QuerySet | None]) -> None:
         cursor.execute("SELECT " + ", ".join(parts), params)
         texts = cursor.fetchone()
     store = holder.__dict__.setdefault(_ATTRIBUTE, {})
-    for queryset, compiler, text in zip(querysets, compilers, texts, strict=True):
+    for queryset, compiler, text in zip(readable, compilers, texts, strict=True):
         store[_key(queryset)] = _instances(queryset, compiler, json.loads(text, object_pairs_hook=_Row, parse_float=Decimal))
 
 
@@ -97,7 +104,7 @@ def _plain(value):
     return value
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Any], Any]] = {
     "DateTimeField": parse_datetime, "DateField": parse_date, "TimeField": parse_time, "DurationField": parse_duration,
     "UUIDField": uuid.UUID, "FloatField": float, "DecimalField": Decimal,
 }
@@ -126,13 +133,13 @@ def _instances(queryset: QuerySet, compiler, data: list) -> list:
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, db)
+    related_populators = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]  # Django 5.2 has no fetch_mode (django-stubs 6)
     known = [
         (field, objs, operator.attrgetter(*[
             field.attname if from_field == "self" else queryset.model._meta.get_field(from_field).attname
             for from_field in field.from_fields
         ]))
-        for field, objs in queryset._known_related_objects.items()
+        for field, objs in cast(_QuerySetInternals, queryset)._known_related_objects.items()
     ]
     instances = []
     for row in compiler.results_iter(results):
@@ -145,8 +152,9 @@ def _instances(queryset: QuerySet, compiler, data: list) -> list:
             if not field.is_cached(obj) and getter(obj) in objs:
                 setattr(obj, field.name, objs[getter(obj)])
         instances.append(obj)
-    if queryset._prefetch_related_lookups:
-        prefetch_related_objects(instances, *queryset._prefetch_related_lookups)
+    lookups = cast(_QuerySetInternals, queryset)._prefetch_related_lookups
+    if lookups:
+        prefetch_related_objects(instances, *lookups)
     return instances
 
 

@@ -7,6 +7,7 @@ and Redis. ``DJANGO_ENV=production`` turns on every deploy check (and requires
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -162,7 +163,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Outside production, whitenoise serves static files straight from the apps (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -212,7 +213,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cases.api.problems.exception_handler",
 }
 REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "ReturnPath API",
     "DESCRIPTION": "Orders to leave in, legal events in, case status out.",
     "VERSION": "1.0.0",

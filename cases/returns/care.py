@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,7 +37,12 @@ class Vulnerability(models.Model):
         return [flag for flag in self.FLAGS if getattr(self, flag)]
 
     def labels(self) -> list[str]:
-        return [str(self._meta.get_field(flag).verbose_name) for flag in self.active_flags]
+        return [self.flag_label(flag) for flag in self.active_flags]
+
+    @classmethod
+    def flag_label(cls, flag: str) -> str:
+        # The flags are the model's own boolean fields, never a reverse relation.
+        return str(cast("models.Field[Any, Any]", cls._meta.get_field(flag)).verbose_name)
 
 
 class FitnessOpinion(models.Model):

@@ -63,7 +63,7 @@ def text(event) -> str:
         sentence = gettext("month %(month)s: %(count)s") % {
             "month": data.get("month"), "count": gettext("reached") if data.get("reached") else gettext("not reached")}
     elif kind == "vulnerability":
-        labels = [str(Vulnerability._meta.get_field(f).verbose_name) for f in data.get("flags", []) if f in Vulnerability.FLAGS]
+        labels = [Vulnerability.flag_label(f) for f in data.get("flags", []) if f in Vulnerability.FLAGS]
         sentence = capfirst(", ".join(labels)) or gettext("No vulnerability recorded.")
     elif kind == "fitness_opinion":
         sentence = (gettext("Unfit to travel since %(since)s") % {"since": _day(data.get("given_on"))} if data.get("unfit")

@@ -76,6 +76,11 @@ class ConsularRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Set on the rows of the timers' lists (cases.returns.selectors), never stored.
+    due_why: str
+    overdue: bool
+    days_overdue: int
+
     class Meta:
         ordering = ["-sent_on", "-id"]
         verbose_name = _("consular request")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django_countries.fields import Country
 
 from cases import legal
 from cases.api.models import ApiClient
@@ -126,6 +128,7 @@ def due_consular_requests(cases) -> list[ConsularRequest]:
         .select_related("case__person").order_by("due_on", "id")[:200]
     )
     for request in requests:
+        assert request.due_on is not None  # filtered on due_on__lte
         request.due_why = due_reason(request)
         request.overdue = request.due_on <= timezone.localdate()
     return requests
@@ -150,6 +153,7 @@ def overdue_for_managers(user) -> list[ConsularRequest]:
     )
     today = timezone.localdate()
     for request in requests:
+        assert request.due_on is not None  # filtered on due_on__lte
         request.due_why = due_reason(request)
         request.days_overdue = (today - request.due_on).days
     return requests
@@ -158,7 +162,7 @@ def overdue_for_managers(user) -> list[ConsularRequest]:
 # --- figures -------------------------------------------------------------------------------
 @dataclass
 class CountryFigures:
-    country: object
+    country: Country
     requests: int = 0
     answered: int = 0
     issued: int = 0
@@ -182,7 +186,9 @@ def identification_figures(user) -> list[CountryFigures]:
     rows = ConsularRequest.objects.filter(case__in=cases_visible_to(user)).values_list("country", "answer", "sent_on", "answered_on")
     by_country: dict[str, CountryFigures] = {}
     for country, answer, sent_on, answered_on in rows.iterator(chunk_size=2000):
-        figures = by_country.setdefault(country, CountryFigures(country=ConsularRequest(country=country).country))
+        # The field's descriptor gives a Country (the django-stubs plugin types a CountryField as its str column).
+        shown = cast(Country, ConsularRequest(country=country).country)
+        figures = by_country.setdefault(country, CountryFigures(country=shown))
         figures.requests += 1
         if answer == ConsularRequest.Answer.PENDING:
             figures.pending += 1
@@ -191,6 +197,7 @@ def identification_figures(user) -> list[CountryFigures]:
             figures.no_answer += 1
             continue
         figures.answered += 1
+        assert answered_on is not None  # a check constraint: an answer has its date
         figures.days.append((answered_on - sent_on).days)
         if answer == ConsularRequest.Answer.ISSUED:
             figures.issued += 1

@@ -53,6 +53,7 @@ def remind_due_consular_requests(*, today: dt.date | None = None, batch_size: in
                 return done
             last_id = batch[-1].pk
             for request in batch:
+                assert request.due_on is not None  # filtered on due_on__lte
                 record_event(
                     case=request.case, actor=SYSTEM, kind=CaseEvent.Kind.CONSULAR_FOLLOW_UP_DUE,
                     data={"consular_request": request.pk, "due_on": request.due_on.isoformat(), "why": due_reason(request),

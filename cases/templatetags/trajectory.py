@@ -92,8 +92,8 @@ def diagram(case_state: str) -> dict:
     for step in STEPS.values():
         if step.target == State.CLOSED:
             continue
-        for source, target in step.edges:
-            pairs.setdefault((source.value, target.value), []).append(str(step.label))
+        for edge_source, edge_target in step.edges:
+            pairs.setdefault((edge_source.value, edge_target.value), []).append(str(step.label))
     edges = []
     for (source, target), labels in pairs.items():
         a, b = nodes[State(source)], nodes[State(target)]

@@ -30,7 +30,7 @@ def _note_what_ends_sessions(sender, instance, raw=False, **kwargs):
     if raw or instance.pk is None:
         return
     before = User.objects.filter(pk=instance.pk).values("is_active", "password").first()
-    instance._returnpath_end_sessions = bool(before) and (
+    instance._returnpath_end_sessions = before is not None and (
         (before["is_active"] and not instance.is_active) or before["password"] != instance.password
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -75,6 +76,7 @@ def upload_document(*, actor: User, case_id: int, kind: str, name: str, data: by
             reasons.append(_("The virus scanner refused the file: %(reason)s") % {"reason": verdict})
     if reasons:
         raise TransitionRefused(_("The document cannot be stored."), details=reasons)
+    assert sniffed is not None  # refused above: an empty or unrecognised file
     content_type, extension = sniffed
     document = CaseDocument(
         case=case, kind=kind, original_name=name[:200], content_type=content_type, extension=extension, size=len(data),
@@ -82,6 +84,7 @@ def upload_document(*, actor: User, case_id: int, kind: str, name: str, data: by
     )
     document.file.save("upload", ContentFile(data), save=False)
     stored = document.file.name
+    assert stored is not None  # FieldFile.save names the file
     try:
         document.save()
         record_event(case=case, actor=actor, kind=CaseEvent.Kind.DOCUMENT_ADDED,
@@ -109,7 +112,7 @@ def remove_documents_of(case: Case) -> int:
     """Retention: the files and their rows go with the case's personal data (called by the
     pseudonymisation, inside its transaction; the files are deleted once it commits)."""
     documents = list(CaseDocument.objects.filter(case=case))
-    names = [(d.file.storage, d.file.name) for d in documents]
+    names = [(d.file.storage, cast(str, d.file.name)) for d in documents]  # a stored document has its file (NOT NULL)
     DocumentDownload.objects.filter(document__in=documents).delete()
     CaseDocument.objects.filter(pk__in=[d.pk for d in documents]).delete()
 

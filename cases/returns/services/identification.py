@@ -89,14 +89,15 @@ def _request_refusals(request: ConsularRequest) -> list[str]:
 def record_consular_request(*, actor: User, case_id: int, kind: str, country: str, consulate: str, sent_on: dt.date | None,
                             reference: str = "", interview_on: dt.date | None = None) -> ConsularRequest:
     case = access_for_identification(actor=actor, case_id=case_id, for_update=True)
-    request = ConsularRequest(case=case, kind=kind, country=country, consulate=consulate, sent_on=sent_on,
+    request = ConsularRequest(case=case, kind=kind, country=country, consulate=consulate,
+                              sent_on=sent_on,  # type: ignore[misc]  # may be None here: _request_refusals refuses it
                               reference=reference, interview_on=interview_on)
     _refuse(_request_refusals(request))
     request.due_on = consular_due(request)[0]
     request.save()
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONSULAR_REQUEST,
                  data={"consular_request": request.pk, "kind": kind, "country": str(country), "consulate": consulate,
-                       "sent_on": sent_on.isoformat(), "due_on": request.due_on.isoformat() if request.due_on else None})
+                       "sent_on": request.sent_on.isoformat(), "due_on": request.due_on.isoformat() if request.due_on else None})
     return request
 
 
@@ -157,6 +158,7 @@ def update_consular_request(
     request.save()
     data = {"consular_request": request.pk, "changed": changed, "due_on": request.due_on.isoformat() if request.due_on else None}
     if "answer" in changed:
+        assert answered_on is not None  # refused above when missing
         data.update(answer=answer, answered_on=answered_on.isoformat(), valid_until=valid_until.isoformat() if valid_until else None)
     kind = CaseEvent.Kind.CONSULAR_ANSWER if "answer" in changed else CaseEvent.Kind.CONSULAR_REQUEST
     record_event(case=case, actor=actor, kind=kind, data=data)

@@ -22,7 +22,7 @@ from returnpath.actors import User
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 
 # Which stage a partner may report from which (departure comes through confirm_departure).
-STAGE_SOURCES = {
+STAGE_SOURCES: dict[str, tuple[str, ...]] = {
     Referral.Stage.ACCEPTED: (Referral.Stage.REFERRED,),
     Referral.Stage.BOOKED: (Referral.Stage.ACCEPTED, Referral.Stage.BOOKED),
     Referral.Stage.CANCELLED: ACTIVE_REFERRAL_STAGES,
