@@ -210,7 +210,7 @@ def _case_context(request, case: Case, *, bound: dict | None = None, error_secti
         transition_forms[check.name] = bound.get(key) or TransitionForm(
             name=check.name, inputs=check.inputs, initial={"expected_state": case.state}
         )
-        check.form = transition_forms[check.name]  # type: ignore[attr-defined]  # TransitionCheck (cases.services) declares no form
+        check.form = transition_forms[check.name]
     escalation = next((c for c in checks if c.name == "escalate_to_forced_return"), None)
     events, timeline_more = _timeline(case, page)
     # One planned conversation per case at most (a constraint): it is among the page's conversations.

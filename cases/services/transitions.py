@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Min
@@ -29,14 +29,6 @@ from returnpath.actors import SYSTEM, Actor, SystemActor, User, is_system, repor
 from returnpath.errors import Conflict, DomainError, TransitionRefused
 
 
-class _Permission(Protocol):
-    """A step's permission as :func:`cases.guards.permission` builds it: a check with its refusal."""
-
-    refusal: object
-
-    def __call__(self, instance: Case, user: Actor, /) -> bool: ...
-
-
 @dataclass
 class TransitionCheck:
     """One step as a user sees it on the case page: allowed, or why not."""
@@ -48,6 +40,7 @@ class TransitionCheck:
     reasons: list[str] = field(default_factory=list)
     inputs: tuple[str, ...] = ()
     permitted: bool = True
+    form: Any = None  # the case page's form for the step's inputs (set by the view)
 
 
 def transition_refusals(case: Case, name: str, actor: Actor) -> list[str]:
@@ -63,7 +56,7 @@ def transition_refusals(case: Case, name: str, actor: Actor) -> list[str]:
     reasons = []
     if not is_system(actor) and not step.permission(case, actor):
         # cases.steps declares the permission as a plain callable; cases.guards.permission sets its refusal.
-        reasons.append(str(cast(_Permission, step.permission).refusal))
+        reasons.append(str(step.permission.refusal))
     for condition in step.guards:
         if not condition(case):
             reasons.append(refusal_text(condition, case))
