@@ -13,6 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    """The kinds of procedure (``LegalProcedure.Kind``); each has its meaning in :data:`KINDS` below,
+    checked when this module loads. A new kind: a member here, its entry in KINDS, a migration
+    (``makemigrations``: the field's choices), its row in ``docs/legal.md``."""
+
+    ASYLUM_APPLICATION = "asylum_application", _("Asylum application")
+    ASYLUM_APPEAL = "asylum_appeal", _("Full-jurisdiction asylum appeal")
+    ANNULMENT_SUSPENSION_APPEAL = "annulment_suspension_appeal", _("Annulment/suspension appeal against the order")
+    EXTREME_URGENCY_REQUEST = "extreme_urgency_request", _("Extreme-urgency request")
+    CASSATION_APPEAL = "cassation_appeal", _("Cassation appeal (Council of State)")
+    REGULARISATION_9BIS = "regularisation_9bis", _("Humanitarian regularisation (9bis)")
+    REGULARISATION_9TER = "regularisation_9ter", _("Medical regularisation (9ter)")
+    FAMILY_REUNIFICATION = "family_reunification", _("Family reunification")
+    BEST_INTEREST_PROCEDURE = "best_interest_procedure", _("Best-interest procedure (unaccompanied minor)")
+    DUBLIN_TRANSFER = "dublin_transfer", _("Dublin transfer")
+
 
 class Granted(StrEnum):
     """What a granted decision means for the person."""
@@ -54,6 +74,11 @@ KINDS: dict[str, ProcedureKind] = {
     # Dublin: another member state accepts to take charge; the case ends when the transfer is carried out.
     "dublin_transfer": ProcedureKind(False, Granted.TRANSFER_TO_MEMBER_STATE, "Regulation (EU) 604/2013 art. 29; Aliens Act art. 51/5"),
 }
+
+
+_UNDECLARED = sorted(set(Kind.values) ^ set(KINDS))
+if _UNDECLARED:  # a kind without its meaning (or a meaning without its kind) is refused at start-up
+    raise ImportError(f"cases.procedure_kinds: no single declaration for {', '.join(_UNDECLARED)}")
 
 
 def kind(name: str) -> ProcedureKind:

@@ -9,22 +9,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cases import procedure_kinds
+
 if TYPE_CHECKING:
     from simple_history.manager import HistoryManager
 
 
 class LegalProcedure(models.Model):
-    class Kind(models.TextChoices):
-        ASYLUM_APPLICATION = "asylum_application", _("Asylum application")
-        ASYLUM_APPEAL = "asylum_appeal", _("Full-jurisdiction asylum appeal")
-        ANNULMENT_SUSPENSION_APPEAL = "annulment_suspension_appeal", _("Annulment/suspension appeal against the order")
-        EXTREME_URGENCY_REQUEST = "extreme_urgency_request", _("Extreme-urgency request")
-        CASSATION_APPEAL = "cassation_appeal", _("Cassation appeal (Council of State)")
-        REGULARISATION_9BIS = "regularisation_9bis", _("Humanitarian regularisation (9bis)")
-        REGULARISATION_9TER = "regularisation_9ter", _("Medical regularisation (9ter)")
-        FAMILY_REUNIFICATION = "family_reunification", _("Family reunification")
-        BEST_INTEREST_PROCEDURE = "best_interest_procedure", _("Best-interest procedure (unaccompanied minor)")
-        DUBLIN_TRANSFER = "dublin_transfer", _("Dublin transfer")
+    Kind = procedure_kinds.Kind  # declared with its legal meaning (cases.procedure_kinds)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
