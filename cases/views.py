@@ -6,9 +6,6 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import IntegerField
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,8 +16,8 @@ from django_htmx.http import push_url
 
 from cases import services
 from cases.access_log import record_access
+from cases.case_page import case_context, timeline
 from cases.caseload import CaseloadFilter, extra_filters
-from cases.conversations import is_planned, page_conversations
 from cases.forms import (
     AddressForm,
     BestInterestForm,
@@ -34,19 +31,13 @@ from cases.forms import (
     TransitionForm,
     caseload_choices,
 )
-from cases.models import TERMINAL_STATES, Case, LegalProcedure, Placement, State
-from cases.returns.page import returns_context
-from cases.returns.selectors import page_querysets as returns_page_querysets
-from cases.selectors import access_case, cases_visible_to, deadline_explanation, default_counsellor_filter
-from cases.selectors_legal import page_querysets as legal_page_querysets
+from cases.models import Case, LegalProcedure, Placement, State
+from cases.selectors import access_case, cases_visible_to, default_counsellor_filter
 from cases.steps import STEPS
-from cases.views_legal import legal_context
 from returnpath.errors import Conflict, DomainError
-from returnpath.preload import preload, rows
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
-TIMELINE_PAGE = 20
 SEARCH_SESSION_KEY = "caseload_searches"
 
 
@@ -148,127 +139,13 @@ def _caseload_page(request):
     return render(request, template, context)
 
 
-# --- The case page -------------------------------------------------------------------------
-
-def _timeline_events(case: Case, page: int):
-    offset = (page - 1) * TIMELINE_PAGE
-    return case.events.select_related("actor")[offset : offset + TIMELINE_PAGE + 1]
-
-
-def _conversations(case: Case, page: int):
-    """The planned conversation and those the timeline page's events name, in one read."""
-    named = _timeline_events(case, page).annotate(
-        conversation_id=Cast(KT("data__conversation"), IntegerField())).values("conversation_id")
-    return page_conversations(case, named)
-
-
-def _page_conversations(case: Case, page: int) -> list:
-    conversations = _conversations(case, page)
-    return rows(case, conversations) if conversations is not None else []
-
-
-def _timeline(case: Case, page: int):
-    events = rows(case, _timeline_events(case, page))
-    has_more = len(events) > TIMELINE_PAGE
-    events = events[:TIMELINE_PAGE]
-    ids = {e.data.get("conversation") for e in events if isinstance(e.data, dict) and e.data.get("conversation")}
-    conversations = {c.pk: c for c in _page_conversations(case, page)} if ids else {}
-    for event in events:
-        event.conversation = conversations.get(event.data.get("conversation")) if isinstance(event.data, dict) else None
-    return events, has_more
-
-
-def _placements(case: Case) -> list[Placement]:
-    return rows(case, case.placements.select_related("facility"))
-
-
-def case_page_querysets(case: Case, page: int) -> list:
-    """Every list the case page shows; :func:`returnpath.preload.preload` reads them in one round
-    trip (decision 071) and each selector still asks for its own rows and gets them from there."""
-    return [
-        case.orders.all(), case.procedures.all(), _timeline_events(case, page), _conversations(case, page),
-        case.placements.select_related("facility"), *legal_page_querysets(case), *returns_page_querysets(case),
-    ]
-
-
-def _case_context(request, case: Case, *, bound: dict | None = None, error_section: str = "", domain_error=None) -> dict:
-    bound = bound or {}
-    user = request.user
-    try:
-        page = max(1, int(request.GET.get("timeline", 1)))
-    except ValueError:
-        page = 1
-    preload(case, case_page_querysets(case, page))
-    orders = rows(case, case.orders.all())
-    procedures = rows(case, case.procedures.all())
-    # The steps this user can take now first; the others follow with the reasons why not.
-    # Steps that end the trajectory (departure, closing...) after the ones that continue it.
-    checks = sorted(services.check_transitions(case, user), key=lambda check: (not check.allowed, check.target in TERMINAL_STATES))
-    transition_forms = {}
-    for check in checks:
-        key = f"transition:{check.name}"
-        transition_forms[check.name] = bound.get(key) or TransitionForm(
-            name=check.name, inputs=check.inputs, initial={"expected_state": case.state}
-        )
-        check.form = transition_forms[check.name]
-    escalation = next((c for c in checks if c.name == "escalate_to_forced_return"), None)
-    events, timeline_more = _timeline(case, page)
-    # One planned conversation per case at most (a constraint): it is among the page's conversations.
-    planned = next((c for c in _page_conversations(case, page) if is_planned(c)), None) if case.is_open else None
-    decide_forms = {
-        p.pk: bound.get(f"decide:{p.pk}") or DecideProcedureForm(prefix=f"decide-{p.pk}", initial={"decided_on": timezone.localdate()})
-        for p in procedures if p.is_pending
-    }
-    for procedure in procedures:
-        procedure.decide_form = decide_forms.get(procedure.pk)
-    placements = _placements(case)
-    for placement in placements:
-        placement.end_form = bound.get(f"end_placement:{placement.pk}") or EndPlacementForm(
-            prefix=f"end-{placement.pk}", initial={"ended_on": timezone.localdate()}
-        )
-    return {
-        **legal_context(case, orders=orders, bound=bound),
-        "case": case,
-        "person": case.person,
-        "orders": orders,
-        "deadline_lines": deadline_explanation(case, orders),
-        "procedures": procedures,
-        "placements": placements,
-        "checks": checks,
-        "escalation_check": escalation,
-        # A manager escalates directly; a counsellor proposes and the manager decides.
-        "can_propose_escalation": (
-            escalation is not None and not escalation.permitted and not services.escalation_proposal_refusals(case, user)
-        ),
-        "propose_form": bound.get("propose") or ProposeEscalationForm(),
-        "decline_escalation_form": bound.get("decline:escalation") or DeclineProposalForm(prefix="decline-escalation"),
-        "decline_lose_contact_form": bound.get("decline:lose_contact") or DeclineProposalForm(prefix="decline-lose_contact"),
-        "procedure_form": bound.get("procedure") or ProcedureForm(initial={"lodged_on": timezone.localdate()}),
-        "placement_form": bound.get("placement") or PlacementForm(initial={"started_on": timezone.localdate()}),
-        "address_form": bound.get("address") or AddressForm(initial={
-            "street": case.person.street, "postcode": case.person.postcode, "municipality": case.person.municipality,
-            "invalid": case.person.address_invalid,
-        }),
-        "best_interest_form": bound.get("best_interest") or BestInterestForm(initial={"outcome": case.best_interest_outcome}),
-        "planned": planned,
-        # A conversation's outcome can be logged from its day on (counselling.services says the same).
-        "planned_is_due": planned is not None and timezone.localdate(planned.planned_at) <= timezone.localdate(),
-        "events": events,
-        "timeline_page": page,
-        "timeline_more": timeline_more,
-        "error_section": error_section,
-        "domain_error": domain_error,
-        "today": timezone.localdate(),
-        "nav": "caseload",
-        **returns_context(case, user, bound),  # the return itself (cases.returns)
-    }
-
+# --- The case page (what it shows: cases.case_page) ----------------------------------------
 
 @login_required
 @require_GET
 def case_detail(request, case_id: int):
     case = access_case(actor=request.user, case_id=case_id, log_via="web")
-    return render(request, "cases/case_detail.html", _case_context(request, case))
+    return render(request, "cases/case_detail.html", case_context(request, case))
 
 
 @login_required
@@ -280,7 +157,7 @@ def case_timeline(request, case_id: int):
         page = max(1, int(request.GET.get("timeline", 1)))
     except ValueError:
         page = 1
-    events, more = _timeline(case, page)
+    events, more = timeline(case, page)
     return render(request, "cases/partials/timeline_items.html", {"case": case, "events": events, "timeline_more": more, "timeline_page": page})
 
 
@@ -307,7 +184,7 @@ def submit_case_form(request, case_id: int, *, form, key: str, section: str, cal
 def _failed(request, case_id: int, *, section: str, key: str, form, error: DomainError | None):
     """Show the case page again with what the user typed and why it was refused."""
     case = access_case(actor=request.user, case_id=case_id)
-    context = _case_context(request, case, bound={key: form}, error_section=section, domain_error=error)
+    context = case_context(request, case, bound={key: form}, error_section=section, domain_error=error)
     status = 409 if isinstance(error, Conflict) else 400
     return render(request, "cases/case_detail.html", context, status=status)
 

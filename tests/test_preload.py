@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases.case_page import case_page_querysets
 from cases.models import CaseEvent
-from cases.views import case_page_querysets
 from offices.models import Office
 from returnpath.preload import first, preload, rows
 from tests.cases.test_case_page_queries import build_rich_case

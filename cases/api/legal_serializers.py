@@ -6,14 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from cases.api.serializers import IsoDate, StrictInteger, StrictSerializer, Text, _not_after_today, _order_era
+from cases.api.fields import IsoDate, StrictInteger, StrictSerializer, Text, not_after_today, order_era
 from cases.models import DepartureTermDecision
 
 
 class TermExtensionSerializer(StrictSerializer):
     """An extension of the period for voluntary departure (Return Directive art. 7(2); Aliens Act art. 74/14 §1)."""
 
-    decided_on = IsoDate(validators=[_not_after_today, _order_era])
+    decided_on = IsoDate(validators=[not_after_today, order_era])
     days = StrictInteger(min_value=1, max_value=180, required=False, allow_null=True, default=None,
                          help_text="Days added to the current deadline (then rolled to a working day). Or give `until`.")
     until = IsoDate(required=False, allow_null=True, default=None,
@@ -31,7 +31,7 @@ class TermExtensionSerializer(StrictSerializer):
 class TermShorteningSerializer(StrictSerializer):
     """A decision cutting the period short because a risk arose during it (Directive art. 8(2); Aliens Act art. 74/14 §3)."""
 
-    decided_on = IsoDate(validators=[_not_after_today, _order_era])
+    decided_on = IsoDate(validators=[not_after_today, order_era])
     days = StrictInteger(min_value=0, max_value=30, help_text="The new period from the decision; 0: leave at once.")
     ground = serializers.ChoiceField(choices=[(g.value, g.label) for g in DepartureTermDecision.SHORTENING_GROUNDS])
     motivation = Text(max_length=2000, required=True)

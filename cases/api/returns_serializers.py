@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cases import legal
-from cases.api.serializers import CountryCode, IsoDate, StrictBoolean, StrictInteger, StrictSerializer, Text
+from cases.api.fields import CountryCode, IsoDate, StrictBoolean, StrictInteger, StrictSerializer, Text
 from cases.returns.models import FOLLOW_UP_MONTHS, ConsularRequest, FollowUpContact, Referral, ReintegrationSupport, TravelDocument
 
 

@@ -4,223 +4,36 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Mapping
 from typing import cast
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
-from rest_framework.fields import SkipField, get_error_detail
 
+from cases.api.fields import (
+    CountryCode,
+    IsoDate,
+    LanguageCode,
+    Name,
+    NationalNumber,
+    Postcode,
+    StrictBoolean,
+    StrictInteger,
+    StrictSerializer,
+    Text,
+    add_error,
+    birth_era,
+    not_after_today,
+    order_era,
+)
 from cases.api.legal_out import DetentionSerializer, LegalDatesSerializer, TermDecisionOutSerializer
 from cases.conversations import next_planned_conversation
-from cases.identity import normalise_national_number
-from cases.languages import ISO_639_1
 from cases.models import Case, CaseEvent, LegalProcedure, Person, State, TargetGroup
 from cases.models_review import STAFF_ONLY_EVENT_KINDS
-from cases.names import deceptive_characters, normalise_name
 from cases.selectors_legal import legal_dates
 from cases.services.orders import OrderData, PersonData, validate_order
 
-EARLIEST_ORDER_DATE = dt.date(2000, 1, 1)
-EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
-
-# --- strict parsing ---------------------------------------------------------------------
-class StrictSerializer(serializers.Serializer):
-    """Rejects unknown fields and reports every field error of its level at once.
-
-    After the loop, :meth:`cross_check` may add errors that involve several fields, using the
-    values that did parse (``partial``).
-    """
-
-    def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            raise serializers.ValidationError(
-                {"non_field_errors": [ErrorDetail(str(_("Expected a JSON object.")), code="invalid")]}
-            )
-        value: dict = {}
-        errors: dict = {}  # field name -> its error details, as cross_check takes them
-        for field in self._writable_fields:
-            try:
-                validated = field.run_validation(field.get_value(data))
-            except serializers.ValidationError as exc:
-                errors[field.field_name] = exc.detail
-            except DjangoValidationError as exc:
-                errors[field.field_name] = get_error_detail(exc)
-            except SkipField:
-                pass
-            else:
-                self.set_value(value, field.source_attrs, validated)
-        for key in data:
-            if key not in self.fields:
-                errors[str(key)] = [ErrorDetail(str(_("Unknown field.")), code="unknown_field")]
-        self.cross_check(value, errors)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
-
-    def cross_check(self, value: dict, errors: dict) -> None:
-        """Add errors spanning several fields; ``value`` holds only the fields that parsed."""
-
-
-def _add_error(errors: dict, path: str, code: str, message: str) -> None:
-    node = errors
-    parts = path.split(".")
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):  # that whole object already failed
-            return
-        node = child
-    existing = node.get(parts[-1])
-    if isinstance(existing, list) and any(getattr(e, "code", None) == code for e in existing):
-        return
-    if isinstance(existing, dict):
-        return
-    node.setdefault(parts[-1], []).append(ErrorDetail(str(message), code=code))
-
-
-class JsonString(serializers.CharField):
-    """A JSON string and nothing else: DRF would turn 12345 or true into text silently."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBoolean(serializers.BooleanField):
-    """JSON true or false only: "yes" or 1 must not switch a flag that relaxes a legal guard."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-class StrictInteger(serializers.IntegerField):
-    """A JSON number without fraction; "30" or true are refused, as the schema says."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class Text(JsonString):
-    """A trimmed string; DRF's CharField already refuses NUL and lone surrogates."""
-
-    def __init__(self, *, max_length: int, required: bool = False, **kwargs):
-        if not required:
-            kwargs.setdefault("default", "")
-            kwargs.setdefault("allow_blank", True)
-        super().__init__(max_length=max_length, required=required, **kwargs)
-
-
-class Name(Text):
-    """A person's name: NFC-normalised; invisible and text-direction characters refused (decision 027)."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        found = deceptive_characters(value)
-        if found:
-            raise serializers.ValidationError(
-                _("This name contains invisible or text-direction characters (%(chars)s). Type the name with visible letters only.")
-                % {"chars": ", ".join(found)}, code="invisible_characters",
-            )
-        return normalise_name(value)
-
-
-class IsoDate(serializers.DateField):
-    def __init__(self, **kwargs):
-        super().__init__(input_formats=["iso-8601"], format="iso-8601", **kwargs)
-
-
-class CountryCode(JsonString):
-    """ISO 3166-1 alpha-2 or alpha-3; answered as alpha-2."""
-
-    default_error_messages = {"invalid_country": _("“{value}” is not an ISO 3166-1 alpha-2 or alpha-3 country code.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 3)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data).upper()
-        if not value:
-            return ""
-        code = countries.alpha2(value) if re.fullmatch(r"[A-Z]{2,3}", value) else ""
-        if not code:
-            self.fail("invalid_country", value=value)
-        return code
-
-
-class LanguageCode(JsonString):
-    default_error_messages = {"invalid_language": _("“{value}” is not an ISO 639-1 language code.")}
-
-    def __init__(self, **kwargs):
-        super().__init__(max_length=2, min_length=2, **kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data).lower()
-        if value not in ISO_639_1:
-            self.fail("invalid_language", value=value)
-        return value
-
-
-class NationalNumber(JsonString):
-    """Belgian national register or bis number (python-stdnum); answered as its 11 digits."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_length=20, allow_blank=True, default="", **kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not value:
-            return ""
-        try:
-            return normalise_national_number(value)
-        except DjangoValidationError:
-            raise serializers.ValidationError(
-                ErrorDetail(str(_("This is not a valid Belgian national register or bis number.")), code="invalid_national_number")
-            ) from None
-
-
-class Postcode(JsonString):
-    default_error_messages = {"invalid_postcode": _("A Belgian postcode is four digits, 1000 to 9999.")}
-
-    def __init__(self, **kwargs):
-        super().__init__(max_length=4, allow_blank=True, default="", **kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if value and not (re.fullmatch(r"[0-9]{4}", value) and 1000 <= int(value) <= 9999):
-            self.fail("invalid_postcode")
-        return value
-
-
-def _not_after_today(value: dt.date) -> None:
-    if value > timezone.localdate():
-        raise serializers.ValidationError(ErrorDetail(str(_("This date is in the future.")), code="future_date"))
-
-
-def _order_era(value: dt.date) -> None:
-    if value < EARLIEST_ORDER_DATE:
-        raise serializers.ValidationError(ErrorDetail(str(_("This date is before 2000.")), code="too_old"))
-
-
-def _birth_era(value: dt.date) -> None:
-    if value < EARLIEST_BIRTH_DATE:
-        raise serializers.ValidationError(ErrorDetail(str(_("This date is before 1900.")), code="too_old"))
-
-
-# --- orders in --------------------------------------------------------------------------
 class AddressSerializer(StrictSerializer):
     """The person's address in Belgium (it decides the office)."""
 
@@ -234,7 +47,7 @@ class PersonSerializer(StrictSerializer):
 
     family_name = Name(max_length=150, required=True)
     given_names = Name(max_length=150)
-    birth_date = IsoDate(required=False, allow_null=True, default=None, validators=[_not_after_today, _birth_era])
+    birth_date = IsoDate(required=False, allow_null=True, default=None, validators=[not_after_today, birth_era])
     sex = serializers.ChoiceField(choices=Person.Sex.choices, default=Person.Sex.OTHER)
     nationality = CountryCode(required=False, allow_blank=True, default="")
     national_number = NationalNumber()
@@ -264,8 +77,8 @@ class OrderSerializer(StrictSerializer):
     """An order to leave as the order register sends it (DESIGN §6)."""
 
     external_reference = Text(max_length=64, required=True, help_text="Your reference; unique per API client.")
-    issued_on = IsoDate(validators=[_not_after_today, _order_era])
-    notified_on = IsoDate(validators=[_not_after_today, _order_era])
+    issued_on = IsoDate(validators=[not_after_today, order_era])
+    notified_on = IsoDate(validators=[not_after_today, order_era])
     departure_term_days = StrictInteger(min_value=0, max_value=30, help_text="0–30; under 30 needs term_reason.")
     term_reason = Text(max_length=300)
     legal_basis = Text(max_length=200)
@@ -295,7 +108,7 @@ class OrderSerializer(StrictSerializer):
             target_group="" if {"household", "target_group"} & set(errors) else value.get("target_group", ""),
         )
         for path, code, message in validate_order(provisional):
-            _add_error(errors, path, code, message)
+            add_error(errors, path, code, message)
 
 
 def order_data(validated: dict) -> OrderData:
@@ -346,21 +159,21 @@ class ProcedureSerializer(StrictSerializer):
     """A legal procedure lodged, or decided (`decision` with `decided_on`)."""
 
     kind = serializers.ChoiceField(choices=LegalProcedure.Kind.choices)
-    lodged_on = IsoDate(validators=[_not_after_today, _order_era])
+    lodged_on = IsoDate(validators=[not_after_today, order_era])
     suspensive = StrictBoolean(required=False, allow_null=True, default=None,
                                           help_text="Defaults from the kind of procedure.")
     decision = serializers.ChoiceField(
         choices=[c for c in LegalProcedure.Status.choices if c[0] != LegalProcedure.Status.PENDING],
         required=False, allow_blank=True, default="",
     )
-    decided_on = IsoDate(required=False, allow_null=True, default=None, validators=[_not_after_today, _order_era])
+    decided_on = IsoDate(required=False, allow_null=True, default=None, validators=[not_after_today, order_era])
     reference = Text(max_length=64)
 
 
 class DepartureSerializer(StrictSerializer):
     """A departure confirmed by a partner."""
 
-    departed_on = IsoDate(validators=[_not_after_today, _order_era])
+    departed_on = IsoDate(validators=[not_after_today, order_era])
     evidence = serializers.ChoiceField(choices=Case.DepartureEvidence.choices)
     destination_country = CountryCode(required=False, allow_blank=True, default="")
 

@@ -1,4 +1,4 @@
-"""The return work's part of the case page (one line in cases.views._case_context)."""
+"""The return work's part of the case page (one line in cases.case_page.case_context)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from cases.returns import forms, selectors, services
 
 
 def returns_context(case, user, bound: dict) -> dict:
-    """The return work's part of the case page (one line in cases.views._case_context)."""
+    """The return work's part of the case page (one line in cases.case_page.case_context)."""
     data = selectors.case_returns(case)
     today = timezone.localdate()
     for request in data["consular_requests"]:
