@@ -9,19 +9,8 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from cases import services
+from cases import forms, services
 from cases.conversations import is_planned, page_conversations
-from cases.forms import (
-    AddressForm,
-    BestInterestForm,
-    DecideProcedureForm,
-    DeclineProposalForm,
-    EndPlacementForm,
-    PlacementForm,
-    ProcedureForm,
-    ProposeEscalationForm,
-    TransitionForm,
-)
 from cases.models import TERMINAL_STATES, Case, Placement
 from cases.returns.page import returns_context
 from cases.returns.selectors import page_querysets as returns_page_querysets
@@ -90,7 +79,7 @@ def case_context(request, case: Case, *, bound: dict | None = None, error_sectio
     transition_forms = {}
     for check in checks:
         key = f"transition:{check.name}"
-        transition_forms[check.name] = bound.get(key) or TransitionForm(
+        transition_forms[check.name] = bound.get(key) or forms.TransitionForm(
             name=check.name, inputs=check.inputs, initial={"expected_state": case.state}
         )
         check.form = transition_forms[check.name]
@@ -99,14 +88,14 @@ def case_context(request, case: Case, *, bound: dict | None = None, error_sectio
     # One planned conversation per case at most (a constraint): it is among the page's conversations.
     planned = next((c for c in _page_conversations(case, page) if is_planned(c)), None) if case.is_open else None
     decide_forms = {
-        p.pk: bound.get(f"decide:{p.pk}") or DecideProcedureForm(prefix=f"decide-{p.pk}", initial={"decided_on": timezone.localdate()})
+        p.pk: bound.get(f"decide:{p.pk}") or forms.DecideProcedureForm(prefix=f"decide-{p.pk}", initial={"decided_on": timezone.localdate()})
         for p in procedures if p.is_pending
     }
     for procedure in procedures:
         procedure.decide_form = decide_forms.get(procedure.pk)
     placements = _placements(case)
     for placement in placements:
-        placement.end_form = bound.get(f"end_placement:{placement.pk}") or EndPlacementForm(
+        placement.end_form = bound.get(f"end_placement:{placement.pk}") or forms.EndPlacementForm(
             prefix=f"end-{placement.pk}", initial={"ended_on": timezone.localdate()}
         )
     return {
@@ -123,16 +112,16 @@ def case_context(request, case: Case, *, bound: dict | None = None, error_sectio
         "can_propose_escalation": (
             escalation is not None and not escalation.permitted and not services.escalation_proposal_refusals(case, user)
         ),
-        "propose_form": bound.get("propose") or ProposeEscalationForm(),
-        "decline_escalation_form": bound.get("decline:escalation") or DeclineProposalForm(prefix="decline-escalation"),
-        "decline_lose_contact_form": bound.get("decline:lose_contact") or DeclineProposalForm(prefix="decline-lose_contact"),
-        "procedure_form": bound.get("procedure") or ProcedureForm(initial={"lodged_on": timezone.localdate()}),
-        "placement_form": bound.get("placement") or PlacementForm(initial={"started_on": timezone.localdate()}),
-        "address_form": bound.get("address") or AddressForm(initial={
+        "propose_form": bound.get("propose") or forms.ProposeEscalationForm(),
+        "decline_escalation_form": bound.get("decline:escalation") or forms.DeclineProposalForm(prefix="decline-escalation"),
+        "decline_lose_contact_form": bound.get("decline:lose_contact") or forms.DeclineProposalForm(prefix="decline-lose_contact"),
+        "procedure_form": bound.get("procedure") or forms.ProcedureForm(initial={"lodged_on": timezone.localdate()}),
+        "placement_form": bound.get("placement") or forms.PlacementForm(initial={"started_on": timezone.localdate()}),
+        "address_form": bound.get("address") or forms.AddressForm(initial={
             "street": case.person.street, "postcode": case.person.postcode, "municipality": case.person.municipality,
             "invalid": case.person.address_invalid,
         }),
-        "best_interest_form": bound.get("best_interest") or BestInterestForm(initial={"outcome": case.best_interest_outcome}),
+        "best_interest_form": bound.get("best_interest") or forms.BestInterestForm(initial={"outcome": case.best_interest_outcome}),
         "planned": planned,
         # A conversation's outcome can be logged from its day on (counselling.services says the same).
         "planned_is_due": planned is not None and timezone.localdate(planned.planned_at) <= timezone.localdate(),
