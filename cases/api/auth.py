@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
+from hmac import compare_digest
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.auth import TokenAuthentication
+from knox.crypto import hash_token
 from knox.models import AuthToken
+from knox.settings import CONSTANTS, knox_settings
+from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
@@ -20,21 +26,39 @@ ALL_SCOPES = tuple(ApiClient.Scope.values)
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """Knox's hashed, revocable, optionally expiring tokens; refused when the client is disabled."""
+    """Knox's hashed, revocable, optionally expiring tokens; refused when the client is disabled.
 
-    def authenticate_credentials(self, token):
+    One query per request: the token row comes with its user and the user's API client (knox's own
+    lookup reads the user's other tokens on every request to delete the expired ones; an expired
+    token is deleted here when it is presented, and ``manage.py create_api_client`` lists the
+    others)."""
+
+    def authenticate_credentials(self, token: bytes):
         try:
-            token.decode("utf-8")
+            text = token.decode("utf-8")
         except UnicodeDecodeError:  # knox would let this escape as a 500
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        return super().authenticate_credentials(token)
+        candidates = AuthToken.objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related("user__api_client")
+        for auth_token in candidates:
+            if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+                auth_token.delete()
+                token_expired.send(sender=self.__class__, username=auth_token.user.get_username(), source="auth_token")
+                continue
+            try:
+                digest = hash_token(text)
+            except (TypeError, binascii.Error):
+                raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+            if compare_digest(digest, auth_token.digest):
+                if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                    self.renew_token(auth_token)
+                return self.validate_user(auth_token)
+        raise exceptions.AuthenticationFailed(_("Invalid token."))
 
     def validate_user(self, auth_token):
         user, token = super().validate_user(auth_token)
-        client = ApiClient.objects.filter(user=user).first()
+        client = getattr(user, "api_client", None) if hasattr(user, "api_client") else None  # joined above
         if client is None or not client.is_active:
             raise exceptions.AuthenticationFailed(_("This API client is disabled."))
-        user.api_client = client  # fills the reverse one-to-one cache: no second query
         return user, token
 
 
