@@ -140,11 +140,19 @@ class CaseloadFilter:
             sort=sort if sort.lstrip("-") in SORTS or sort.lstrip("-") == DEFAULT_SORT else DEFAULT_SORT,
         )
 
-    def apply(self, cases: QuerySet[Case]) -> QuerySet[Case]:
+    def apply(self, cases: QuerySet[Case], *, bound: int | None = None) -> QuerySet[Case]:
+        """The filtered, sorted cases. With ``bound`` a search matches at most that many cases
+        (whichever the database finds first, then sorted): the caseload page asks for one more
+        than it counts, so that a word that matches half the register costs what a rare one does."""
+        scope = cases
+        cases = self._filtered(cases)
+        if self.q:
+            cases = scope.filter(pk__in=_search(cases, self.q, bound=bound))
+        return self._sorted(cases)
+
+    def _filtered(self, cases: QuerySet[Case]) -> QuerySet[Case]:
         clock = Clock.start()
         today = clock.today
-        if self.q:
-            cases = cases.filter(_search(self.q))
         if self.states:
             cases = cases.filter(state__in=self.states)
         if self.target_group:
@@ -201,6 +209,9 @@ class CaseloadFilter:
                 Q(ended_on__isnull=True) | Q(ended_on__gt=today)
             )
             cases = cases.filter(Exists(here))
+        return cases
+
+    def _sorted(self, cases: QuerySet[Case]) -> QuerySet[Case]:
         if self.sort.lstrip("-") == DEFAULT_SORT:
             return order_by_action(cases, descending=self.sort.startswith("-"))
         expression = F(SORTS[self.sort.lstrip("-")])
@@ -230,13 +241,15 @@ def order_by_action(cases: QuerySet[Case], *, descending: bool = False) -> Query
     return cases.order_by(*order)
 
 
-def _search(q: str) -> Q:
-    """Name (any words of it, in any order, accents ignored), dossier number, national number,
-    order reference or case number ("45" or "#45").
+def _search(cases: QuerySet[Case], q: str, *, bound: int | None = None) -> QuerySet:
+    """The ids of the (already filtered) cases found by a name (any words of it, in any order,
+    accents ignored), dossier number, national number, order reference or case number ("45" or "#45").
 
-    The person and order conditions are subqueries of their own tables, so PostgreSQL answers
-    each from its index (trigram indexes on the folded name, see migrations 0006 and 0008)
-    instead of scanning every visible case's person and orders.
+    One branch per kind of term, each carrying every other filter (decision 072): PostgreSQL
+    plans each branch as a join from whichever side is smaller — a counsellor's own cases, then
+    their people; or the people a word matches (trigram index on the folded name, migrations
+    0006 and 0008), then their cases — and with ``bound`` stops after that many ids
+    (``UNION ALL`` streams; a case found twice is one row of the page).
     """
     q = q.strip()
     number = q.lstrip("#").strip()
@@ -254,12 +267,16 @@ def _search(q: str) -> Q:
             people |= Q(national_number=normalise_national_number(digits))
         except ValidationError:  # not a national number: the other terms still apply
             people |= Q(national_number=digits)
-    matches = Case.objects.filter(person__in=Person.objects.filter(people)).order_by().values("pk").union(
-        OrderToLeave.objects.filter(external_reference__iexact=q).order_by().values("case_id")
-    )
+    cases = cases.order_by()
+    branches = [
+        cases.filter(person__in=Person.objects.filter(people)).values("pk"),
+        cases.filter(pk__in=OrderToLeave.objects.filter(external_reference__iexact=q).values("case_id")).values("pk"),
+    ]
     if number.isdigit() and len(number) < 11:
-        matches = matches.union(Case.objects.filter(pk=int(number)).order_by().values("pk"))
-    return Q(pk__in=matches)
+        branches.append(cases.filter(pk=int(number)).values("pk"))
+    if bound is None:
+        return branches[0].union(*branches[1:])
+    return branches[0].union(*branches[1:], all=True)[:bound]
 
 
 def caseload_url(**params) -> str:

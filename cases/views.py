@@ -100,7 +100,8 @@ def _caseload_page(request):
         if mine:
             params["counsellor"] = mine
     caseload_filter = CaseloadFilter.from_params(params)
-    cases = caseload_filter.apply(cases_visible_to(request.user)).select_related("person", "office", "counsellor")
+    # A search matches at most COUNT_CAP + 1 cases (decision 072): past that, more words or a filter, not more pages.
+    cases = caseload_filter.apply(cases_visible_to(request.user), bound=COUNT_CAP + 1).select_related("person", "office", "counsellor")
     try:
         page = max(1, int(params.get("page", 1)))
     except ValueError:
@@ -109,6 +110,8 @@ def _caseload_page(request):
     rows = list(cases[offset : offset + PAGE_SIZE + 1])
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    if caseload_filter.q:  # a search lists at most COUNT_CAP of the COUNT_CAP + 1 it matched
+        rows, has_next = rows[: max(0, COUNT_CAP - offset)], has_next and offset + PAGE_SIZE < COUNT_CAP
     # The names on the page are a read too (decision 022); the search words are not logged.
     record_access(actor=request.user, via="caseload", cases=rows, detail={"page": page, "searched": bool(caseload_filter.q)})
     # A capped count: "1,000+" is as useful to a counsellor as the exact figure, and far cheaper.
@@ -131,6 +134,7 @@ def _caseload_page(request):
         "total_capped": total > COUNT_CAP,
         "sort": caseload_filter.sort,
         "searching": bool(caseload_filter.q),
+        "search_capped": bool(caseload_filter.q) and total > COUNT_CAP,
         "extra_filters": extra_filters(params),
         "today": timezone.localdate(),
         "nav": "caseload",

@@ -61,3 +61,28 @@ def test_refuses_a_database_with_real_cases(db):
     with pytest.raises(CommandError, match="did not generate"):
         call_command("seed_volume", cases=10, seed=1, counsellors=10)
     assert Case.objects.count() == 1
+
+
+def _indexes() -> set[tuple]:
+    """Name, table, access method, unique, partial and key columns of the generated tables' indexes.
+
+    Not the text of ``pg_get_indexdef``: a partial index re-created from it (as pg_dump does)
+    deparses its predicate's casts differently, the same condition."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname, t.relname, am.amname, i.indisunique, i.indpred IS NOT NULL, i.indkey::text, i.indisvalid
+               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+               JOIN pg_am am ON am.oid = c.relam
+               WHERE t.relname IN ('cases_person', 'cases_case', 'cases_ordertoleave', 'cases_caseevent',
+                                   'cases_legalprocedure', 'cases_placement', 'counselling_conversation')"""
+        )
+        return set(cursor.fetchall())
+
+
+def test_the_indexes_dropped_for_the_copy_come_back_as_they_were(db):
+    before = _indexes()
+    assert any(method == "gin" for _n, _t, method, *_rest in before) and len(before) > 20
+    seed_volume(cases=50, seed=3, counsellors=20)
+    assert _indexes() == before
