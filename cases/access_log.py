@@ -8,6 +8,8 @@ import contextvars
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
+
 from cases.models import Case, CaseAccess
 from cases.services.events import actor_label
 from returnpath.actors import User
@@ -45,11 +47,27 @@ def record_access(
         "user": actor, "user_label": actor_label(actor)[:150], "via": via, "address": address, "user_agent": agent,
         "client_label": _client_label(actor), "result": result, "detail": detail or {},
     }
-    case_ids = [c if isinstance(c, int) else c.pk for c in cases]
-    if len(case_ids) <= 1:  # one INSERT; bulk_create would wrap it in a transaction of its own
-        CaseAccess.objects.create(case_id=case_ids[0] if case_ids else None, **common)
-        return
-    CaseAccess.objects.bulk_create([CaseAccess(case_id=case_id, **common) for case_id in case_ids], batch_size=2000)
+    case_ids: list[int | None] = [c if isinstance(c, int) else c.pk for c in cases] or [None]
+    rows = [CaseAccess(case_id=case_id, **common) for case_id in case_ids]
+    if connection.in_atomic_block or len(rows) > _ONE_STATEMENT:
+        CaseAccess.objects.bulk_create(rows, batch_size=_ONE_STATEMENT)
+    else:
+        _insert_in_one_statement(rows)
+
+
+def _insert_in_one_statement(rows: list[CaseAccess]) -> None:
+    """Outside a transaction one multi-row INSERT is atomic by itself: the same one statement for a
+    page of one case or of many (bulk_create would add a BEGIN and a COMMIT of its own around it)."""
+    fields = [f for f in CaseAccess._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # concrete: never None
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for row in rows for f in fields]
+    table = connection.ops.quote_name(CaseAccess._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_marks] * len(rows))}", params)  # noqa: S608 - names from the model
+
+
+_ONE_STATEMENT = 2000  # rows of one INSERT (a caseload page has 25, an export writes more)
 
 
 # Free-text search terms may be a person's name: the log keeps that a search was made, not the words

@@ -124,3 +124,24 @@ def test_subject_access_export_needs_a_reason_and_is_logged(client, case, coordi
     assert [row["via"] for row in report["cases"][0]["cases.caseaccess.case"]] == ["web"]
     assert report["person_related"]["history"][0]["family_name"] == case.person.family_name
     assert _rows(via="subject_access")[0].detail == {"reason": "Request 2026/17"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_of_cases_is_logged_in_one_statement_like_one_case(counsellor):
+    """Outside a transaction (a web request) a page of one case and a page of many cost the same
+    one INSERT (issue 15: the caseload's query count does not grow with the caseload)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.access_log import record_access
+
+    cases = [f.CaseFactory() for _ in range(3)]
+    assert not hasattr(counsellor, "api_client")  # read once, as the sign-in backend does with the user
+    with CaptureQueriesContext(connection) as one:
+        record_access(actor=counsellor, via="caseload", cases=cases[:1])
+    with CaptureQueriesContext(connection) as many:
+        record_access(actor=counsellor, via="caseload", cases=cases, detail={"page": 2})
+    assert len(one) == len(many) == 1 and many.captured_queries[0]["sql"].startswith("INSERT")
+    logged = CaseAccess.objects.filter(via="caseload").order_by("pk")
+    assert [row.case_id for row in logged] == [cases[0].pk, *[c.pk for c in cases]]
+    assert all(row.user_id == counsellor.pk and row.result == CaseAccess.Result.OK for row in logged)
+    assert logged.last().detail == {"page": 2} and logged.last().at is not None
