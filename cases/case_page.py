@@ -39,14 +39,18 @@ def _page_conversations(case: Case, page: int) -> list:
     return rows(case, conversations) if conversations is not None else []
 
 
-def timeline(case: Case, page: int):
+def timeline(case: Case, page: int, *, conversations: list | None = None):
+    """A page of the timeline, each event with the conversation it names (``conversations``: the
+    page's, when the caller has them already)."""
     events = rows(case, _timeline_events(case, page))
     has_more = len(events) > TIMELINE_PAGE
     events = events[:TIMELINE_PAGE]
     ids = {e.data.get("conversation") for e in events if isinstance(e.data, dict) and e.data.get("conversation")}
-    conversations = {c.pk: c for c in _page_conversations(case, page)} if ids else {}
+    if ids and conversations is None:
+        conversations = _page_conversations(case, page)
+    by_id = {c.pk: c for c in conversations or ()} if ids else {}
     for event in events:
-        event.conversation = conversations.get(event.data.get("conversation")) if isinstance(event.data, dict) else None
+        event.conversation = by_id.get(event.data.get("conversation")) if isinstance(event.data, dict) else None
     return events, has_more
 
 
@@ -84,9 +88,10 @@ def case_context(request, case: Case, *, bound: dict | None = None, error_sectio
         )
         check.form = transition_forms[check.name]
     escalation = next((c for c in checks if c.name == "escalate_to_forced_return"), None)
-    events, timeline_more = timeline(case, page)
+    conversations = _page_conversations(case, page)
+    events, timeline_more = timeline(case, page, conversations=conversations)
     # One planned conversation per case at most (a constraint): it is among the page's conversations.
-    planned = next((c for c in _page_conversations(case, page) if is_planned(c)), None) if case.is_open else None
+    planned = next((c for c in conversations if is_planned(c)), None) if case.is_open else None
     decide_forms = {
         p.pk: bound.get(f"decide:{p.pk}") or forms.DecideProcedureForm(prefix=f"decide-{p.pk}", initial={"decided_on": timezone.localdate()})
         for p in procedures if p.is_pending

@@ -66,14 +66,6 @@ def is_planned(conversation: Any) -> bool:
     return _source is not None and _source.is_planned(conversation)
 
 
-def conversations_by_id(case: Case, ids) -> dict[int, Any]:
-    """The case's conversations among ``ids`` (the ones its events name), with office and counsellor."""
-    if _source is None or not ids:
-        return {}
-    found = _source.of_cases().filter(case_id=case.pk, pk__in=ids).select_related("office", "counsellor")
-    return {conversation.pk: conversation for conversation in found}
-
-
 def conversation_history(case: Case) -> tuple[type, QuerySet] | None:
     """The conversation model and the field-history records of the case's conversations."""
     if _source is None:

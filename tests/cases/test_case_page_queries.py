@@ -87,6 +87,7 @@ def _captured(client, user, case):
     return captured
 
 
+@pytest.mark.postgres  # the page's lists in one statement (returnpath.preload) is PostgreSQL's
 @pytest.mark.parametrize("role", list(ROLE_FIXTURES))
 def test_the_case_page_costs_at_most_twelve_queries_whatever_the_history(role, request, client, rich_case):
     user = request.getfixturevalue(ROLE_FIXTURES[role])
