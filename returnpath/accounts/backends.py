@@ -51,7 +51,7 @@ class ThrottledModelBackend(ModelBackend):
                                    _group_perms=ArraySubquery(_permission_names(group__user=OuterRef("pk"))))
         try:
             user = users.get(pk=user_id)
-        except Exception:
+        except model.DoesNotExist:  # as ModelBackend: a session of a deleted user is no user
             return None
         if with_permissions and user.is_active and not user.is_superuser:
             # ModelBackend's own caches: has_perm() then asks nothing more.
