@@ -241,8 +241,10 @@ def figure_order_load(quick: bool) -> dict:
     _django()
     token = _token(["orders:write", "cases:read"])
     port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.baseline_settings", "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-           "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    # The server runs as deployed: persistent connections (DATABASE_CONN_MAX_AGE's default), not
+    # the measuring processes' fresh connection per request.
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_CONN_MAX_AGE"}, "DJANGO_SETTINGS_MODULE": "bench.baseline_settings",
+           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": ""}
     server = subprocess.Popen([PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "returnpath.wsgi"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -9,9 +9,11 @@ case.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.utils.translation import gettext as _
 
 from cases.models import OrderToLeave, Person, PossibleDuplicate, fold_for_search
@@ -26,22 +28,13 @@ class IdentityMatch:
     own: bool
 
 
-def _split(people: QuerySet[Person], client) -> tuple[Person | None, Person | None]:
-    """(the first own person, the first foreign person) among ``people``, oldest first.
-
-    One query: own people first, then the oldest; a foreign person only counts without an own one.
-    """
-    people = people.order_by("id")
-    if client is None:
-        return people.first(), None
-    first = (
-        people.annotate(own=Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client=client)))
-        .order_by("-own", "id")
-        .first()
-    )
-    if first is None:
-        return None, None
-    return (first, None) if first.own else (None, first)
+def _first(people: list[Person]) -> tuple[Person | None, Person | None]:
+    """(the first own person, the first foreign person) among ``people``, oldest first: a
+    foreign person only counts without an own one."""
+    own = next((person for person in people if person.own), None)
+    if own is not None:
+        return own, None
+    return None, (people[0] if people else None)
 
 
 def match_person_for_order(
@@ -53,40 +46,59 @@ def match_person_for_order(
     Two different national numbers are two people, whatever else they share; "the same name" is
     the given names too (twins share the rest), compared NFC-normalised and case-insensitively.
     When in doubt, a new person: a duplicate case can be merged, a wrong merge mixes two files.
+
+    One query reads everyone any of the three keys finds, each row saying (in SQL, so the
+    comparison is the database's) which keys found it and whether it is the client's own; the
+    keys are then tried in their order on those rows.
     """
     family_name, given_names = normalise_name(family_name), normalise_name(given_names)
+    # Once a national number is given, the other keys only find people without one.
+    unnumbered = Q(national_number="") if national_number else Q()
+    keys: dict[str, Q] = {}
     if national_number:
-        own, foreign = _split(Person.objects.filter(national_number=national_number), client)
-        if (found := own or foreign) is not None:
-            return IdentityMatch(found, PossibleDuplicate.Match.NATIONAL_NUMBER, own is not None)
-    candidates = Person.objects.all()
-    if national_number:
-        candidates = candidates.filter(national_number="")
+        keys["by_national_number"] = Q(national_number=national_number)
     if dossier_number:
-        own, foreign = _split(candidates.filter(dossier_number=dossier_number), client)
-        person = own or foreign
-        if person is not None:
-            # A dossier number is typed by people: it only identifies someone whose name or birth
-            # date agrees, or any order could attach itself (and its sender) to a stranger's case.
-            same_name = fold_for_search(person.family_name) == fold_for_search(family_name)
-            same_birth = bool(birth_date) and person.birth_date == birth_date
-            if same_name or same_birth:
-                return IdentityMatch(person, PossibleDuplicate.Match.DOSSIER_NUMBER, own is not None)
-            if own is not None:
-                raise Conflict(
-                    _("Dossier number %(number)s belongs to another person on record: check the number, the name and the birth date.")
-                    % {"number": dossier_number},
-                    code="dossier_number_conflict",
-                )
-            # Another client's person with this dossier number and nothing else in common: saying
-            # so would tell this client that the number exists. A new person, no review.
+        keys["by_dossier_number"] = unnumbered & Q(dossier_number=dossier_number)
     if family_name and birth_date and nationality:
-        matches = candidates.filter(
-            family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality
+        # Two dossier numbers are two people, as two national numbers are.
+        keys["by_name"] = unnumbered & Q(
+            family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality,
+            **({"dossier_number": ""} if dossier_number else {}),
         )
-        if dossier_number:  # two dossier numbers are two people, as two national numbers are
-            matches = matches.filter(dossier_number="")
-        own, foreign = _split(matches, client)
-        if (found := own or foreign) is not None:
-            return IdentityMatch(found, PossibleDuplicate.Match.NAME, own is not None)
+    if not keys:
+        return None
+    own = Value(True) if client is None else Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client=client))
+    found = list(
+        Person.objects.filter(reduce(operator.or_, keys.values()))
+        .annotate(own=own, **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in keys.items()})
+        .order_by("id")
+    )
+    if not found:
+        return None
+
+    def by(key: str) -> tuple[Person | None, Person | None]:
+        return _first([person for person in found if getattr(person, key, False)])
+
+    own_person, foreign = by("by_national_number")
+    if (person := own_person or foreign) is not None:
+        return IdentityMatch(person, PossibleDuplicate.Match.NATIONAL_NUMBER, own_person is not None)
+    own_person, foreign = by("by_dossier_number")
+    if (person := own_person or foreign) is not None:
+        # A dossier number is typed by people: it only identifies someone whose name or birth
+        # date agrees, or any order could attach itself (and its sender) to a stranger's case.
+        same_name = fold_for_search(person.family_name) == fold_for_search(family_name)
+        same_birth = bool(birth_date) and person.birth_date == birth_date
+        if same_name or same_birth:
+            return IdentityMatch(person, PossibleDuplicate.Match.DOSSIER_NUMBER, own_person is not None)
+        if own_person is not None:
+            raise Conflict(
+                _("Dossier number %(number)s belongs to another person on record: check the number, the name and the birth date.")
+                % {"number": dossier_number},
+                code="dossier_number_conflict",
+            )
+        # Another client's person with this dossier number and nothing else in common: saying
+        # so would tell this client that the number exists. A new person, no review.
+    own_person, foreign = by("by_name")
+    if (person := own_person or foreign) is not None:
+        return IdentityMatch(person, PossibleDuplicate.Match.NAME, own_person is not None)
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -26,14 +26,19 @@ if TYPE_CHECKING:
 
     class _OpenCases(TypedDict):
         open_cases: int
+        spoken: frozenset[str]
 
-    # A counsellor as office_counsellors reads them: with their open cases from the load counters.
+    # A counsellor as office_counsellors reads them: with their open cases from the load counters
+    # and the languages they speak.
     Counsellor: TypeAlias = WithAnnotations[User, _OpenCases]
 
+_COUNSELLOR_FIELDS = ("id", "username", "first_name", "last_name")
 
-def office_counsellors(office: Office) -> list[Counsellor]:
-    """The office's active counsellors, each with ``open_cases`` read from the load counters
-    (decision 060): the office's counsellors, never their cases."""
+
+def _team(office: Office) -> list[tuple]:
+    """The office's active counsellors as rows: (id, username, first name, last name, open
+    cases from the load counters (decision 060), languages) — the office's counsellors, never
+    their cases."""
     return list(
         User.objects.filter(
             is_active=True,
@@ -41,28 +46,49 @@ def office_counsellors(office: Office) -> list[Counsellor]:
             memberships__role=Membership.Role.COUNSELLOR,
             memberships__is_active=True,
         )
-        .select_related("staff_profile")
         .annotate(open_cases=Coalesce("case_load__open_cases", Value(0)))
-        .only("id", "username", "first_name", "last_name", "staff_profile__languages")
+        .values_list(*_COUNSELLOR_FIELDS, "open_cases", "staff_profile__languages")
     )
+
+
+def _counsellor(row: tuple) -> Counsellor:
+    *names, open_cases, languages = row
+    user = User.from_db(None, _COUNSELLOR_FIELDS, names)
+    user.open_cases = open_cases  # type: ignore[attr-defined]  # what the Counsellor alias declares
+    user.spoken = frozenset(languages or ())  # type: ignore[attr-defined]
+    return cast("Counsellor", user)
+
+
+def _lightest_first(languages: list[str] | tuple[str, ...]):
+    """The order of preference: who speaks one of ``languages``, then the fewest open cases,
+    then the oldest account."""
+    wanted = set(languages)
+    return lambda spoken, open_cases, pk: (not (wanted & spoken), open_cases, pk)
+
+
+def office_counsellors(office: Office) -> list[Counsellor]:
+    """The office's active counsellors, each with ``open_cases`` and ``spoken`` (for a batch,
+    which counts the cases it gives them as it goes)."""
+    return [_counsellor(row) for row in _team(office)]
 
 
 def pick_lightest(counsellors: list[Counsellor], languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The one with the fewest open cases among those who speak one of ``languages`` (else among all)."""
     if not counsellors:
         return None
-    wanted = set(languages)
-
-    def speaks(user) -> bool:
-        profile = getattr(user, "staff_profile", None)
-        return bool(profile and wanted & set(profile.languages))
-
-    return min(counsellors, key=lambda u: (not speaks(u), u.open_cases, u.id))
+    key = _lightest_first(languages)
+    return min(counsellors, key=lambda u: key(u.spoken, u.open_cases, u.id))
 
 
 def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
-    """The office's counsellor with the fewest open cases, preferring one who speaks the person's language."""
-    return pick_lightest(office_counsellors(office), languages)
+    """The office's counsellor with the fewest open cases, preferring one who speaks the person's
+    language. One order reads the office's team as rows and makes a user of the chosen one only:
+    about 70 people per office at national scale (issue 15)."""
+    team = _team(office)
+    if not team:
+        return None
+    key = _lightest_first(languages)
+    return _counsellor(min(team, key=lambda row: key(frozenset(row[5] or ()), row[4], row[0])))
 
 
 def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
