@@ -31,7 +31,7 @@ class IdentityMatch:
 def _first(people: list[Person]) -> tuple[Person | None, Person | None]:
     """(the first own person, the first foreign person) among ``people``, oldest first: a
     foreign person only counts without an own one."""
-    own = next((person for person in people if person.own), None)
+    own = next((person for person in people if getattr(person, "own", False)), None)
     if own is not None:
         return own, None
     return None, (people[0] if people else None)
