@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.baseline_settings"
 
-import scale  # noqa: E402
+import scale
 
 
 def main(n: int) -> None:
