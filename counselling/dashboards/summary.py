@@ -124,15 +124,17 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     return {"figures": dict(result), "office_medians": medians, "national_median": national}
 
 
-def conversation_rows(*, clock, office_id: int | None = None) -> list[dict]:
+def conversation_rows(*, clock, office_id: int | None = None, per_counsellor: bool = True) -> list[dict]:
     """What ``selectors._conversation_figures(..., "case__office_id")`` returns, from the
-    conversation tally: per (office, week, counsellor) held / no-show / planned / cancelled."""
+    conversation tally: per (office, week, counsellor) held / no-show / planned / cancelled
+    (per (office, week) only without ``per_counsellor``: the national page's sums)."""
     scope = {} if office_id is None else {"office_id": office_id}
+    group = ("office_id", "week", "counsellor_id") if per_counsellor else ("office_id", "week")
     status = {"held": ["held"], "no_show": ["no_show"], "planned": ["planned"], "cancelled": ["cancelled", "rescheduled"]}
     # Mappings: the annotated counts are not in the row type the stubs infer from ``values()``.
     rows: Iterable[Mapping[str, Any]] = (
         ConversationTally.objects.filter(week__gte=clock.weeks[0], week__lte=clock.weeks[-1], **scope)
-        .values("office_id", "week", "counsellor_id")
+        .values(*group)
         .annotate(**{name: Sum("n", filter=Q(status__in=values), default=0) for name, values in status.items()})
         .order_by()
     )

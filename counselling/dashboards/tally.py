@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 
+from counselling.dashboards import quarters
+
 KEY = ("office_id", "counsellor_id", "state", "target_group", "has_next", "has_deadline", "suspensive",
        "escalation_proposed", "lose_contact_proposed")
 
@@ -186,11 +188,13 @@ def compact() -> None:
         if cursor.fetchone()[0]:
             cursor.execute(COMPACT)
             cursor.execute(CONVERSATION_COMPACT)
+            cursor.execute(quarters.COMPACT)
 
 
 def rebuild() -> None:
     """Recount from the cases (the migration's fill; a repair after restoring only the case table)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE cases_case, counselling_conversation IN SHARE MODE")
+        cursor.execute("LOCK TABLE cases_case, counselling_conversation, cases_ordertoleave, cases_person IN SHARE MODE")
         cursor.execute(FILL)
         cursor.execute(conversation_fill(settings.TIME_ZONE))
+        cursor.execute(quarters.FILL)
