@@ -266,6 +266,7 @@ class CaseTally(models.Model):
     class Meta:
         verbose_name = _("case tally")
         verbose_name_plural = _("case tallies")
+        indexes = [models.Index(fields=["office_id"])]  # an office's dashboard reads its own rows (decision 110)
 
     def __str__(self) -> str:
         return f"{self.office_id}/{self.counsellor_id}/{self.state}: {self.n:+d}"
@@ -285,7 +286,7 @@ class ConversationTally(models.Model):
     class Meta:
         verbose_name = _("conversation tally")
         verbose_name_plural = _("conversation tallies")
-        indexes = [models.Index(fields=["week"])]
+        indexes = [models.Index(fields=["week"]), models.Index(fields=["office_id", "week"])]
 
     def __str__(self) -> str:
         return f"{self.office_id}/{self.counsellor_id}/{self.week}/{self.status}: {self.n:+d}"

@@ -197,12 +197,6 @@ INSERT INTO counselling_personquarter ({PERSON_COLUMNS}) {_people_rows("TRUE")};
 INSERT INTO counselling_quartertally ({TALLY_COLUMNS}) {_sums("counselling_personquarter")};
 """  # noqa: S608
 
-COMPACT = f"""
-WITH gone AS (DELETE FROM counselling_quartertally RETURNING {TALLY_COLUMNS})
-INSERT INTO counselling_quartertally ({TALLY_COLUMNS})
-  SELECT quarter, nationality, sum(persons), sum(orders), sum(firsts), sum(repeaters), sum(voluntary), sum(enforced)
-  FROM gone GROUP BY quarter, nationality HAVING {_NONZERO}
-"""  # noqa: S608
 
 # What the national page reads: per citizenship, the quarter's figures and the all-time people.
 READ = """
