@@ -84,7 +84,9 @@ def _store_planning_capacity(offices, max_age: int) -> dict[int, tuple[int, obje
     """Every office's figures computed together (decision 110: a few queries, not a few per office)."""
     from counselling.overflow import planning_capacity
 
-    found = {office.pk: (unplannable, earliest) for office, unplannable, earliest in planning_capacity(offices)}
+    found: dict[int, tuple[int, object]] = {
+        office.pk: (unplannable, earliest) for office, unplannable, earliest in planning_capacity(offices)
+    }
     if max_age:
         many = {_key("capacity", pk): figures for pk, figures in found.items()}
         shared_or_local(lambda cache: cache.set_many(many, timeout=max_age))
