@@ -272,6 +272,28 @@ class CaseTally(models.Model):
         return f"{self.office_id}/{self.counsellor_id}/{self.state}: {self.n:+d}"
 
 
+class OfficeTally(models.Model):
+    """The case tally without the counsellor: the same deltas, written by the same trigger in the
+    same statement (decision 110), for the national page."""
+
+    office_id = models.IntegerField(null=True)
+    state = models.CharField(max_length=32)
+    target_group = models.CharField(max_length=32)
+    has_next = models.BooleanField()
+    has_deadline = models.BooleanField()
+    suspensive = models.BooleanField()
+    escalation_proposed = models.BooleanField()
+    lose_contact_proposed = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("office tally")
+        verbose_name_plural = _("office tallies")
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.state}: {self.n:+d}"
+
+
 class ConversationTally(models.Model):
     """Conversations per (office of the case, counsellor, local week, status), signed deltas kept
     by triggers on the conversation and case tables (decision 065): the dashboards' twelve

@@ -162,17 +162,25 @@ class _DayCounts(Agenda):
         ]
         if not wanted:
             return
+        # One index range per counsellor (from the first day wanted to the last), then only the
+        # wanted days booked: fewer probes than one per day.
+        ranges: dict[int, tuple[dt.date, dt.date]] = {}
+        for counsellor_id, local_day in wanted:
+            low, high = ranges.get(counsellor_id, (local_day, local_day))
+            ranges[counsellor_id] = (min(low, local_day), max(high, local_day))
+        keep = set(wanted)
         with connection.cursor() as cursor:
             cursor.execute(
                 """SELECT v.counsellor_id, v.planned_at, v.duration_minutes FROM counselling_conversation v
                    JOIN unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(counsellor_id, starts, ends)
                      ON v.counsellor_id = w.counsellor_id AND v.planned_at >= w.starts AND v.planned_at < w.ends
                    WHERE v.status = ANY(%s)""",
-                [[c for c, _d in wanted], [_start_of_day(d) for _c, d in wanted],
-                 [_start_of_day(d + dt.timedelta(days=1)) for _c, d in wanted], [str(s) for s in BUSY_STATUSES]],
+                [list(ranges), [_start_of_day(low) for low, _h in ranges.values()],
+                 [_start_of_day(high + dt.timedelta(days=1)) for _l, high in ranges.values()], [str(s) for s in BUSY_STATUSES]],
             )
             for counsellor_id, planned_at, length in cursor.fetchall():
-                self.book(counsellor_id, planned_at, length)
+                if (counsellor_id, timezone.localtime(planned_at, BRUSSELS).date()) in keep:
+                    self.book(counsellor_id, planned_at, length)
 
     def day_is_full(self, counsellor_id: int, day: dt.date, per_day: int) -> bool:
         return self.counts.get((counsellor_id, day), 0) >= per_day

@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate
 
 from cases.figures import FromRows, FromTally, figures
 from cases.models import OPEN_STATES, Case, State
-from counselling.models import CaseTally, ConversationTally
+from counselling.models import CaseTally, ConversationTally, OfficeTally
 
 _OPEN = frozenset(OPEN_STATES)
 # The tally's key without office and counsellor: what a figure's tally predicate may read.
@@ -69,8 +69,10 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     tallied, due, outcomes = _plan()
     result: dict = defaultdict(CaseFigures)
     scope = {} if office_id is None else {"office_id": office_id}
+    # The national page (per office, every office) reads the tally without counsellors.
+    source = OfficeTally if group == "office_id" and office_id is None else CaseTally
     tally = (
-        CaseTally.objects.filter(**scope).values(group, *_KEY)
+        source.objects.filter(**scope).values(group, *_KEY)
         .annotate(total=Sum("n")).filter(~Q(total=0)).order_by()
     )
     matching: dict[tuple, list[str]] = {}  # the figures of a key, asked once per key (not per office or counsellor)
