@@ -243,6 +243,11 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 fields=["state_entered_at", "office", "counsellor"], name="case_untraceable_since",
                 condition=Q(state=State.UNTRACEABLE),
             ),
+            # One office's outcomes of the twelve months without reading the others' (decision 110).
+            models.Index(
+                fields=["office", "outcome_at", "counsellor", "state", "first_notified_on"], name="case_office_outcome",
+                condition=Q(outcome_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -266,9 +266,32 @@ class CaseTally(models.Model):
     class Meta:
         verbose_name = _("case tally")
         verbose_name_plural = _("case tallies")
+        indexes = [models.Index(fields=["office_id"])]  # an office's dashboard reads its own rows (decision 110)
 
     def __str__(self) -> str:
         return f"{self.office_id}/{self.counsellor_id}/{self.state}: {self.n:+d}"
+
+
+class OfficeTally(models.Model):
+    """The case tally without the counsellor: the same deltas, written by the same trigger in the
+    same statement (decision 110), for the national page."""
+
+    office_id = models.IntegerField(null=True)
+    state = models.CharField(max_length=32)
+    target_group = models.CharField(max_length=32)
+    has_next = models.BooleanField()
+    has_deadline = models.BooleanField()
+    suspensive = models.BooleanField()
+    escalation_proposed = models.BooleanField()
+    lose_contact_proposed = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("office tally")
+        verbose_name_plural = _("office tallies")
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.state}: {self.n:+d}"
 
 
 class ConversationTally(models.Model):
@@ -285,7 +308,51 @@ class ConversationTally(models.Model):
     class Meta:
         verbose_name = _("conversation tally")
         verbose_name_plural = _("conversation tallies")
-        indexes = [models.Index(fields=["week"])]
+        indexes = [models.Index(fields=["week"]), models.Index(fields=["office_id", "week"])]
 
     def __str__(self) -> str:
         return f"{self.office_id}/{self.counsellor_id}/{self.week}/{self.status}: {self.n:+d}"
+
+
+class PersonQuarter(models.Model):
+    """A person's orders to leave and returns in one calendar quarter, under the person's
+    citizenship: written only by the triggers of decision 110 (``counselling.dashboards.quarters``),
+    which recount a person from their orders and cases whenever one of them changes."""
+
+    person_id = models.BigIntegerField()
+    quarter = models.DateField()  # its first day
+    nationality = models.CharField(max_length=2)
+    orders = models.IntegerField()  # notified in the quarter
+    first = models.BooleanField()  # the person's first order is in this quarter
+    repeat = models.BooleanField()  # ... and the person has more than one order
+    voluntary = models.IntegerField()  # cases departed in the quarter
+    enforced = models.IntegerField()  # cases removed in the quarter
+
+    class Meta:
+        verbose_name = _("orders of a person in a quarter")
+        verbose_name_plural = _("orders of people by quarter")
+        indexes = [models.Index(fields=["person_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}/{self.quarter}: {self.orders}"
+
+
+class QuarterTally(models.Model):
+    """The sums of :class:`PersonQuarter` per (quarter, citizenship), signed deltas like the case
+    tally (decision 110): the national page's Eurostat tables and repeat orders."""
+
+    quarter = models.DateField()
+    nationality = models.CharField(max_length=2)
+    persons = models.IntegerField()  # people with an order notified in the quarter
+    orders = models.IntegerField()  # orders notified in the quarter
+    firsts = models.IntegerField()  # people whose first order was notified in the quarter
+    repeaters = models.IntegerField()  # ... of whom with more than one order (all time)
+    voluntary = models.IntegerField()
+    enforced = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("quarter tally")
+        verbose_name_plural = _("quarter tallies")
+
+    def __str__(self) -> str:
+        return f"{self.quarter}/{self.nationality}: {self.persons:+d}"

@@ -66,6 +66,15 @@ def warm_dashboards() -> dict:
         return dashboard_cache.warm_dashboards()
 
 
+@shared_task(name="counselling.fold_dashboard_tallies", **IDEMPOTENT)
+def fold_dashboard_tallies() -> None:
+    """The tallies' deltas folded into one row per key (decisions 065, 110). Readers sum every row,
+    so how often this runs changes how many rows they read, never a figure."""
+    from counselling.dashboards import tally
+
+    tally.compact()
+
+
 @shared_task(name="counselling.heartbeat", ignore_result=True)
 def heartbeat(sent_at: str | None = None) -> None:
     """Beat sends it every half minute with the time it was sent; the worker that runs it records

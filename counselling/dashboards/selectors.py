@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from django.utils import timezone
 from cases.figures import OUTCOMES, REGISTRY, WEEKS, Clock, figures
 from cases.models import OPEN_STATES, Case, OrderToLeave, Placement, State, TargetGroup
 from cases.selectors import cases_visible_to, is_coordinator
-from counselling.dashboards import summary, tally
+from counselling.dashboards import quarters, summary, tally
 from counselling.models import Conversation
 from offices.models import Membership, Office
 
@@ -479,18 +479,22 @@ def national_dashboard(*, user, quarter: Quarter | None = None, clock: Clock | N
 
     weeks = {monday: Week(monday) for monday in clock.weeks}
     if _from_summary(user, live):
-        conversation_rows = summary.conversation_rows(clock=clock)
+        conversation_rows = summary.conversation_rows(clock=clock, per_counsellor=False)  # the page sums them per office
     else:
         conversation_rows = _conversation_figures(conversations_of(cases), clock, "case__office_id")  # 6
+    this_week = clock.weeks[-1]
     for row in conversation_rows:
         week = weeks.get(_as_date(row["week"]))
-        figures = per_office.setdefault(row["case__office_id"], CaseFigures())
+        office_id = row["case__office_id"]
+        if office_id not in per_office:
+            per_office[office_id] = CaseFigures()
+        figures = per_office[office_id]
         figures.held_12_weeks += row["held"]
         figures.no_show_12_weeks += row["no_show"]
         if week is None:
             continue
         scheduled = week.add(row)
-        if week.monday == clock.weeks[-1]:
+        if week.monday == this_week:
             figures.conversations_this_week += scheduled
 
     known = {office.pk for office in offices}
@@ -518,8 +522,15 @@ def national_dashboard(*, user, quarter: Quarter | None = None, clock: Clock | N
         FacilityRow(facility=f, occupied=[occupancy.get(f.pk, {}).get(f"d{n}", 0) for n in range(len(days))]) for f in facilities
     ]
 
-    citizenships, non_tcn_ordered, non_tcn_returned = _eurostat(cases, quarter)  # 9, 10
-    repeat = _repeat_orders(cases, quarter)  # 11, 12
+    if _from_summary(user, live):
+        found = quarters.read(quarter.first_day)  # 9
+        citizenships, non_tcn_ordered, non_tcn_returned = _citizenship_rows(found["ordered"], found["returned"])
+        repeat = RepeatOrders(**{name: found[name] for name in (
+            "people_with_orders", "people_with_repeat", "orders_in_period", "repeat_orders_in_period")})
+    else:
+        citizenships, non_tcn_ordered, non_tcn_returned = _citizenship_rows(
+            eurostat_ordered(cases, quarter), eurostat_returned(cases, quarter))  # 9, 10
+        repeat = _repeat_orders(cases, quarter)  # 11, 12
     return NationalDashboard(
         clock=clock, quarter=quarter, offices=rows, totals=totals, weeks=list(weeks.values()), facilities=facility_rows,
         snapshot_days=days, citizenships=citizenships, non_tcn_ordered=non_tcn_ordered, non_tcn_returned=non_tcn_returned,
@@ -551,23 +562,25 @@ def eurostat_returned(cases: QuerySet[Case], quarter: Quarter) -> QuerySet:
     )
 
 
-def _eurostat(cases: QuerySet[Case], quarter: Quarter) -> tuple[list[CitizenshipRow], int, int]:
+def _citizenship_rows(
+    ordered: Iterable[Mapping[str, Any]], returned: Iterable[Mapping[str, Any]]
+) -> tuple[list[CitizenshipRow], int, int]:
+    """The Eurostat rows from the counts per citizenship (live, or from the quarter tally)."""
     rows: dict[str, CitizenshipRow] = {}
     non_tcn_ordered = non_tcn_returned = 0
-    for row in eurostat_ordered(cases, quarter):
+    for row in ordered:
         if row["code"] in EU_EEA_CH:
             non_tcn_ordered += row["persons"]
             continue
         rows.setdefault(row["code"], CitizenshipRow(row["code"])).ordered += row["persons"]
-    for row in eurostat_returned(cases, quarter):
+    for row in returned:
         if row["code"] in EU_EEA_CH:
             non_tcn_returned += row["voluntary"] + row["enforced"]
             continue
         target = rows.setdefault(row["code"], CitizenshipRow(row["code"]))
         target.voluntary += row["voluntary"]
         target.enforced += row["enforced"]
-    ordered = sorted(rows.values(), key=lambda r: (-r.ordered, -r.returned, r.code))
-    return ordered, non_tcn_ordered, non_tcn_returned
+    return sorted(rows.values(), key=lambda r: (-r.ordered, -r.returned, r.code)), non_tcn_ordered, non_tcn_returned
 
 
 def _repeat_orders(cases: QuerySet[Case], quarter: Quarter) -> RepeatOrders:

@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate
 
 from cases.figures import FromRows, FromTally, figures
 from cases.models import OPEN_STATES, Case, State
-from counselling.models import CaseTally, ConversationTally
+from counselling.models import CaseTally, ConversationTally, OfficeTally
 
 _OPEN = frozenset(OPEN_STATES)
 # The tally's key without office and counsellor: what a figure's tally predicate may read.
@@ -69,8 +69,10 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     tallied, due, outcomes = _plan()
     result: dict = defaultdict(CaseFigures)
     scope = {} if office_id is None else {"office_id": office_id}
+    # The national page (per office, every office) reads the tally without counsellors.
+    source = OfficeTally if group == "office_id" and office_id is None else CaseTally
     tally = (
-        CaseTally.objects.filter(**scope).values(group, *_KEY)
+        source.objects.filter(**scope).values(group, *_KEY)
         .annotate(total=Sum("n")).filter(~Q(total=0)).order_by()
     )
     matching: dict[tuple, list[str]] = {}  # the figures of a key, asked once per key (not per office or counsellor)
@@ -124,15 +126,17 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     return {"figures": dict(result), "office_medians": medians, "national_median": national}
 
 
-def conversation_rows(*, clock, office_id: int | None = None) -> list[dict]:
+def conversation_rows(*, clock, office_id: int | None = None, per_counsellor: bool = True) -> list[dict]:
     """What ``selectors._conversation_figures(..., "case__office_id")`` returns, from the
-    conversation tally: per (office, week, counsellor) held / no-show / planned / cancelled."""
+    conversation tally: per (office, week, counsellor) held / no-show / planned / cancelled
+    (per (office, week) only without ``per_counsellor``: the national page's sums)."""
     scope = {} if office_id is None else {"office_id": office_id}
+    group = ("office_id", "week", "counsellor_id") if per_counsellor else ("office_id", "week")
     status = {"held": ["held"], "no_show": ["no_show"], "planned": ["planned"], "cancelled": ["cancelled", "rescheduled"]}
     # Mappings: the annotated counts are not in the row type the stubs infer from ``values()``.
     rows: Iterable[Mapping[str, Any]] = (
         ConversationTally.objects.filter(week__gte=clock.weeks[0], week__lte=clock.weeks[-1], **scope)
-        .values("office_id", "week", "counsellor_id")
+        .values(*group)
         .annotate(**{name: Sum("n", filter=Q(status__in=values), default=0) for name, values in status.items()})
         .order_by()
     )

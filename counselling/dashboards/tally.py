@@ -9,8 +9,12 @@ key; until then readers sum them, which is exact at every instant.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.db import connection, transaction
+
+from counselling.dashboards import quarters
 
 KEY = ("office_id", "counsellor_id", "state", "target_group", "has_next", "has_deadline", "suspensive",
        "escalation_proposed", "lose_contact_proposed")
@@ -44,6 +48,46 @@ BEGIN
 END $$;
 """  # noqa: S608 (constant column names, no input)
 
+# From decision 110 on, the same deltas summed without the counsellor too: the national page
+# reads one row per (office, key) instead of one per counsellor (a tenth of the rows).
+OFFICE_KEY = tuple(column for column in KEY if column != "counsellor_id")
+_OFFICE_COLUMNS = ", ".join(OFFICE_KEY)
+
+
+def _changes(rows: str) -> str:
+    old, new = f"SELECT {_KEY_OF_CASE}, -1 FROM old_cases", f"SELECT {_KEY_OF_CASE}, 1 FROM new_cases"  # noqa: S608
+    return {"INSERT": new, "DELETE": old, "UPDATE": f"{old} UNION ALL {new}"}[rows]
+
+
+def _both(rows: str) -> str:
+    return f"""
+    WITH moved AS (
+      SELECT {_COLUMNS}, sum(d) AS n FROM ({_changes(rows)}) AS changed({_COLUMNS}, d)
+      GROUP BY {_COLUMNS} HAVING sum(d) <> 0
+    ), offices AS (
+      INSERT INTO counselling_officetally ({_OFFICE_COLUMNS}, n)
+      SELECT {_OFFICE_COLUMNS}, sum(n) FROM moved GROUP BY {_OFFICE_COLUMNS} HAVING sum(n) <> 0
+    )
+    INSERT INTO counselling_casetally ({_COLUMNS}, n) SELECT {_COLUMNS}, n FROM moved;"""  # noqa: S608
+
+
+FUNCTION_WITH_OFFICES = f"""
+CREATE OR REPLACE FUNCTION counselling_case_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN {_both("INSERT")}
+  ELSIF TG_OP = 'DELETE' THEN {_both("DELETE")}
+  ELSE {_both("UPDATE")}
+  END IF;
+  RETURN NULL;
+END $$;
+"""
+
+OFFICE_FILL = f"""
+DELETE FROM counselling_officetally;
+INSERT INTO counselling_officetally ({_OFFICE_COLUMNS}, n)
+  SELECT {_OFFICE_COLUMNS}, sum(n) FROM counselling_casetally GROUP BY {_OFFICE_COLUMNS} HAVING sum(n) <> 0;
+"""  # noqa: S608
+
 TRIGGERS = """
 CREATE TRIGGER case_tally_insert AFTER INSERT ON cases_case REFERENCING NEW TABLE AS new_cases
   FOR EACH STATEMENT EXECUTE FUNCTION counselling_case_tally();
@@ -66,14 +110,28 @@ INSERT INTO counselling_casetally ({_COLUMNS}, n)
   SELECT {_KEY_OF_CASE}, count(*) FROM cases_case GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
 """  # noqa: S608
 
-# Deleting the deltas a snapshot sees and inserting their sums is one statement: rows appended
-# meanwhile are not seen, so they stay, and nothing is counted twice. The advisory lock keeps
-# two compactions from summing the same rows.
-COMPACT = f"""
-WITH gone AS (DELETE FROM counselling_casetally RETURNING {_COLUMNS}, n)
-INSERT INTO counselling_casetally ({_COLUMNS}, n)
-  SELECT {_COLUMNS}, sum(n) FROM gone GROUP BY {_COLUMNS} HAVING sum(n) <> 0
-"""  # noqa: S608
+def compaction(table: str, key: str, counts: tuple[str, ...] = ("n",)) -> str:
+    """Fold the deltas of ``table``: the rows of every key that has more than one (or a zero
+    row) are deleted and their sums inserted, in one statement. Rows appended meanwhile are not
+    in its snapshot, so they stay, and nothing is counted twice; keys with one row are only read
+    (decision 110: rewriting the whole tally every cycle cost seconds at 1M cases). The advisory
+    lock of :func:`compact` keeps two compactions from summing the same rows."""
+    zero = " AND ".join(f"{c} = 0" for c in counts)
+    sums = ", ".join(f"sum({c})" for c in counts)
+    nonzero = " OR ".join(f"sum({c}) <> 0" for c in counts)
+    return f"""
+WITH folded AS (
+  SELECT ctid FROM (SELECT ctid, {zero} AS zero, count(*) OVER (PARTITION BY {key}) AS rows FROM {table}) AS keyed
+  WHERE rows > 1 OR zero
+), gone AS (
+  DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM folded) RETURNING {key}, {", ".join(counts)}
+)
+INSERT INTO {table} ({key}, {", ".join(counts)})
+  SELECT {key}, {sums} FROM gone GROUP BY {key} HAVING {nonzero}
+"""  # noqa: S608 (constant names)
+
+
+COMPACT = compaction("counselling_casetally", _COLUMNS)
 
 
 # --- conversations -------------------------------------------------------------------------------
@@ -166,11 +224,10 @@ INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
 """  # noqa: S608
 
 
-CONVERSATION_COMPACT = f"""
-WITH gone AS (DELETE FROM counselling_conversationtally RETURNING {CONVERSATION_COLUMNS}, n)
-INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
-  SELECT {CONVERSATION_COLUMNS}, sum(n) FROM gone GROUP BY {CONVERSATION_COLUMNS} HAVING sum(n) <> 0
-"""  # noqa: S608
+CONVERSATION_COMPACT = compaction("counselling_conversationtally", CONVERSATION_COLUMNS)
+OFFICE_COMPACT = compaction("counselling_officetally", _OFFICE_COLUMNS)
+QUARTER_COMPACT = compaction("counselling_quartertally", "quarter, nationality",
+                             ("persons", "orders", "firsts", "repeaters", "voluntary", "enforced"))
 
 
 def available() -> bool:
@@ -178,19 +235,37 @@ def available() -> bool:
     return connection.vendor == "postgresql"
 
 
+# The highest row id of each tally after this process last folded it: a tally nobody appended to
+# since is not read again (decision 110). Only a shortcut: readers sum every row, so a delta
+# committed late under a lower id is exact all the same, and folded with the next one.
+_FOLDED_UP_TO: dict[str, int | None] = {}
+
+
 def compact() -> None:
     if not available():
         return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('counselling_casetally'))")
-        if cursor.fetchone()[0]:
-            cursor.execute(COMPACT)
-            cursor.execute(CONVERSATION_COMPACT)
+        if not cursor.fetchone()[0]:
+            return
+        for table, statement in (("counselling_casetally", COMPACT), ("counselling_officetally", OFFICE_COMPACT),
+                                 ("counselling_conversationtally", CONVERSATION_COMPACT),
+                                 ("counselling_quartertally", QUARTER_COMPACT)):
+            cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608 (constant names)
+            highest = cursor.fetchone()[0]
+            if table in _FOLDED_UP_TO and _FOLDED_UP_TO[table] == highest:
+                continue
+            cursor.execute(statement)
+            cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608
+            # Remembered once the fold is committed (never a rolled-back one's).
+            transaction.on_commit(partial(_FOLDED_UP_TO.__setitem__, table, cursor.fetchone()[0]))
 
 
 def rebuild() -> None:
     """Recount from the cases (the migration's fill; a repair after restoring only the case table)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE cases_case, counselling_conversation IN SHARE MODE")
+        cursor.execute("LOCK TABLE cases_case, counselling_conversation, cases_ordertoleave, cases_person IN SHARE MODE")
         cursor.execute(FILL)
+        cursor.execute(OFFICE_FILL)  # from the case tally just filled
         cursor.execute(conversation_fill(settings.TIME_ZONE))
+        cursor.execute(quarters.FILL)

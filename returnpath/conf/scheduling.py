@@ -66,6 +66,10 @@ CELERY_BEAT_SCHEDULE = {
     "warm-dashboards": {
         "task": "counselling.warm_dashboards", "schedule": 240.0, "options": {"expires": 240},
     },
+    # The tallies' deltas folded on their own clock, not in the warm cycle (decision 110).
+    "fold-dashboard-tallies": {
+        "task": "counselling.fold_dashboard_tallies", "schedule": 900.0, "options": {"expires": 900},
+    },
     # Data protection (DESIGN §7) and API housekeeping, at night.
     "pseudonymise-expired-cases": {
         "task": "cases.pseudonymise_expired", "schedule": crontab(hour=2, minute=15), "options": {"expires": 6 * 3600},

@@ -62,3 +62,53 @@ def test_what_no_office_can_hold_is_a_figure_with_each_offices_earliest_free_slo
 def test_an_office_with_room_shows_its_earliest_free_slot(office, counsellor):
     slot = overflow.earliest_free_slot(office)
     assert slot is not None and slot.weekday() < 5
+
+
+def _earliest_from_the_whole_agenda(office, now):
+    """The reference: every conversation of the horizon booked in memory, as before decision 110."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from counselling.scheduling import HORIZON_DAYS, Agenda, OfficeHours, find_slot, min_lead
+
+    counsellors = overflow._counsellors_by_office([office.pk]).get(office.pk, [])
+    today = timezone.localdate(now)
+    agenda = Agenda.load([c for c, _p, _l in counsellors], today - dt.timedelta(days=1), today + dt.timedelta(days=HORIZON_DAYS + 1))
+    starts = [
+        find_slot(agenda=agenda, hours=OfficeHours([office.pk]), office_id=office.pk, counsellor_id=c, per_day=p, minutes=60,
+                  earliest=now + min_lead(), first_day=today)
+        for c, p, _l in counsellors
+    ]
+    return min((s for s in starts if s is not None), default=None)
+
+
+def test_the_earliest_free_slots_of_all_offices_at_once_equal_each_offices_whole_agenda():
+    """Full days read from counts, partial days (and the day before each free day, for a late
+    conversation running past midnight) from their conversations: the same slot as the agenda."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from counselling.scheduling import local_datetime
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    offices = []
+    for k, per_day in enumerate((1, 2, 3)):
+        office, counsellor = neighbour(f"CAP-{k}", province="brussels", lat=50.8 + k / 100, lon=4.3, languages=["fr"])
+        StaffProfile.objects.filter(user=counsellor).update(conversations_per_day=per_day)
+        offices.append(office)
+        for day in range(0, 12 + 4 * k):  # full days first, then a partial day, then free ones
+            when = today + dt.timedelta(days=day)
+            for n in range(per_day if day < 10 + 4 * k else 1):
+                case = f.CaseFactory(office=office, counsellor=counsellor)
+                f.ConversationFactory(case=case, counsellor=counsellor, office=office,
+                                      planned_at=local_datetime(when, dt.time(9 + 2 * n, 0)))
+        # A late conversation the evening before the first free day, running past midnight.
+        late = today + dt.timedelta(days=11 + 4 * k)
+        f.ConversationFactory(case=f.CaseFactory(office=office, counsellor=counsellor), counsellor=counsellor, office=office,
+                              planned_at=local_datetime(late, dt.time(23, 30)), duration_minutes=600)
+    found = overflow.earliest_free_slots(offices, now=now)
+    assert found == {office.pk: _earliest_from_the_whole_agenda(office, now) for office in offices}
+    assert all(slot is not None and slot.date() > today + dt.timedelta(days=9) for slot in found.values())

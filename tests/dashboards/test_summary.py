@@ -18,11 +18,11 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from cases.models import Case, State, TargetGroup
-from counselling.dashboards import tally
-from counselling.dashboards.selectors import Clock, national_dashboard, office_dashboard
-from counselling.models import CaseTally, Conversation, ConversationTally
-from tests.factories import CaseFactory, ConversationFactory, OfficeFactory, OrderFactory, staff
+from cases.models import OPEN_STATES, Case, OrderToLeave, Person, State, TargetGroup
+from counselling.dashboards import quarters, tally
+from counselling.dashboards.selectors import Clock, Quarter, national_dashboard, office_dashboard
+from counselling.models import CaseTally, Conversation, ConversationTally, OfficeTally, PersonQuarter, QuarterTally
+from tests.factories import CaseFactory, ConversationFactory, OfficeFactory, OrderFactory, PersonFactory, staff
 
 pytestmark = pytest.mark.postgres
 
@@ -38,10 +38,16 @@ def _build(office, other_office, counsellor, other_counsellor) -> None:
     outcomes = (None, now - dt.timedelta(days=20), now - dt.timedelta(days=500))
     groups = list(TargetGroup.values)
     rnd = random.Random(15)
+    people = [PersonFactory(nationality=("MA", "DE", "AF")[k % 3]) for k in range(7)]
     for n, (state, deadline, next_at, outcome) in enumerate(itertools.product(list(State.values), deadlines, nexts, outcomes)):
         where = rnd.choice(offices)
         who = counsellors[where.pk if where else None][n % len(counsellors[where.pk if where else None])]
+        # Citizenships inside and outside the EU, none, and people with several cases.
+        person = people[n % 7] if n % 5 == 1 and state not in OPEN_STATES else PersonFactory(nationality=("MA", "FR", "", "AF", "SY")[n % 5])
+        returned = (outcome or now - dt.timedelta(days=n % 300)).date()
         case = CaseFactory(
+            person=person, departed_on=returned if state == State.DEPARTED else None,
+            removed_on=returned if state == State.REMOVED else None,
             state=state, office=where, counsellor=who, target_group=groups[n % len(groups)], departure_deadline=deadline,
             next_conversation_at=next_at, outcome_at=outcome,
             state_entered_at=now - dt.timedelta(days=(10, 400)[n % 2]),
@@ -73,6 +79,27 @@ def _build(office, other_office, counsellor, other_counsellor) -> None:
     one.pending_suspensive_procedures = 3
     one.save()
     Case.objects.filter(pk__in=Case.objects.filter(state=State.CLOSED, orders__isnull=True).order_by("-pk").values("pk")[:1]).delete()
+    # The orders and people behind the national quarterly figures (decision 110): orders written
+    # in bulk (one statement, several for one person, one earlier than the person's first), an
+    # order re-dated, one deleted, one moved to another case, a case moved to another person (a
+    # merge), citizenships changed, returns recorded and undone by bulk updates.
+    some = list(Case.objects.order_by("pk")[:12])
+    OrderToLeave.objects.bulk_create([
+        OrderToLeave(case=case, external_reference=f"BULK-{k}", issued_on=today - dt.timedelta(days=400 + 30 * k),
+                     notified_on=today - dt.timedelta(days=400 + 30 * k - 1 + k % 2), departure_term_days=30,
+                     departure_deadline=today) for k, case in enumerate(some + some[:4])
+    ])
+    first = OrderToLeave.objects.order_by("pk").first()
+    OrderToLeave.objects.filter(pk=first.pk).update(notified_on=today - dt.timedelta(days=3), issued_on=today - dt.timedelta(days=5))
+    OrderToLeave.objects.filter(pk=OrderToLeave.objects.order_by("-pk").values("pk")[:1]).delete()
+    OrderToLeave.objects.filter(pk=OrderToLeave.objects.order_by("pk").values("pk")[5:6]).update(case=some[11])
+    ended = list(Case.objects.exclude(state__in=OPEN_STATES).filter(orders__isnull=False).distinct().order_by("pk")[:3])
+    Case.objects.filter(pk__in=[ended[1].pk, ended[2].pk]).update(person=ended[0].person)
+    Person.objects.filter(pk__in=[c.person_id for c in some[3:6]]).update(nationality="TR")
+    Case.objects.filter(state=State.DEPARTED, pk__in=Case.objects.filter(state=State.DEPARTED).order_by("pk").values("pk")[:3]).update(
+        departed_on=today)
+    Case.objects.filter(state=State.REMOVED, pk__in=Case.objects.filter(state=State.REMOVED).order_by("pk").values("pk")[:2]).update(
+        removed_on=None)
 
 
 @pytest.fixture
@@ -95,9 +122,21 @@ def test_the_tally_equals_a_recount(data):
         cursor.execute("SELECT " + tally._KEY_OF_CASE + ", count(*) FROM cases_case GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9")
         recount = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
     assert tallied == recount
+    # The same deltas without the counsellor (decision 110), written by the same trigger.
+    per_office: dict[tuple, int] = {}
+    for key, n in recount.items():
+        office_key = key[:1] + key[2:]
+        per_office[office_key] = per_office.get(office_key, 0) + n
+    offices = {
+        tuple(row[k] for k in tally.OFFICE_KEY): row["total"]
+        for row in OfficeTally.objects.values(*tally.OFFICE_KEY).annotate(total=Sum("n"))
+        if row["total"]
+    }
+    assert offices == {k: n for k, n in per_office.items() if n}
     tally.compact()
     assert CaseTally.objects.count() == len(recount)
     assert not CaseTally.objects.filter(n=0).exists()
+    assert OfficeTally.objects.count() == len(offices) and not OfficeTally.objects.filter(n=0).exists()
 
 
 def test_the_conversation_tally_equals_a_recount(data, settings):
@@ -143,6 +182,54 @@ def test_the_national_dashboard_equals_the_live_figures(data, django_assert_max_
     assert [_plain(w) for w in summed.weeks] == [_plain(w) for w in live.weeks]
 
 
+def _quarterly(found) -> tuple:
+    return ([_plain(r) for r in found.citizenships], found.non_tcn_ordered, found.non_tcn_returned, _plain(found.repeat))
+
+
+@pytest.mark.parametrize("compacted", [False, True])
+def test_the_quarterly_national_figures_equal_the_live_figures(data, compacted, django_assert_max_num_queries):
+    if compacted:
+        tally.compact()
+    clock = Clock.start()
+    quarter = Quarter.containing(clock.today)
+    seen = []
+    for _n in range(8):
+        live = national_dashboard(user=None, clock=clock, quarter=quarter, live=True)
+        with django_assert_max_num_queries(18):
+            summed = national_dashboard(user=None, clock=clock, quarter=quarter)
+        assert _quarterly(summed) == _quarterly(live), quarter
+        seen.append(live)
+        quarter = quarter.previous()
+    # The data set exercises every figure: people with and without a repeat order, repeat orders
+    # in a quarter, citizens of the EU and of third countries, voluntary and enforced returns.
+    assert seen[0].repeat.people_with_repeat > 0 and seen[0].repeat.people_with_orders > seen[0].repeat.people_with_repeat
+    assert any(d.repeat.repeat_orders_in_period for d in seen) and any(d.non_tcn_ordered for d in seen)
+    assert any(d.non_tcn_returned for d in seen)
+    assert any(r.voluntary for d in seen for r in d.citizenships) and any(r.enforced for d in seen for r in d.citizenships)
+    assert any(r.ordered for d in seen for r in d.citizenships)
+
+
+def test_the_quarter_tally_equals_a_recount(data):
+    def counted() -> tuple:
+        people = sorted(PersonQuarter.objects.values_list(
+            "person_id", "quarter", "nationality", "orders", "first", "repeat", "voluntary", "enforced"))
+        sums = {
+            (row["quarter"], row["nationality"]): tuple(row[k] for k in ("p", "o", "f", "r", "v", "e"))
+            for row in QuarterTally.objects.values("quarter", "nationality").annotate(
+                p=Sum("persons"), o=Sum("orders"), f=Sum("firsts"), r=Sum("repeaters"), v=Sum("voluntary"), e=Sum("enforced"))
+            if any(row[k] for k in ("p", "o", "f", "r", "v", "e"))
+        }
+        return people, sums
+
+    kept = counted()
+    with connection.cursor() as cursor:
+        cursor.execute(quarters.FILL)
+    recount = counted()
+    assert recount[0] and kept == recount
+    tally.compact()
+    assert counted() == recount and QuarterTally.objects.count() == len(recount[1])
+
+
 def test_a_new_office_appears_with_its_first_case(data):
     new = OfficeFactory()
     CaseFactory(office=new, state=State.ORIENTATION)
@@ -159,11 +246,14 @@ def test_rebuilding_the_tallies_changes_no_figure(data, office):
 
     def figures():
         found = national_dashboard(user=None, clock=clock)
-        return [(o.pk, _plain(f)) for o, f in found.offices], _plain(found.totals), [_plain(w) for w in found.weeks]
+        return ([(o.pk, _plain(f)) for o, f in found.offices], _plain(found.totals), [_plain(w) for w in found.weeks],
+                _quarterly(found))
 
     before = figures()
     CaseTally.objects.all().delete()
+    OfficeTally.objects.all().delete()
     ConversationTally.objects.all().delete()
+    QuarterTally.objects.all().delete()
     assert figures() != before
     call_command("rebuild_dashboard_tallies")
     assert figures() == before
