@@ -314,7 +314,8 @@ class Planner:
         self.now, self.after = now, after
         today = timezone.localdate(now)
         # The agenda must cover every day any case of the set may be searched on.
-        last_day = max((target_day(case=c, now=now, after=after)[0] for c in cases), default=today)
+        self.targets = {c.pk: target_day(case=c, now=now, after=after) for c in cases}  # read again by propose()
+        last_day = max((first for first, _last, _intake in self.targets.values()), default=today)
         self.agenda = Agenda.load(
             {c.counsellor_id for c in cases if c.counsellor_id}, today - dt.timedelta(days=1),
             last_day + dt.timedelta(days=HORIZON_DAYS), exclude_case_ids,
@@ -333,7 +334,8 @@ class Planner:
             return None
         playbook = Playbook.for_case(case)
         minutes = playbook.conversation_minutes
-        first_day, last_day, is_intake = target_day(case=case, now=self.now, after=self.after)
+        targets = self.targets.get(case.pk) or target_day(case=case, now=self.now, after=self.after)
+        first_day, last_day, is_intake = targets
         slot = self._own_office_slot(case, office_id=case.office_id, counsellor_id=case.counsellor_id, minutes=minutes, first_day=first_day)
         if slot is None and self.overflow is not None:
             slot = self.overflow.find_slot(case, minutes=minutes, first_day=first_day)
