@@ -31,6 +31,7 @@ from counselling import delivery, messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
 from counselling.scheduling import Planner, PlanningReference, cases_for_planning, lock_agendas, plan_next_for_case
 from counselling.services import conversation_planned_event
+from returnpath import bulk
 from returnpath.actors import SYSTEM
 
 logger = logging.getLogger("returnpath.sweeps")
@@ -156,7 +157,7 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
         return 0, len(cases)
     try:
         with transaction.atomic():
-            Conversation.objects.bulk_create(conversations)
+            bulk.insert(conversations)
     except IntegrityError:
         # Someone planned by hand outside the agenda lock (another database, a race we did not
         # foresee): fall back to the one-by-one service, which reports and skips the conflict.
@@ -165,7 +166,7 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
         return planned, len(cases) - planned
     set_next_conversations({c.case_id: c.planned_at for c in conversations}, now=now)
     # No invitation task per row: the message sweep sends the invitations (decision 006).
-    CaseEvent.objects.bulk_create([conversation_planned_event(conversation, actor=SYSTEM) for conversation in conversations])
+    bulk.insert([conversation_planned_event(conversation, actor=SYSTEM) for conversation in conversations])
     return len(conversations), len(cases) - len(conversations)
 
 

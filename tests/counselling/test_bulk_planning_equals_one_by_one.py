@@ -10,6 +10,7 @@ invitations. Time is frozen so both ways see the same "now".
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable
 
@@ -23,7 +24,7 @@ from cases import legal
 from cases.models import Case, CaseEvent
 from counselling import sweeps
 from counselling.models import Conversation, OutboundMessage
-from counselling.scheduling import BRUSSELS, local_datetime, min_lead
+from counselling.scheduling import BRUSSELS, Agenda, local_datetime, min_lead, plan_next_for_case
 from counselling.sms import LocmemSmsBackend
 from offices.models import Office, StaffProfile
 from tests import factories as f
@@ -166,3 +167,27 @@ def test_the_bulk_sweep_plans_what_the_per_case_service_plans(frozen, office, co
     assert bulk == service
     assert sum(1 for row in bulk["conversations"] if row[8] == Conversation.Status.PLANNED) == 8  # 6 new, 2 before
     assert len(bulk["events"]) == 6 and len(bulk["messages"]) == 2 * 6  # an e-mail and an SMS each
+
+
+def test_a_conflict_in_the_bulk_insert_falls_back_to_the_per_case_service(office, counsellor, monkeypatch, caplog):
+    """A conversation the batch's agenda did not see (planned outside the agenda lock): the batch's
+    one INSERT fails as a whole in its savepoint, and each case goes through the per-case service."""
+    by_hand = plan_next_for_case(case_id=f.CaseFactory(office=office, counsellor=counsellor).pk)
+    f.CaseFactory.create_batch(2, office=office, counsellor=counsellor)
+    real_add, blinded = Agenda.add, []
+
+    def blind_once(agenda, counsellor_ids, *args, **kwargs):
+        if not blinded:  # the batch's agenda: loaded, but without what was planned by hand
+            blinded.append(True)
+            agenda.loaded |= set(counsellor_ids)
+            return None
+        return real_add(agenda, counsellor_ids, *args, **kwargs)
+
+    monkeypatch.setattr(Agenda, "add", blind_once)
+    assert sweeps.plan_missing_conversations()["planned"] == 2
+    assert "Bulk planning conflicted" in caplog.text
+    planned = sorted(Conversation.objects.filter(status=Conversation.Status.PLANNED), key=lambda c: c.planned_at)
+    assert len(planned) == 3 and planned[0].pk == by_hand.pk
+    assert all(a.planned_at + dt.timedelta(minutes=a.duration_minutes) <= b.planned_at for a, b in itertools.pairwise(planned))
+    assert CaseEvent.objects.filter(kind=CaseEvent.Kind.CONVERSATION_PLANNED).count() == 3
+    assert all(c.case.next_conversation_at == c.planned_at for c in planned)
