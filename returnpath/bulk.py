@@ -33,12 +33,14 @@ def insert(objs: Sequence[models.Model]) -> None:
             values = [getattr(obj, field.attname) for obj in objs]
         if isinstance(field, models.JSONField):
             values = [field.get_db_prep_save(value, connection) for value in values]
-        columns.append(connection.ops.quote_name(field.column))
+        column, db_type = field.column, field.db_type(connection)
+        assert column is not None and db_type is not None  # a concrete field
+        columns.append(connection.ops.quote_name(column))
         # As the ORM's own UNNEST insert: the array type without its length (varchar, not varchar(16)).
-        casts.append(f"%s::{field.db_type(connection).split('(')[0]}[]")
+        casts.append(f"%s::{db_type.split('(')[0]}[]")
         arrays.append(values)
     meta = model._meta
-    assert meta.pk is not None
+    assert meta.pk is not None and meta.pk.column is not None
     sql = (
         f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names from the model
         f"SELECT * FROM unnest({', '.join(casts)}) RETURNING {connection.ops.quote_name(meta.pk.column)}"
