@@ -432,11 +432,37 @@ def figure_planning(quick: bool) -> dict:
         )
     insert_elapsed = time.perf_counter() - started
     unplan()
+    # What the sweep must write at the least, in SQL alone (no slot finding, no Python): the same
+    # conversations, each case's next conversation, one event per conversation (decision 111).
+    # Rolled back: no further unplan/plan cycle of the cases (without autovacuum, each cycle
+    # leaves dead entries in case_needs_conversation that the idle sweep then walks).
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """WITH planned AS (
+                   INSERT INTO counselling_conversation (case_id, counsellor_id, office_id, mode, planned_at, duration_minutes,
+                       is_intake, interpreter_language, status, discussed_legal_stay, discussed_voluntary_return,
+                       discussed_forced_return_risk, stance, notes, agreed_next_step, interpreter_used, cancel_reason, created_at)
+                   SELECT c.id, c.counsellor_id, c.office_id, 'office', now() + c.id * interval '1 second', 60, false, '',
+                          'planned', false, false, false, '', '', '', false, '', now()
+                   FROM cases_case c WHERE c.id = ANY(%s) AND c.counsellor_id IS NOT NULL
+                   RETURNING id, case_id, planned_at),
+               cases AS (
+                   UPDATE cases_case c SET next_conversation_at = p.planned_at, updated_at = now() FROM planned p WHERE c.id = p.case_id)
+               INSERT INTO cases_caseevent (case_id, at, actor_id, actor_label, kind, transition, from_state, to_state, note, data)
+               SELECT case_id, now(), NULL, 'ReturnPath', 'conversation_planned', '', '', '', '',
+                      jsonb_build_object('conversation', id, 'planned_at', planned_at, 'mode', 'office', 'office', NULL, 'intake', false)
+               FROM planned""",
+            [ids],
+        )
+        transaction.set_rollback(True)
+    writes_elapsed = time.perf_counter() - started
     plan_missing_conversations()  # leave every counselled case planned again
     # "Nothing to do" is measured when nothing is due (before, it included planning what was due).
     idle = _median_time(plan_missing_conversations, 3) * 1000
     return {"cases": len(ids), "planned": counts.get("planned", 0), "sweep_per_s": len(ids) / sweep_elapsed,
-            "insert_select_per_s": len(ids) / insert_elapsed, "idle_ms": idle}
+            "insert_select_per_s": len(ids) / insert_elapsed, "writes_floor_per_s": len(ids) / writes_elapsed,
+            "idle_ms": idle}
 
 
 def figure_pages(quick: bool) -> dict:

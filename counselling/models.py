@@ -88,6 +88,11 @@ class Conversation(models.Model):
             models.Index(fields=["counsellor", "planned_at"]),
             models.Index(fields=["status", "planned_at"]),
             models.Index(fields=["case", "-planned_at"]),
+            # The planner's agenda (decision 111): a counsellor's busy times, read index-only.
+            models.Index(
+                fields=["counsellor", "planned_at"], include=["duration_minutes"],
+                condition=Q(status__in=["planned", "held"]), name="conversation_agenda",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,12 +38,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cases import legal
 from cases.models import COUNSELLED_STATES, Case, Playbook
 from counselling.models import Conversation
-from offices.models import ConsultationHours
+from offices.models import ConsultationHours, Office
 from returnpath.actors import SYSTEM, Actor
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -75,7 +76,7 @@ def min_lead() -> dt.timedelta:
     return dt.timedelta(hours=getattr(settings, "RETURNPATH_PLANNING_MIN_LEAD_HOURS", 2))
 
 
-def lock_agendas(counsellor_ids: Iterable[int]) -> None:
+def lock_agendas(counsellor_ids: Iterable[int | None]) -> None:
     """Serialise planning per counsellor until the end of the transaction.
 
     The unique constraint only stops two conversations at the *same* start; two planners
@@ -88,8 +89,47 @@ def lock_agendas(counsellor_ids: Iterable[int]) -> None:
     if not ids:
         return
     with connection.cursor() as cursor:
-        for counsellor_id in ids:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AGENDA_LOCK_NAMESPACE, counsellor_id])
+        # One statement: unnest hands the sorted ids to the lock function in order.
+        cursor.execute("SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::integer[]) AS k", [AGENDA_LOCK_NAMESPACE, ids])
+
+
+# What the planner reads of a case (and of its person: the languages), nothing more.
+PLANNING_FIELDS = (
+    "state", "counsellor", "office", "playbook", "person", "person__languages", "held_conversations",
+    "first_notified_on", "opened_at", "last_contact_at", "departure_deadline", "next_conversation_at", "updated_at",
+)
+
+
+@dataclass
+class PlanningReference:
+    """Playbooks and offices by id, read once for a whole sweep run (a few dozen rows each, shared
+    by every case instead of one copy per case row); only ids not seen yet cost a query."""
+
+    playbooks: dict[int, Playbook] = field(default_factory=dict)
+    offices: dict[int, Office] = field(default_factory=dict)
+
+    def fill(self, cases: Iterable[Case]) -> None:
+        for found, model, ids in (
+            (self.playbooks, Playbook, {c.playbook_id for c in cases if c.playbook_id}),
+            (self.offices, Office, {c.office_id for c in cases if c.office_id}),
+        ):
+            missing = ids - found.keys()
+            if missing:
+                found.update(model.objects.in_bulk(missing))
+
+
+def cases_for_planning(cases: QuerySet[Case], reference: PlanningReference | None = None) -> list[Case]:
+    """The cases of ``cases`` (ascending id) with what :class:`Planner` reads, in one query: their
+    fields, their person's languages, their counsellors with staff profile; their playbooks and
+    offices from ``reference`` (per run; a fresh one otherwise)."""
+    found = list(cases.select_related("person", "counsellor__staff_profile").only(*PLANNING_FIELDS).order_by("pk"))
+    reference = reference or PlanningReference()
+    reference.fill(found)
+    for case in found:
+        # Assigning the loaded rows fills the relations' caches (the ids are the case's own).
+        case.playbook = reference.playbooks[case.playbook_id] if case.playbook_id else None
+        case.office = reference.offices[case.office_id] if case.office_id else None
+    return found
 
 
 def local_datetime(day: dt.date, at: dt.time) -> dt.datetime:
@@ -154,8 +194,11 @@ class Agenda:
         )
         if exclude_case_ids:
             rows = rows.exclude(case_id__in=exclude_case_ids)
-        for counsellor_id, planned_at, minutes in rows.values_list("counsellor_id", "planned_at", "duration_minutes"):
-            self.book(counsellor_id, planned_at, minutes)
+        # Read index-only (conversation_agenda); booked as :meth:`book` does, without its call per row.
+        busy, minute = self.busy, dt.timedelta(minutes=1)
+        # Unordered (the rule does not depend on the order): no sort of the model's default ordering.
+        for counsellor_id, planned_at, minutes in rows.values_list("counsellor_id", "planned_at", "duration_minutes").order_by():
+            busy[counsellor_id][planned_at.astimezone(BRUSSELS).date()].append((planned_at, planned_at + minutes * minute))
 
     def book(self, counsellor_id: int, start: dt.datetime, minutes: int) -> None:
         day = timezone.localtime(start, BRUSSELS).date()
@@ -271,7 +314,8 @@ class Planner:
         self.now, self.after = now, after
         today = timezone.localdate(now)
         # The agenda must cover every day any case of the set may be searched on.
-        last_day = max((target_day(case=c, now=now, after=after)[0] for c in cases), default=today)
+        self.targets = {c.pk: target_day(case=c, now=now, after=after) for c in cases}  # read again by propose()
+        last_day = max((first for first, _last, _intake in self.targets.values()), default=today)
         self.agenda = Agenda.load(
             {c.counsellor_id for c in cases if c.counsellor_id}, today - dt.timedelta(days=1),
             last_day + dt.timedelta(days=HORIZON_DAYS), exclude_case_ids,
@@ -290,7 +334,8 @@ class Planner:
             return None
         playbook = Playbook.for_case(case)
         minutes = playbook.conversation_minutes
-        first_day, last_day, is_intake = target_day(case=case, now=self.now, after=self.after)
+        targets = self.targets.get(case.pk) or target_day(case=case, now=self.now, after=self.after)
+        first_day, last_day, is_intake = targets
         slot = self._own_office_slot(case, office_id=case.office_id, counsellor_id=case.counsellor_id, minutes=minutes, first_day=first_day)
         if slot is None and self.overflow is not None:
             slot = self.overflow.find_slot(case, minutes=minutes, first_day=first_day)
@@ -339,12 +384,7 @@ def plan_next_for_case(*, case_id: int, actor: Actor = SYSTEM) -> Conversation |
     """
     from counselling.services import plan_conversation
 
-    case = (
-        Case.objects.select_related("person", "playbook", "office", "counsellor__staff_profile")
-        .select_for_update(of=("self",))
-        .filter(pk=case_id)
-        .first()
-    )
+    case = next(iter(cases_for_planning(Case.objects.select_for_update(of=("self",)).filter(pk=case_id))), None)
     if case is None or case.state not in COUNSELLED_STATES or case.counsellor_id is None:
         return None
     if Conversation.objects.filter(case=case, status=Conversation.Status.PLANNED).exists():

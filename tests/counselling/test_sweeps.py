@@ -161,7 +161,7 @@ def test_detention_warning_once_per_limit(office, counsellor):
 
 
 def test_a_failing_sweep_records_its_error(monkeypatch):
-    def boom(ids):
+    def boom(ids, **kwargs):
         raise RuntimeError("database on fire")
 
     f.CaseFactory(counsellor=f.staff(username="x", office=None))
