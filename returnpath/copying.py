@@ -24,6 +24,10 @@ COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 def copy_text(value: Any) -> str:
     # The common types first, by exact type: this runs for every column of millions of rows.
     kind = type(value)
+    if kind is str:
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(COPY_ESCAPES)
+        return value
     if kind is int:
         return str(value)
     if kind is dt.datetime or kind is dt.date:

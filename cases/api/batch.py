@@ -27,15 +27,13 @@ from cases.api.problems import flatten_errors
 from cases.api.serializers import OrderSerializer, order_data
 from cases.models import Case
 from cases.services import order_batches
+from offices.models import Office
 from returnpath.actors import Actor, User
 from returnpath.copying import CopyWriter
 from returnpath.resilience import enqueue
 
 logger = logging.getLogger("returnpath.api")
 STATUSES = ("created", "existing", "conflict", "invalid", "error")
-# What an order's answer reads of its case (the views' order_answer): the rest is not loaded.
-ANSWER_FIELDS = ("id", "state", "departure_deadline", "office__id", "office__name",
-                 "counsellor__id", "counsellor__first_name", "counsellor__last_name")
 
 
 def chunk_size() -> int:
@@ -164,8 +162,11 @@ def batch_answer(request, batch: OrderBatch, *, answer_for) -> dict:
     # A pending item's line needs only its reference: read that, not the whole order.
     items = list(batch.items.order_by("index").values_list("index", "payload__external_reference", "result"))
     case_ids = {result["case_id"] for _i, _r, result in items if result and result.get("case_id")}
-    cases = {case.pk: case for case in Case.objects.filter(pk__in=case_ids).select_related("office", "counsellor")
-             .only(*ANSWER_FIELDS)}
+    # The cases' columns, then their (few) offices and counsellors: no model instance per case.
+    cases = {row[0]: row for row in Case.objects.filter(pk__in=case_ids)
+             .values_list("id", "state", "departure_deadline", "office_id", "counsellor_id")}
+    offices = Office.objects.only("id", "name").in_bulk({row[3] for row in cases.values() if row[3]})
+    counsellors = User.objects.only("id", "first_name", "last_name").in_bulk({row[4] for row in cases.values() if row[4]})
     counts = dict.fromkeys(STATUSES, 0)
     lines = []
     for index, reference, result in items:
@@ -175,7 +176,9 @@ def batch_answer(request, batch: OrderBatch, *, answer_for) -> dict:
             continue
         line = {key: value for key, value in result.items() if key != "case_id"}
         if result.get("case_id") in cases:
-            line["case"] = answer_for(request, cases[result["case_id"]])
+            case_id, state, deadline, office_id, counsellor_id = cases[result["case_id"]]
+            line["case"] = answer_for(request, case_id=case_id, state=state, departure_deadline=deadline,
+                                      office=offices.get(office_id), counsellor=counsellors.get(counsellor_id))
         counts[line["status"]] += 1
         lines.append(line)
     counts["pending"] = sum(1 for line in lines if line["status"] == "pending")

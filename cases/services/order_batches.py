@@ -37,7 +37,7 @@ from cases.services.orders import (
     playbook_id,
     validate_order,
 )
-from cases.services.staffing import assignment_data, choose_office, office_counsellors, pick_lightest
+from cases.services.staffing import assignment_data, candidates, choose_office, lightest, office_counsellors
 from returnpath.actors import Actor
 from returnpath.copying import CopyWriter, new_ids
 from returnpath.errors import Conflict, DomainError
@@ -155,6 +155,7 @@ def open_new_cases_in_bulk(*, actor: Actor, client, orders: list[tuple[int, Orde
     person_ids = _insert_with_history(Person, people)
 
     teams: dict[int, list] = {}
+    choices: dict[tuple, list] = {}  # (office, languages): who may be chosen (staffing.candidates)
     loads: Counter[int] = Counter()
     cases, assignments = [], []
     for (_index, data), person, person_id in zip(orders, people, person_ids, strict=True):
@@ -164,8 +165,10 @@ def open_new_cases_in_bulk(*, actor: Actor, client, orders: list[tuple[int, Orde
         if office is not None:
             if office.pk not in teams:
                 teams[office.pk] = office_counsellors(office)
-            team = teams[office.pk]
-            counsellor = pick_lightest(team, person["languages"])  # the order's languages, each once
+            key = (office.pk, *person["languages"])
+            if key not in choices:
+                choices[key] = candidates(teams[office.pk], person["languages"])
+            counsellor = lightest(choices[key])  # as pick_lightest, with this batch's cases counted
             if counsellor is not None:
                 counsellor.open_cases += 1  # the next order of this batch sees this case
                 loads[counsellor.pk] += 1

@@ -49,15 +49,25 @@ def office_counsellors(office: Office) -> list[Counsellor]:
 
 def pick_lightest(counsellors: list[Counsellor], languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The one with the fewest open cases among those who speak one of ``languages`` (else among all)."""
-    if not counsellors:
-        return None
+    return lightest(candidates(counsellors, languages))
+
+
+def candidates(counsellors: list[Counsellor], languages: list[str] | tuple[str, ...] = ()) -> list[Counsellor]:
+    """Those of ``counsellors`` who speak one of ``languages``; all of them when nobody does. (The
+    batch job keeps the list per office and languages and asks :func:`lightest` each time.)"""
     wanted = set(languages)
 
     def speaks(user) -> bool:
         profile = getattr(user, "staff_profile", None)
-        return bool(profile and wanted & set(profile.languages))
+        return bool(profile and not wanted.isdisjoint(profile.languages))
 
-    return min(counsellors, key=lambda u: (not speaks(u), u.open_cases, u.id))
+    speaking = [user for user in counsellors if speaks(user)]
+    return speaking or counsellors
+
+
+def lightest(counsellors: list[Counsellor]) -> Counsellor | None:
+    """The one with the fewest open cases (the lowest id on a tie)."""
+    return min(counsellors, key=lambda u: (u.open_cases, u.id)) if counsellors else None
 
 
 def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
