@@ -11,7 +11,9 @@ their ``AppConfig.ready``:
 step              run by                               what follows (registered by)
 ================  ===================================  ==============================================
 CaseOpened        ``open_case_from_order``             plan the intake after commit (counselling)
-CasesOpened       the bulk order path (decision 062)   one task plans all the intakes (counselling)
+CasesOpened       the bulk order path (decisions 062,  one task plans all the intakes (counselling)
+                  112), for each case's CaseOpened
+                  and first CaseAssigned
 CaseAssigned      assignment, reassignment             hand the planned conversation over or cancel
                                                        it (counselling)
 StateChanged      every trajectory step, the close of  the return work follows (cases.returns);
@@ -45,9 +47,10 @@ class CaseOpened:
 
 @dataclass(frozen=True)
 class CasesOpened:
-    """Many cases opened at once by the bulk order path: followers act per batch."""
+    """Many cases opened at once by the bulk order path: followers act per batch. It stands for
+    each case's ``CaseOpened`` and first ``CaseAssigned`` (decision 112)."""
 
-    cases: Sequence[Case]
+    case_ids: Sequence[int]
     actor: Actor
 
 

@@ -27,7 +27,7 @@ def plan_the_intakes(step: CasesOpened) -> None:
     """Cases opened in bulk: one task plans their intakes after commit."""
     from counselling.tasks import enqueue, plan_next_conversations
 
-    case_ids = [case.pk for case in step.cases]
+    case_ids = list(step.case_ids)
     if case_ids:
         transaction.on_commit(partial(enqueue, plan_next_conversations, case_ids=case_ids))
 

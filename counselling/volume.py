@@ -16,14 +16,12 @@ each counselled case has exactly one planned conversation, no counsellor is book
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,6 +38,7 @@ from counselling.models import Conversation
 from offices.models import Membership, Office, StaffProfile
 from returnpath import roles
 from returnpath.actors import SYSTEM_LABEL
+from returnpath.copying import FLUSH_ROWS, CopyWriter
 
 User = get_user_model()
 
@@ -48,7 +47,6 @@ User = get_user_model()
 MARK = "GEN-"
 USER_PREFIX = "vol."
 COUNSELLOR_TOTAL = 2000
-FLUSH_ROWS = 20_000
 
 STATE_WEIGHTS = {
     State.REGISTERED: 4, State.ORIENTATION: 24, State.LEGAL_STAY_REVIEW: 7, State.VOLUNTARY_RETURN: 5,
@@ -94,84 +92,6 @@ FAMILY_NAMES = ("El Amrani", "Benali", "Haddad", "Ahmadi", "Karimi", "Tesfay", "
 GIVEN_NAMES = ("Youssef", "Fatima", "Omar", "Amina", "Ahmad", "Zahra", "Yonas", "Mariam", "Mamadou", "Aïssatou", "Jean",
                "Grace", "Mehmet", "Elif", "Arben", "Nino", "Lucas", "Ana", "Ravi", "Layla", "Abdi", "Olga")
 PROCEDURE_KINDS = [k for k, _ in LegalProcedure.Kind.choices]
-
-
-# --- COPY plumbing -----------------------------------------------------------------------
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: Any) -> str:
-    # The common types first, by exact type: this runs for every column of millions of rows.
-    kind = type(value)
-    if kind is int:
-        return str(value)
-    if kind is dt.datetime or kind is dt.date:
-        return value.isoformat()
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.translate(_COPY_ESCAPES)
-    return text
-
-
-def _field_default(f: models.Field, now: dt.datetime) -> Any:
-    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-        return now
-    if f.has_default():
-        return f.get_default()
-    if f.null:
-        return None
-    return "" if f.empty_strings_allowed else None
-
-
-class CopyWriter:
-    """Rows of one model streamed into its table with COPY, every concrete column filled."""
-
-    def __init__(self, model: type[models.Model], *, now: dt.datetime, table: str = "") -> None:
-        self.model = model
-        self.table = table or model._meta.db_table
-        self.fields = list(model._meta.concrete_fields)
-        self.columns = [cast(str, f.column) for f in self.fields]  # a concrete field has a column (None: only virtual ones)
-        self.index = {f.attname: i for i, f in enumerate(self.fields)}
-        self.index.update({f.name: i for i, f in enumerate(self.fields)})
-        self.defaults = [_copy_text(_field_default(f, now)) for f in self.fields]
-        self.buffer = io.StringIO()
-        self.pending = 0
-        self.total = 0
-
-    def add(self, values: dict[str, Any]) -> None:
-        parts = list(self.defaults)
-        index = self.index
-        for name, value in values.items():
-            parts[index[name]] = _copy_text(value)
-        self.buffer.write("\t".join(parts))
-        self.buffer.write("\n")
-        self.pending += 1
-        if self.pending >= FLUSH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        self.buffer.seek(0)
-        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY {self.table} ({columns}) FROM STDIN", self.buffer)
-        self.total += self.pending
-        self.buffer = io.StringIO()
-        self.pending = 0
 
 
 def _next_id(model: type[models.Model]) -> int:

@@ -12,11 +12,12 @@ items still pending. ``GET`` on the status URL reads every order's answer.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -26,7 +27,9 @@ from cases.api.problems import flatten_errors
 from cases.api.serializers import OrderSerializer, order_data
 from cases.models import Case
 from cases.services import order_batches
+from offices.models import Office
 from returnpath.actors import Actor, User
+from returnpath.copying import CopyWriter
 from returnpath.resilience import enqueue
 
 logger = logging.getLogger("returnpath.api")
@@ -46,11 +49,17 @@ def _enqueue(batch_id) -> None:
 
 @transaction.atomic
 def accept_order_batch(*, actor: User, client, orders: list) -> OrderBatch:
-    """Store the orders as a job and queue it after commit."""
+    """Store the orders as a job and queue it after commit (the items in one COPY on PostgreSQL)."""
     batch = OrderBatch.objects.create(client=client, actor=actor, total=len(orders))
-    OrderBatchItem.objects.bulk_create(
-        [OrderBatchItem(batch=batch, index=index, payload=raw) for index, raw in enumerate(orders)], batch_size=500
-    )
+    if connection.vendor == "postgresql":
+        writer = CopyWriter(OrderBatchItem, now=timezone.now(), generated_id=True)
+        for index, raw in enumerate(orders):
+            writer.add({"batch_id": batch.pk, "index": index, "payload": raw})
+        writer.flush()
+    else:
+        OrderBatchItem.objects.bulk_create(
+            [OrderBatchItem(batch=batch, index=index, payload=raw) for index, raw in enumerate(orders)], batch_size=500
+        )
     transaction.on_commit(partial(_enqueue, batch.pk))
     return batch
 
@@ -81,16 +90,14 @@ def resume_stalled_batches(*, older_than_seconds: int = 120) -> int:
 def _process_chunk(batch: OrderBatch) -> int:
     with transaction.atomic():
         items = list(
-            batch.items.filter(result__isnull=True).order_by("index").select_for_update(skip_locked=True)[:chunk_size()]
+            batch.items.filter(result__isnull=True).order_by("index").select_for_update(skip_locked=True)
+            .values_list("index", "payload")[:chunk_size()]
         )
         if not items:
             return 0
-        results, retry = settle_orders(actor=batch.actor, client=batch.client, items=[(i.index, i.payload) for i in items])
-        done = [item for item in items if item.index in results]
-        for item in done:
-            item.result = results[item.index]
-        OrderBatchItem.objects.bulk_update(done, ["result"])
-        OrderBatch.objects.filter(pk=batch.pk).update(processed=F("processed") + len(done), updated_at=timezone.now())
+        results, retry = settle_orders(actor=batch.actor, client=batch.client, items=items)
+        _store_results(batch, results)
+        OrderBatch.objects.filter(pk=batch.pk).update(processed=F("processed") + len(results), updated_at=timezone.now())
     for index, data in retry:  # deadlocked against a concurrent request: once more, alone
         with transaction.atomic():
             item = batch.items.select_for_update().get(index=index)
@@ -99,6 +106,26 @@ def _process_chunk(batch: OrderBatch) -> int:
                 item.save(update_fields=["result"])
                 OrderBatch.objects.filter(pk=batch.pk).update(processed=F("processed") + 1, updated_at=timezone.now())
     return len(items)
+
+
+def _store_results(batch: OrderBatch, results: dict[int, dict]) -> None:
+    """Each settled item's answer, in one UPDATE (PostgreSQL) instead of one per item."""
+    if not results:
+        return
+    if connection.vendor != "postgresql":
+        items = list(batch.items.filter(index__in=list(results)))
+        for item in items:
+            item.result = results[item.index]
+        OrderBatchItem.objects.bulk_update(items, ["result"])
+        return
+    indexes = sorted(results)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {OrderBatchItem._meta.db_table} AS item SET result = answer.result::jsonb "  # noqa: S608 - table from _meta
+            "FROM unnest(%s::integer[], %s::text[]) AS answer(index, result) "
+            "WHERE item.batch_id = %s AND item.index = answer.index",
+            [indexes, [json.dumps(results[index]) for index in indexes], batch.pk],
+        )
 
 
 def settle_orders(*, actor: Actor, client, items: list[tuple[int, object]]) -> tuple[dict[int, dict], list]:
@@ -132,20 +159,26 @@ def settle_orders(*, actor: Actor, client, items: list[tuple[int, object]]) -> t
 
 def batch_answer(request, batch: OrderBatch, *, answer_for) -> dict:
     """The job's state and every order's answer so far (``pending`` until processed)."""
-    items = list(batch.items.order_by("index").values_list("index", "payload", "result"))
-    case_ids = {result["case_id"] for _i, _p, result in items if result and result.get("case_id")}
-    cases = {case.pk: case for case in Case.objects.filter(pk__in=case_ids).select_related("office", "counsellor")}
+    # A pending item's line needs only its reference: read that, not the whole order.
+    items = list(batch.items.order_by("index").values_list("index", "payload__external_reference", "result"))
+    case_ids = {result["case_id"] for _i, _r, result in items if result and result.get("case_id")}
+    # The cases' columns, then their (few) offices and counsellors: no model instance per case.
+    cases = {row[0]: row for row in Case.objects.filter(pk__in=case_ids)
+             .values_list("id", "state", "departure_deadline", "office_id", "counsellor_id")}
+    offices = Office.objects.only("id", "name").in_bulk({row[3] for row in cases.values() if row[3]})
+    counsellors = User.objects.only("id", "first_name", "last_name").in_bulk({row[4] for row in cases.values() if row[4]})
     counts = dict.fromkeys(STATUSES, 0)
     lines = []
-    for index, payload, result in items:
+    for index, reference, result in items:
         if result is None:
-            reference = payload.get("external_reference") if isinstance(payload, dict) else None
             lines.append({"index": index, "external_reference": reference if isinstance(reference, str) else None,
                           "status": "pending"})
             continue
         line = {key: value for key, value in result.items() if key != "case_id"}
         if result.get("case_id") in cases:
-            line["case"] = answer_for(request, cases[result["case_id"]])
+            case_id, state, deadline, office_id, counsellor_id = cases[result["case_id"]]
+            line["case"] = answer_for(request, case_id=case_id, state=state, departure_deadline=deadline,
+                                      office=offices.get(office_id), counsellor=counsellors.get(counsellor_id))
         counts[line["status"]] += 1
         lines.append(line)
     counts["pending"] = sum(1 for line in lines if line["status"] == "pending")

@@ -52,13 +52,19 @@ def case_url(request, case_id: int) -> str:
 
 
 def order_answer(request, case: Case) -> dict:
+    return answer_for_case(request, case_id=case.pk, state=case.state, office=case.office, counsellor=case.counsellor,
+                           departure_deadline=case.departure_deadline)
+
+
+def answer_for_case(request, *, case_id: int, state: str, office, counsellor, departure_deadline) -> dict:
+    """The answer to an order, from its case's parts (a batch's status reads them as columns)."""
     return {
-        "id": case.pk,
-        "url": case_url(request, case.pk),
-        "state": case.state,
-        "office": _ref(case.office, case.office.name if case.office else ""),
-        "counsellor": _ref(case.counsellor, case.counsellor.get_full_name() if case.counsellor else ""),
-        "departure_deadline": case.departure_deadline.isoformat() if case.departure_deadline else None,
+        "id": case_id,
+        "url": case_url(request, case_id),
+        "state": state,
+        "office": _ref(office, office.name if office else ""),
+        "counsellor": _ref(counsellor, counsellor.get_full_name() if counsellor else ""),
+        "departure_deadline": departure_deadline.isoformat() if departure_deadline else None,
     }
 
 
@@ -191,7 +197,7 @@ class OrderBatchView(IdempotentPost, ApiView):
         envelope.is_valid(raise_exception=True)
         batch = batch_jobs.accept_order_batch(actor=request.user, client=client_of(request),
                                               orders=list(envelope.validated_data["orders"]))
-        body = batch_jobs.batch_answer(request, batch, answer_for=order_answer)
+        body = batch_jobs.batch_answer(request, batch, answer_for=answer_for_case)
         return Response(body, status=202, headers={"Location": body["url"]})
 
 
@@ -208,7 +214,7 @@ class OrderBatchStatusView(ApiView):
         batch = OrderBatch.objects.filter(pk=batch_id, client=client_of(request)).first()
         if batch is None:
             raise NotFound
-        return Response(batch_jobs.batch_answer(request, batch, answer_for=order_answer))
+        return Response(batch_jobs.batch_answer(request, batch, answer_for=answer_for_case))
 
 
 # --- case status ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ the single path, in index order, so the results are the same as one order at a t
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -25,7 +26,7 @@ from cases import followups, legal
 from cases.identity import normalise_national_number
 from cases.models import Case, CaseEvent, OrderToLeave, Person, fold_for_search
 from cases.names import normalise_name
-from cases.services.events import build_event
+from cases.services.events import event_values
 from cases.services.load import add_load
 from cases.services.orders import (
     OrderData,
@@ -36,8 +37,9 @@ from cases.services.orders import (
     playbook_id,
     validate_order,
 )
-from cases.services.staffing import assignment_data, choose_office, office_counsellors, pick_lightest
+from cases.services.staffing import assignment_data, candidates, choose_office, lightest, office_counsellors
 from returnpath.actors import Actor
+from returnpath.copying import CopyWriter, new_ids
 from returnpath.errors import Conflict, DomainError
 
 
@@ -131,84 +133,117 @@ def _names_on_record(orders: list[OrderData]) -> set[tuple]:
 
 
 @transaction.atomic
-def open_new_cases_in_bulk(*, actor: Actor, client, orders: list[tuple[int, OrderData]]) -> dict[int, Case]:
+def open_new_cases_in_bulk(*, actor: Actor, client, orders: list[tuple[int, OrderData]]) -> dict[int, int]:
     """A new person, case, order and events for each order (all from :func:`bulk_eligible`), as
-    the single path writes them, one INSERT per table; counsellors chosen as one order at a time
-    would, from the load counters. Returns {index: case}."""
+    the single path writes them; counsellors chosen as one order at a time would, from the load
+    counters. On PostgreSQL each table is written with one COPY (decision 112), ids taken from
+    the tables' sequences first. Returns {index: case id}."""
     if not orders:
         return {}
     region = client.issuing_region if client else ""
-    people = []
+    people: list[dict[str, Any]] = []
     for _index, data in orders:
         p = data.person
         family_name, given_names = normalise_name(p.family_name), normalise_name(p.given_names)
-        people.append(Person(
-            family_name=family_name, given_names=given_names, birth_date=p.birth_date, sex=p.sex or Person.Sex.OTHER,
-            nationality=p.nationality, national_number=_national_number(data), dossier_number=p.dossier_number,
-            languages=list(dict.fromkeys(p.languages)), street=p.street, postcode=p.postcode, municipality=p.municipality,
-            phone=p.phone, email=p.email, search_name=fold_for_search(f"{given_names} {family_name}"),
-        ))
-    people = _bulk_create_with_history(people, Person)
+        people.append({
+            "family_name": family_name, "given_names": given_names, "birth_date": p.birth_date, "sex": p.sex or Person.Sex.OTHER,
+            "nationality": p.nationality, "national_number": _national_number(data), "dossier_number": p.dossier_number,
+            "languages": list(dict.fromkeys(p.languages)), "street": p.street, "postcode": p.postcode,
+            "municipality": p.municipality, "phone": p.phone, "email": p.email,
+            "search_name": fold_for_search(f"{given_names} {family_name}"),
+        })
+    person_ids = _insert_with_history(Person, people)
 
     teams: dict[int, list] = {}
+    choices: dict[tuple, list] = {}  # (office, languages): who may be chosen (staffing.candidates)
     loads: Counter[int] = Counter()
     cases, assignments = [], []
-    for (_index, data), person in zip(orders, people, strict=True):
-        office = choose_office(postcode=person.postcode if person.has_known_address else "", issuing_region=region)
+    for (_index, data), person, person_id in zip(orders, people, person_ids, strict=True):
+        # A new person's address is known when it has a postcode (Person.has_known_address).
+        office = choose_office(postcode=data.person.postcode, issuing_region=region)
         counsellor = None
         if office is not None:
             if office.pk not in teams:
                 teams[office.pk] = office_counsellors(office)
-            team = teams[office.pk]
-            counsellor = pick_lightest(team, person.languages)
+            key = (office.pk, *person["languages"])
+            if key not in choices:
+                choices[key] = candidates(teams[office.pk], person["languages"])
+            counsellor = lightest(choices[key])  # as pick_lightest, with this batch's cases counted
             if counsellor is not None:
                 counsellor.open_cases += 1  # the next order of this batch sees this case
                 loads[counsellor.pk] += 1
         assignments.append((office, counsellor))
-        deadline = _deadline(data)
         target_group = derive_target_group(data)
-        cases.append(Case(
-            person=person, target_group=target_group, playbook_id=playbook_id(target_group), office=office,
-            counsellor=counsellor, public_order=data.public_order, nuisance=data.nuisance, vulnerable=data.vulnerable,
-            minor_children=data.minor_children, unaccompanied_minor=data.unaccompanied_minor, departure_deadline=deadline,
-            early_escalation_ground="short_term" if legal.is_short_term(data.departure_term_days) else "",
-            first_notified_on=data.notified_on,  # as the single path (dashboards, decision 065)
-        ))
-    cases = _bulk_create_with_history(cases, Case)
+        cases.append({
+            "person_id": person_id, "target_group": target_group, "playbook_id": playbook_id(target_group),
+            "office_id": office.pk if office else None, "counsellor_id": counsellor.pk if counsellor else None,
+            "public_order": data.public_order, "nuisance": data.nuisance, "vulnerable": data.vulnerable,
+            "minor_children": data.minor_children, "unaccompanied_minor": data.unaccompanied_minor,
+            "departure_deadline": _deadline(data),
+            "early_escalation_ground": "short_term" if legal.is_short_term(data.departure_term_days) else "",
+            "first_notified_on": data.notified_on,  # as the single path (dashboards, decision 065)
+        })
+    case_ids = _insert_with_history(Case, cases)
 
-    OrderToLeave.objects.bulk_create([
-        OrderToLeave(
-            case=case, client=client, external_reference=data.external_reference, issued_on=data.issued_on,
-            notified_on=data.notified_on, departure_term_days=data.departure_term_days, term_reason=data.term_reason,
-            legal_basis=data.legal_basis, entry_ban_years=data.entry_ban_years, departure_deadline=case.departure_deadline,
-            content_hash=data.content_hash(),
-        )
-        for (_index, data), case in zip(orders, cases, strict=True)
-    ], batch_size=1000)
+    client_id = client.pk if client else None
+    _insert(OrderToLeave, [
+        {"case_id": case_id, "client_id": client_id, "external_reference": data.external_reference, "issued_on": data.issued_on,
+         "notified_on": data.notified_on, "departure_term_days": data.departure_term_days, "term_reason": data.term_reason,
+         "legal_basis": data.legal_basis, "entry_ban_years": data.entry_ban_years,
+         "departure_deadline": case["departure_deadline"], "content_hash": data.content_hash()}
+        for (_index, data), case, case_id in zip(orders, cases, case_ids, strict=True)
+    ])
 
     events = []
-    for (_index, data), case, (office, counsellor) in zip(orders, cases, assignments, strict=True):
-        events.append(build_event(case=case, actor=actor, kind=CaseEvent.Kind.OPENED, to_state=case.state,
-                                  data={"order": data.external_reference,
-                                        "departure_deadline": case.departure_deadline.isoformat()}))
+    opened = Case._meta.get_field("state").get_default()  # a new case's state
+    for (_index, data), case, case_id, (office, counsellor) in zip(orders, cases, case_ids, assignments, strict=True):
+        events.append({"case_id": case_id, **event_values(
+            actor=actor, kind=CaseEvent.Kind.OPENED, to_state=opened,
+            data={"order": data.external_reference, "departure_deadline": case["departure_deadline"].isoformat()})})
         if office is not None:
-            events.append(build_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
-                                      data=assignment_data(office, counsellor)))
-    CaseEvent.objects.bulk_create(events, batch_size=2000)
+            events.append({"case_id": case_id, **event_values(actor=actor, kind=CaseEvent.Kind.ASSIGNED,
+                                                              data=assignment_data(office, counsellor))})
+    _insert(CaseEvent, events)
     add_load(loads)
 
-    for case, (office, counsellor) in zip(cases, assignments, strict=True):
-        followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor, first=True))
-    followups.run(followups.CasesOpened(cases=cases, actor=actor))
-    return {index: case for (index, _data), case in zip(orders, cases, strict=True)}
+    # One step for the lot: it stands for each case's CaseOpened and its first CaseAssigned
+    # (which asks nothing of anyone: nothing is planned for a new case yet).
+    followups.run(followups.CasesOpened(case_ids=case_ids, actor=actor))
+    return {index: case_id for (index, _data), case_id in zip(orders, case_ids, strict=True)}
 
 
-def _bulk_create_with_history(objs: list, model) -> list:
-    """``bulk_create`` and the rows' first history records (decision 023), as a save would write
-    them; on PostgreSQL the history is copied by the database in one INSERT … SELECT."""
+def _insert(model, rows: list[dict], *, ids: bool = False, history: bool = False) -> list[int]:
+    """Write the rows (column values by field attname, every other column its field's default);
+    with ``ids``, return their primary keys in order. One COPY on PostgreSQL (decision 112),
+    ``bulk_create`` elsewhere; with ``history``, each row's first history record (decision 023)."""
     if connection.vendor != "postgresql":
-        return bulk_create_with_history(objs, model, batch_size=1000)
-    objs = model.objects.bulk_create(objs, batch_size=1000)
+        objs = [model(**row) for row in rows]
+        if history:
+            objs = bulk_create_with_history(objs, model, batch_size=1000)
+        else:
+            objs = model.objects.bulk_create(objs, batch_size=1000)
+        return [obj.pk for obj in objs]
+    keys = new_ids(model, len(rows)) if ids or history else []
+    writer = CopyWriter(model, now=timezone.now(), generated_id=not keys)
+    if keys:
+        for key, row in zip(keys, rows, strict=True):
+            writer.add({**row, "id": key})
+    else:
+        for row in rows:
+            writer.add(row)
+    writer.flush()
+    if history:
+        _copy_history(model, keys)
+    return keys
+
+
+def _insert_with_history(model, rows: list[dict]) -> list[int]:
+    return _insert(model, rows, ids=True, history=True)
+
+
+def _copy_history(model, ids: list[int]) -> None:
+    """The rows' first history records (decision 023), as a save would write them, copied by the
+    database in one INSERT … SELECT."""
     history = model.history.model
     own = {f.column for f in model._meta.concrete_fields}
     columns, values = [], []
@@ -228,9 +263,8 @@ def _bulk_create_with_history(objs: list, model) -> list:
         cursor.execute(
             f"INSERT INTO {history._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - names from the models
             f"SELECT {', '.join(values)} FROM {model._meta.db_table} WHERE id = ANY(%s)",
-            [timezone.now(), [obj.pk for obj in objs]],
+            [timezone.now(), ids],
         )
-    return objs
 
 
 def _deadline(data: OrderData):
@@ -281,7 +315,7 @@ def settle_orders(*, actor: Actor, client, orders: list[tuple[int, OrderData]]) 
                 continue
             for index, data in run:
                 results[index] = {"index": index, "external_reference": data.external_reference, "status": "created",
-                                  "case_id": opened[index].pk}
+                                  "case_id": opened[index]}
             continue
         for index, data in run:
             done, line = open_one(actor=actor, client=client, index=index, data=data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias, TypedDict, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -35,11 +35,21 @@ if TYPE_CHECKING:
 _COUNSELLOR_FIELDS = ("id", "username", "first_name", "last_name")
 
 
-def _team(office: Office) -> list[tuple]:
-    """The office's active counsellors as rows: (id, username, first name, last name, open
-    cases from the load counters (decision 060), languages) — the office's counsellors, never
-    their cases."""
-    return list(
+class _Member(NamedTuple):
+    """One counsellor of an office's team as read, before a user is made of them."""
+
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+    open_cases: int
+    spoken: frozenset[str]
+
+
+def _team(office: Office) -> list[_Member]:
+    """The office's active counsellors with their open cases from the load counters (decision
+    060) and their languages — the office's counsellors, never their cases."""
+    rows = (
         User.objects.filter(
             is_active=True,
             memberships__office=office,
@@ -49,21 +59,17 @@ def _team(office: Office) -> list[tuple]:
         .annotate(open_cases=Coalesce("case_load__open_cases", Value(0)))
         .values_list(*_COUNSELLOR_FIELDS, "open_cases", "staff_profile__languages")
     )
+    return [
+        _Member(pk, username, first_name, last_name, open_cases, frozenset(languages or ()))
+        for pk, username, first_name, last_name, open_cases, languages in rows
+    ]
 
 
-def _counsellor(row: tuple) -> Counsellor:
-    *names, open_cases, languages = row
-    user = User.from_db(None, _COUNSELLOR_FIELDS, names)
-    user.open_cases = open_cases  # type: ignore[attr-defined]  # what the Counsellor alias declares
-    user.spoken = frozenset(languages or ())  # type: ignore[attr-defined]
+def _counsellor(member: _Member) -> Counsellor:
+    user = User.from_db(None, _COUNSELLOR_FIELDS, member[:4])
+    user.open_cases = member.open_cases  # type: ignore[attr-defined]  # what the Counsellor alias declares
+    user.spoken = member.spoken  # type: ignore[attr-defined]
     return cast("Counsellor", user)
-
-
-def _lightest_first(languages: list[str] | tuple[str, ...]):
-    """The order of preference: who speaks one of ``languages``, then the fewest open cases,
-    then the oldest account."""
-    wanted = set(languages)
-    return lambda spoken, open_cases, pk: (not (wanted & spoken), open_cases, pk)
 
 
 def office_counsellors(office: Office) -> list[Counsellor]:
@@ -74,21 +80,42 @@ def office_counsellors(office: Office) -> list[Counsellor]:
 
 def pick_lightest(counsellors: list[Counsellor], languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The one with the fewest open cases among those who speak one of ``languages`` (else among all)."""
-    if not counsellors:
-        return None
-    key = _lightest_first(languages)
-    return min(counsellors, key=lambda u: key(u.spoken, u.open_cases, u.id))
+    return lightest(candidates(counsellors, languages))
+
+
+class _Candidate(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def open_cases(self) -> int: ...
+
+    @property
+    def spoken(self) -> frozenset[str]: ...
+
+
+_C = TypeVar("_C", bound=_Candidate)
+
+
+def candidates(counsellors: list[_C], languages: list[str] | tuple[str, ...] = ()) -> list[_C]:
+    """Those of ``counsellors`` who speak one of ``languages``; all of them when nobody does. (The
+    batch job keeps the list per office and languages and asks :func:`lightest` each time.)"""
+    wanted = set(languages)
+    speaking = [user for user in counsellors if not wanted.isdisjoint(user.spoken)]
+    return speaking or counsellors
+
+
+def lightest(counsellors: list[_C]) -> _C | None:
+    """The one with the fewest open cases (the lowest id on a tie)."""
+    return min(counsellors, key=lambda u: (u.open_cases, u.id)) if counsellors else None
 
 
 def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The office's counsellor with the fewest open cases, preferring one who speaks the person's
     language. One order reads the office's team as rows and makes a user of the chosen one only:
     about 70 people per office at national scale (issue 15)."""
-    team = _team(office)
-    if not team:
-        return None
-    key = _lightest_first(languages)
-    return _counsellor(min(team, key=lambda row: key(frozenset(row[5] or ()), row[4], row[0])))
+    chosen = lightest(candidates(_team(office), languages))
+    return _counsellor(chosen) if chosen is not None else None
 
 
 def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:

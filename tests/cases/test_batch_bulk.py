@@ -89,8 +89,15 @@ def snapshot() -> dict:
     duplicates = sorted((_ref_of(d.case_id), _ref_of(d.existing_case_id), d.match, d.status)
                         for d in PossibleDuplicate.objects.all())
     loads = sorted(CounsellorLoad.objects.values_list("counsellor__username", "open_cases"))
+    # The first history records: the bulk path copies them from the rows it wrote with COPY
+    # (decision 112), the single path's saves write them; the values must be the same.
+    history_skip = ("history_id", "history_date", "history_user_id", "created_at", "updated_at", "state_entered_at",
+                    "opened_at", "address_updated_at")
+    person_history = sorted(row(h, *history_skip) for h in Person.history.values())
+    case_history = sorted(row({**h, "person": people.get(h["person_id"])}, "person_id", *history_skip) for h in Case.history.values())
     return {"people": sorted(people.values()), "cases": cases, "orders": orders, "events": events,
-            "duplicates": duplicates, "loads": loads, "histories": (Person.history.count(), Case.history.count())}
+            "duplicates": duplicates, "loads": loads, "histories": (Person.history.count(), Case.history.count()),
+            "person_history": person_history, "case_history": case_history}
 
 
 @pytest.mark.django_db
@@ -128,3 +135,58 @@ def test_bulk_can_be_switched_off(scene, settings, monkeypatch):
     monkeypatch.setattr("cases.services.order_batches.open_new_cases_in_bulk", lambda **kw: pytest.fail("bulk path used"))
     body = run_batch(scene, {"orders": [order_payload("B-01", **_person("Alpha"))]}, format="json").json()
     assert body["counts"]["created"] == 1
+
+
+def _new_people(n: int, start: int = 0) -> list:
+    return [order_payload(f"N-{i:03}", **_person(f"New{i:03}", person__phone="", person__given_names="Zoë A\\B"),
+                          legal_basis="art. 7,\t1°\nline 2")
+            for i in range(start, start + n)]
+
+
+@pytest.mark.django_db
+def test_a_chunk_of_new_people_costs_the_same_queries_however_many_orders_it_holds(scene, settings):
+    """The bulk path writes each table once (COPY on PostgreSQL): 3 new people or 30, one chunk,
+    the same statements; the status read too (the cases' columns, their offices and counsellors)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.api.batch import process_order_batch
+
+    settings.RETURNPATH_API_BATCH_CHUNK = 100
+    counts = []
+    for n, start in ((3, 0), (30, 100)):
+        accepted = scene.post("/api/v1/orders/batch/", {"orders": _new_people(n, start)}, format="json")
+        assert accepted.status_code == 202
+        with CaptureQueriesContext(connection) as processing:
+            process_order_batch(batch_id=accepted.json()["id"])
+        with CaptureQueriesContext(connection) as reading:
+            body = scene.get(accepted["Location"]).json()
+        assert body["counts"]["created"] == n, body["results"][0]
+        assert all(line["case"]["office"] and line["case"]["counsellor"] for line in body["results"])
+        counts.append((len(processing), len(reading)))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_names_with_tabs_and_backslashes_survive_the_copy(scene):
+    """COPY's text format escapes: what the bulk path stores is what the single path stores."""
+    body = run_batch(scene, {"orders": _new_people(2)}, format="json").json()
+    assert body["counts"]["created"] == 2
+    assert set(Person.objects.filter(family_name__startswith="New").values_list("given_names", flat=True)) == {"Zoë A\\B"}
+    case = Case.objects.get(pk=body["results"][0]["case"]["id"])
+    assert case.history.count() == 1 and case.person.history.get().given_names == "Zoë A\\B"
+    assert case.orders.get().legal_basis == "art. 7,\t1°\nline 2"
+
+
+@pytest.mark.django_db
+def test_a_batch_stores_any_json_value_as_sent(scene):
+    """Items are written with COPY: a string, a number, true, null or a list as an order is kept as
+    that JSON value and answered invalid, like one order at a time."""
+    from cases.api.models import OrderBatchItem
+
+    sent = ["not an object", 5, True, None, [1, "x"], {"external_reference": "é\t\\"}]
+    accepted = scene.post("/api/v1/orders/batch/", {"orders": sent}, format="json")
+    assert accepted.status_code == 202
+    stored = list(OrderBatchItem.objects.filter(batch_id=accepted.json()["id"]).order_by("index").values_list("payload", flat=True))
+    assert stored == sent
+    assert [line["external_reference"] for line in accepted.json()["results"]] == [None, None, None, None, None, "é\t\\"]

@@ -371,6 +371,20 @@ def test_content_hash_covers_every_field_the_sender_gave():
     assert dataclasses.replace(base, extra={"ignored": 1}).content_hash() == base.content_hash()
 
 
+
+def test_content_hash_is_the_hash_of_every_field_as_asdict_renders_it():
+    """The hashes already stored (idempotency, decision 112 made it cheaper) keep their meaning."""
+    import hashlib
+    import json
+
+    data = dataclasses.replace(order(), person=dataclasses.replace(
+        order().person, given_names="Zoë", national_number="90.04.02-001.14", languages=("ar", "fr"), street="Rue\t1",
+    ), term_reason="Risque de fuite", extra={"ignored": 1})
+    payload = dataclasses.asdict(data)
+    payload.pop("extra")
+    expected = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+    assert data.content_hash() == expected
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "repeat",
