@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('counselling', '0009_merge_reads'),
+        ('counselling', '0012_office_tally'),
     ]
 
     operations = [
