@@ -64,6 +64,7 @@ class _Profile:
 class _Counsellor:
     def __init__(self, pk, open_cases, languages):
         self.id, self.pk, self.open_cases = pk, pk, open_cases
+        self.spoken = frozenset(languages or ())  # as office_counsellors reads them
         if languages is not None:
             self.staff_profile = _Profile(languages)
 
