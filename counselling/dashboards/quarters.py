@@ -85,7 +85,8 @@ _NONZERO = ("sum(persons) <> 0 OR sum(orders) <> 0 OR sum(firsts) <> 0 OR sum(re
 
 # Recount the people ``ids``: their old rows out, their new rows in, the difference to the tally.
 RECOUNT = f"""
-CREATE OR REPLACE FUNCTION counselling_recount_people(ids bigint[]) RETURNS void LANGUAGE sql AS $$
+CREATE OR REPLACE FUNCTION counselling_recount_people(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   WITH gone AS (
     DELETE FROM counselling_personquarter WHERE person_id = ANY(ids) RETURNING {PERSON_COLUMNS}
   ), fresh AS (
@@ -100,8 +101,8 @@ CREATE OR REPLACE FUNCTION counselling_recount_people(ids bigint[]) RETURNS void
   INSERT INTO counselling_quartertally ({TALLY_COLUMNS})
   SELECT quarter, nationality, sum(persons), sum(orders), sum(firsts), sum(repeaters), sum(voluntary), sum(enforced)
   FROM moved GROUP BY quarter, nationality HAVING {_NONZERO};
-$$;
-"""  # noqa: S608
+END $$;
+"""  # noqa: S608 (PL/pgSQL, not SQL: its statement's plan is kept for the session, not made on every call)
 
 # seed_volume copies millions of rows before it builds the indexes a recount needs: it sets this
 # for its transaction and fills the tables once at the end (FILL).

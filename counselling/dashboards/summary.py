@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Aggregate, Count, Q, Sum
+from django.db import connection
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from cases.figures import FromRows, FromTally, figures
@@ -114,16 +115,39 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     if group == "office_id":
         counts["median"] = Median(days, filter=ended)
     medians = {}
+    national = None
+    whole = group == "office_id" and office_id is None  # the national page: the whole country's median too
     if counts:
-        for row in recent.values(group).annotate(**counts):  # 3
+        rows = _with_grand_total(recent.values(group).annotate(**counts), group) if whole else recent.values(group).annotate(**counts)
+        for row in rows:  # 3
+            if row.get("grand_total"):
+                national = row["median"]
+                continue
             for figure in outcomes:
                 result[row[group]].counts[figure.name] = row[figure.name]
             if group == "office_id":
                 result[row[group]].median_days = medians[row[group]] = row["median"]
     if group != "office_id":
         medians = {office_id: recent.filter(ended).aggregate(median=Median(days))["median"]}  # 4
-    national = recent.filter(ended).aggregate(median=Median(days))["median"] if office_id is None else None  # 4
+    if office_id is None and not (whole and counts):
+        national = recent.filter(ended).aggregate(median=Median(days))["median"]  # 4
     return {"figures": dict(result), "office_medians": medians, "national_median": national}
+
+
+def _with_grand_total(grouped: QuerySet, group: str) -> list[dict]:
+    """The rows of ``grouped`` (one GROUP BY ``group``) and one more for all rows together, marked
+    ``grand_total``, from the same scan (``GROUPING SETS``): the national median needs every
+    outcome of the twelve months, which the per-office rows have just read (decision 110)."""
+    sql, params = grouped.query.sql_with_params()
+    column = f'"{Case._meta.db_table}"."{group}"'
+    head, _, by = sql.rpartition(" GROUP BY ")
+    if not head.startswith(f"SELECT {column} AS ") or by not in ("1", column):
+        raise ValueError(f"unexpected grouped query: {sql[:80]}…")
+    sql = f'SELECT GROUPING({column}) = 1 AS "grand_total", {head[len("SELECT "):]} GROUP BY GROUPING SETS (({column}), ())'
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def conversation_rows(*, clock, office_id: int | None = None, per_counsellor: bool = True) -> list[dict]:
