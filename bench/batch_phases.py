@@ -36,6 +36,9 @@ def main() -> None:
 
     for run in range(args.runs):
         figure = scale.figure_batch(args.quick)
+        from django.db import connection
+
+        connection.close()  # its temporary COPY tables go with the connection
         ratio = figure["orders_per_s"] / figure["copy_per_s"]
         print(json.dumps({"run": run + 1, **{k: round(v) for k, v in figure.items()}, "ratio": round(ratio, 4)}))
 

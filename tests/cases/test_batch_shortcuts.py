@@ -94,3 +94,23 @@ def test_copy_text_escapes_as_copy_reads(value):
     if expected is None:
         expected = str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     assert copy_text(value) == expected
+
+
+def test_every_field_read_by_name_reads_a_json_object_as_its_get_value_does():
+    from rest_framework.fields import empty
+
+    from cases.api.fields import StrictSerializer
+
+    def fields(serializer):
+        for field, by_name in serializer._writable_fields_once:
+            yield field, by_name
+            if isinstance(field, StrictSerializer):
+                yield from fields(field)
+
+    seen = 0
+    for field, by_name in fields(OrderSerializer()):
+        assert by_name, field.field_name  # every field of an order is read the plain way
+        for data in ({}, {field.field_name: None}, {field.field_name: ""}, {field.field_name: [1]}, {"other": 1}):
+            assert field.get_value(data) == data.get(field.field_name, empty), (field.field_name, data)
+        seen += 1
+    assert seen >= 25
