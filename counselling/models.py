@@ -88,9 +88,10 @@ class Conversation(models.Model):
             models.Index(fields=["counsellor", "planned_at"]),
             models.Index(fields=["status", "planned_at"]),
             models.Index(fields=["case", "-planned_at"]),
-            # The planner's agenda (decision 111): a counsellor's busy times, read index-only.
+            # The planner's agenda (decision 111): a counsellor's busy times, read index-only
+            # (the duration a key column, not INCLUDE: SQLite warns about non-key columns).
             models.Index(
-                fields=["counsellor", "planned_at"], include=["duration_minutes"],
+                fields=["counsellor", "planned_at", "duration_minutes"],
                 condition=Q(status__in=["planned", "held"]), name="conversation_agenda",
             ),
         ]

@@ -178,6 +178,15 @@ def case_office_function(zone: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION counselling_case_office_moves() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Most updates of cases move none to another office (the sweeps, the steps): then the
+  -- conversations are not read at all. plpgsql keeps a statement's plan for the session, and the
+  -- plan made for a large update (a hash join over every conversation) cost a later batch of 500
+  -- planned cases 1-2 s in this trigger (decision 111). EXCEPT (hashed or sorted, NULLs equal)
+  -- and not a join: the transition tables have no statistics, and a nested loop over two of
+  -- 20,000 rows took minutes.
+  IF NOT EXISTS (SELECT id, office_id FROM new_cases EXCEPT SELECT id, office_id FROM old_cases) THEN
+    RETURN NULL;
+  END IF;
   INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
     SELECT office_id, counsellor_id, week, status, sum(d) FROM (
       SELECT o.office_id, v.counsellor_id, {day} AS week, v.status, -1 AS d

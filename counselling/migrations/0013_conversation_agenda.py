@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='conversation',
-            index=models.Index(condition=models.Q(('status__in', ['planned', 'held'])), fields=['counsellor', 'planned_at'], include=('duration_minutes',), name='conversation_agenda'),
+            index=models.Index(condition=models.Q(('status__in', ['planned', 'held'])), fields=['counsellor', 'planned_at', 'duration_minutes'], name='conversation_agenda'),
         ),
     ]
