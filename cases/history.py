@@ -41,6 +41,13 @@ class FieldHistory(HistoricalRecords):
         super().post_save(instance, created, using=using, **kwargs)
 
 
+def unindexed(model, *, keep: tuple[str, ...]) -> list[str]:
+    """The fields whose history columns need no index: history is read by the record's ``id``
+    (and a case's procedures, placements and conversations by ``case``), never by anything else,
+    and every index of a history table is written at each save of the model (issue 15)."""
+    return [field.name for field in model._meta.concrete_fields if field.name not in keep]
+
+
 def register_history() -> None:
     from simple_history import register
 
@@ -49,7 +56,8 @@ def register_history() -> None:
     for model in (Person, Case, LegalProcedure, Placement):
         if not hasattr(model, "history"):
             register(model, app="cases", records_class=FieldHistory,
-                     excluded_fields=["search_name"] if model is Person else [])
+                     excluded_fields=["search_name"] if model is Person else [],
+                     no_db_index=unindexed(model, keep=("id",) if model in (Person, Case) else ("id", "case")))
 
 
 def field_changes(case, *, limit: int = 500) -> list[dict]:

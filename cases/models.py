@@ -110,14 +110,18 @@ class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
     target_group = models.CharField(_("target group"), max_length=32, choices=TargetGroup.choices, default=TargetGroup.INDIVIDUAL)
     playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Office, counsellor and state have no index of their own: the (office, state), (counsellor,
+    # state) and (state, outcome_at) indexes below lead with them, and every index of this table
+    # is written again by each sweep's update (issue 15).
     office = models.ForeignKey(
-        "offices.Office", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("office")
+        "offices.Office", on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("office"),
+        db_index=False,
     )
     counsellor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
-        verbose_name=_("counsellor"),
+        verbose_name=_("counsellor"), db_index=False,
     )
-    state = FSMField(_("state"), max_length=32, choices=State.choices, default=State.REGISTERED, protected=True, db_index=True)
+    state = FSMField(_("state"), max_length=32, choices=State.choices, default=State.REGISTERED, protected=True)
     state_entered_at = models.DateTimeField(_("in this state since"), default=timezone.now)
 
     # Flags and household

@@ -225,10 +225,11 @@ class SweepRun(models.Model):
 # Field-level history of conversations (decision 023), like the cases' models.
 from simple_history import register as _register_history  # noqa: E402
 
-from cases.history import FieldHistory  # noqa: E402
+from cases.history import FieldHistory, unindexed  # noqa: E402
 
 if not hasattr(Conversation, "history"):
-    _register_history(Conversation, app="counselling", records_class=FieldHistory)
+    _register_history(Conversation, app="counselling", records_class=FieldHistory,
+                      no_db_index=unindexed(Conversation, keep=("id", "case")))
 
 
 class ServiceHeartbeat(models.Model):
