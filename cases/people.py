@@ -89,6 +89,16 @@ class Person(models.Model):
         return f"{self.given_names} {self.family_name}".strip()
 
 
+    @staticmethod
+    def known_postcode(postcode: str, *, address_invalid: bool = False) -> str:
+        """The postcode an office can be chosen by: the address's, unless there is none or it is
+        known to be wrong ("" then)."""
+        return postcode if postcode and not address_invalid else ""
+
     @property
     def has_known_address(self) -> bool:
-        return bool(self.postcode) and not self.address_invalid
+        return bool(self.known_address_postcode)
+
+    @property
+    def known_address_postcode(self) -> str:
+        return Person.known_postcode(self.postcode, address_invalid=self.address_invalid)

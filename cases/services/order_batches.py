@@ -159,8 +159,7 @@ def open_new_cases_in_bulk(*, actor: Actor, client, orders: list[tuple[int, Orde
     loads: Counter[int] = Counter()
     cases, assignments = [], []
     for (_index, data), person, person_id in zip(orders, people, person_ids, strict=True):
-        # A new person's address is known when it has a postcode (Person.has_known_address).
-        office = choose_office(postcode=data.person.postcode, issuing_region=region)
+        office = choose_office(postcode=Person.known_postcode(data.person.postcode), issuing_region=region)
         counsellor = None
         if office is not None:
             if office.pk not in teams:

@@ -371,7 +371,7 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
             # A counsellor close to home: a move to another region moves the case to its office.
             # Never a case another client's order opened, unless a person merged them (decision 020).
             if may_move_case(case=case, client=client) and choose_office(
-                postcode=person.postcode if person.has_known_address else ""
+                postcode=person.known_address_postcode
             ) != case.office:
                 assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
     return OrderResult(case=case, order=order, created=True, case_created=case_created)

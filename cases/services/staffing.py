@@ -134,7 +134,7 @@ def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
 
 def choose_assignment(*, person, issuing_region: str = "") -> tuple[Office | None, User | None]:
     """The office close to the person's address and its lightest counsellor."""
-    postcode = person.postcode if person.has_known_address else ""
+    postcode = person.known_address_postcode
     office = choose_office(postcode=postcode, issuing_region=issuing_region)
     counsellor = lightest_counsellor(office=office, languages=person.languages) if office else None
     return office, counsellor
