@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import steps
 from cases.returns import events as return_events
 from cases.states import State
+from returnpath.choices import ChoiceLabels
 
 
 def person_answer_text(data: dict) -> str:
@@ -51,7 +52,7 @@ class CaseEventQuerySet(models.QuerySet):
         raise TypeError("Case events are append-only.")
 
 
-class CaseEvent(models.Model):
+class CaseEvent(ChoiceLabels, models.Model):
     """The timeline and the audit trail: appended, never edited or deleted."""
 
     class Kind(models.TextChoices):

@@ -22,6 +22,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
 from cases import steps
 from cases.people import Person, fold_for_search  # noqa: F401  (Person before Case; the rest at the end)
 from cases.states import COUNSELLED_STATES, OPEN_STATES, TERMINAL_STATES, State
+from returnpath.choices import ChoiceLabels
 
 
 class TargetGroup(models.TextChoices):
@@ -82,7 +83,7 @@ class Playbook(models.Model):
         return playbook if playbook is not None else cls.fallback()
 
 
-class Case(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+class Case(ChoiceLabels, ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     """One person's trajectory after an order to leave."""
 
     class BestInterest(models.TextChoices):

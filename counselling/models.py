@@ -9,11 +9,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from returnpath.choices import ChoiceLabels
+
 if TYPE_CHECKING:
     from simple_history.manager import HistoryManager
 
 
-class Conversation(models.Model):
+class Conversation(ChoiceLabels, models.Model):
     class Mode(models.TextChoices):
         OFFICE = "office", _("At the office")
         HOME_VISIT = "home_visit", _("Home visit")

@@ -3,7 +3,8 @@
 ``seed_volume(cases=N, seed=S)`` fills an empty PostgreSQL database (or one that holds only
 earlier generated data) with N cases and what surrounds them — every state, target group and
 office, about 20 % repeat orders, about five conversations and eight events per case, legal
-procedures, placements and about 2,000 counsellors — in a few minutes per million cases.
+procedures, placements and about 2,000 counsellors per million cases — in a few minutes per
+million cases.
 
 The generator writes rows, not objects: each model's COPY column list is every concrete field,
 filled with the generated value where there is one and with the field's own default otherwise,
@@ -46,7 +47,14 @@ User = get_user_model()
 # recognises its own data and refuses to touch a database that holds anything else.
 MARK = "GEN-"
 USER_PREFIX = "vol."
-COUNSELLOR_TOTAL = 2000
+COUNSELLORS_PER_THOUSAND_CASES = 2  # about 2,000 counsellors for a million cases
+
+
+def counsellors_for(cases: int) -> int:
+    """The counsellors a register of ``cases`` has: two per thousand cases (2,000 at 1M), at least
+    one per regional office. A small database then has the large one's caseload per counsellor
+    (a full first page of the caseload, busy agendas), not one case per counsellor."""
+    return max(1, cases * COUNSELLORS_PER_THOUSAND_CASES // 1000)
 
 STATE_WEIGHTS = {
     State.REGISTERED: 4, State.ORIENTATION: 24, State.LEGAL_STAY_REVIEW: 7, State.VOLUNTARY_RETURN: 5,
@@ -175,7 +183,7 @@ def _deadline(notified_on: dt.date, term: int) -> dt.date:
 
 
 def _staff(counsellors: int, now: dt.datetime) -> tuple[list[Staff], dict[str, list[Staff]], list[int]]:
-    """About 2,000 counsellors spread over the regional offices by size, one manager each."""
+    """``counsellors`` spread over the regional offices (at least one each), one manager each."""
     offices = list(Office.objects.filter(kind=Office.Kind.REGIONAL_OFFICE).order_by("code"))
     existing = set(User.objects.filter(username__startswith=USER_PREFIX).values_list("username", flat=True))
     password = make_password(None)
@@ -224,7 +232,7 @@ POSTCODES = {  # one postcode per province, for the person's address (DESIGN §8
 }
 
 
-def seed_volume(*, cases: int, seed: int, counsellors: int = COUNSELLOR_TOTAL, log: Callable[[str], None] = lambda _m: None) -> VolumeReport:
+def seed_volume(*, cases: int, seed: int, counsellors: int | None = None, log: Callable[[str], None] = lambda _m: None) -> VolumeReport:
     """Write ``cases`` generated cases with their history. Refuses on a database holding other cases."""
     if connection.vendor != "postgresql":
         raise VolumeRefused("seed_volume writes with PostgreSQL's COPY: set DATABASE_URL to a PostgreSQL database.")
@@ -239,7 +247,7 @@ def seed_volume(*, cases: int, seed: int, counsellors: int = COUNSELLOR_TOTAL, l
     today = timezone.localdate()
     rng = random.Random(seed)
     seed_offices()
-    staff_list, by_province, facilities = _staff(counsellors, now)
+    staff_list, by_province, facilities = _staff(counsellors_for(cases) if counsellors is None else counsellors, now)
     if not staff_list:
         raise VolumeRefused("No regional office has counsellors: the reference data did not seed.")
     playbooks = {p.target_group: p.pk for p in Playbook.objects.all()}

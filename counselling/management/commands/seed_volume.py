@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from counselling.volume import VolumeRefused, describe, generated_case_count, seed_volume
+from counselling.volume import VolumeRefused, counsellors_for, describe, generated_case_count, seed_volume
 
 
 class Command(BaseCommand):
@@ -17,12 +17,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--cases", type=int, default=1_000_000, help="cases to add (default 1,000,000)")
         parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
-        parser.add_argument("--counsellors", type=int, default=2000, help="counsellors over the regional offices (default 2,000)")
+        parser.add_argument("--counsellors", type=int, default=None,
+                            help="counsellors over the regional offices (default: two per thousand cases, at least one per office)")
         parser.add_argument("--reuse", action="store_true", help="keep the generated cases there are and add only what is missing to reach --cases")
 
     def handle(self, *args, cases: int, seed: int, counsellors: int, reuse: bool, **options) -> None:
         if cases < 1:
             raise CommandError("--cases must be at least 1.")
+        counsellors = counsellors_for(cases) if counsellors is None else counsellors  # of the whole register, reuse or not
         if reuse:
             generated, other = generated_case_count()
             if generated >= cases and not other:
