@@ -25,7 +25,8 @@ class CaseAccess(models.Model):
         OK = "ok", _("shown")
         NOT_FOUND = "not_found", _("not found or not allowed")
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             db_index=False)  # the (case, at) index serves "by case" (decision 113)
     # A deleted user leaves the row (SET_NULL) and its name snapshot; deactivate users instead.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     user_label = models.CharField(_("who"), max_length=150, blank=True)
