@@ -68,17 +68,13 @@ def _drf(order):
     return serializer.validated_data if serializer.is_valid() else None
 
 
-def test_the_fields_are_compiled_not_run_whole():
+def test_the_fields_are_compiled_not_run_whole(monkeypatch):
     """Every field of an order has a compiled plan: none falls back to its own run_validation."""
     from cases.api import compiled
 
-    whole = []
-    original = compiled._whole
-    compiled._whole = lambda field: whole.append(field.field_name) or original(field)
-    try:
-        compile_parser(OrderSerializer())
-    finally:
-        compiled._whole = original
+    whole, original = [], compiled._whole
+    monkeypatch.setattr(compiled, "_whole", lambda field: whole.append(field.field_name) or original(field))
+    compile_parser(OrderSerializer())
     assert whole == []
 
 
