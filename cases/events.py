@@ -107,7 +107,8 @@ class CaseEvent(ChoiceLabels, models.Model):
         # The person's own answer to an invitation (counselling.reach)
         PERSON_ANSWERED = "person_answered", _("The person answered the invitation")
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="events")
+    # Indexed by ("case", "-at") below, which also serves the foreign key (decision 116).
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="events", db_index=False)
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     actor_label = models.CharField(max_length=150, blank=True)

@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 class OrderToLeave(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="orders")
-    client = models.ForeignKey("cases.ApiClient", on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    # Indexed by the unique (client, external_reference) below, which also serves the foreign key (decision 116).
+    client = models.ForeignKey("cases.ApiClient", on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
+                               db_index=False)
     external_reference = models.CharField(_("external reference"), max_length=64)
     issued_on = models.DateField(_("issued on"))
     notified_on = models.DateField(_("notified on"))

@@ -41,9 +41,8 @@ class Person(models.Model):
         max_length=11,
         blank=True,
         validators=[validate_national_number],
-        db_index=True,
     )
-    dossier_number = models.CharField(_("dossier number"), max_length=32, blank=True, db_index=True)
+    dossier_number = models.CharField(_("dossier number"), max_length=32, blank=True)
     languages = models.JSONField(_("languages"), default=list, blank=True, help_text=_("ISO 639-1 codes"))
     street = models.CharField(_("street"), max_length=200, blank=True)
     postcode = models.CharField(_("postcode"), max_length=4, blank=True)
@@ -65,7 +64,10 @@ class Person(models.Model):
         verbose_name_plural = _("people")
         indexes = [
             models.Index(fields=["family_name", "given_names"]),
-            models.Index(fields=["family_name", "birth_date", "nationality"]),
+            # The numbers are only ever compared whole: a plain index each, not db_index's second
+            # LIKE index (varchar_pattern_ops) that every new person also wrote (decision 116).
+            models.Index(fields=["national_number"], name="person_national_number"),
+            models.Index(fields=["dossier_number"], name="person_dossier_number"),
             # The caseload search compares case-insensitively (UPPER); name parts use trigram
             # indexes on PostgreSQL (migration 0006).
             models.Index(Upper("dossier_number"), name="person_dossier_upper"),

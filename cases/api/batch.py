@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from cases.api.compiled import compile_parser
 from cases.api.models import OrderBatch, OrderBatchItem
 from cases.api.problems import flatten_errors
 from cases.api.serializers import OrderSerializer, order_data
@@ -138,12 +139,14 @@ def settle_orders(*, actor: Actor, client, items: list[tuple[int, object]]) -> t
     results: dict[int, dict] = {}
     valid = []
     parser = OrderSerializer()  # one set of fields for every order (DRF builds them per instance)
+    parse = compile_parser(parser)  # the same fields without DRF's wrappers; None: ask the parser (decision 116)
     for index, raw in items:
         reference = raw.get("external_reference") if isinstance(raw, dict) else None
         line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
         if isinstance(raw, dict):
             try:
-                valid.append((index, order_data(parser.run_validation(raw))))
+                validated = parse(raw)
+                valid.append((index, order_data(parser.run_validation(raw) if validated is None else validated)))
             except ValidationError as exc:  # what is_valid() keeps as .errors
                 results[index] = {**line, "status": "invalid", "errors": flatten_errors(exc.detail)}
             continue

@@ -111,7 +111,8 @@ class OrderBatch(models.Model):
 class OrderBatchItem(models.Model):
     """One order of a batch: what was sent, and its answer once processed (``result`` empty before)."""
 
-    batch = models.ForeignKey(OrderBatch, on_delete=models.CASCADE, related_name="items")
+    # Indexed by the unique (batch, index) below, which also serves the foreign key (decision 116).
+    batch = models.ForeignKey(OrderBatch, on_delete=models.CASCADE, related_name="items", db_index=False)
     index = models.PositiveIntegerField()
     payload = models.JSONField(null=True)
     result = models.JSONField(null=True, blank=True)
