@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0025_fewer_indexes'),
+        ('cases', '0026_person_order_event_indexes'),
     ]
 
     operations = [
