@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from cases.api.compiled import compile_parser
@@ -48,18 +50,55 @@ def _enqueue(batch_id) -> None:
     enqueue(process_order_batch, batch_id=str(batch_id))
 
 
+# A NUL character as JSON writes it, not preceded by an escaped backslash ("\\u0000" is text).
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _holds_nul(value: object) -> bool:
+    return bool(_NUL.search(json.dumps(value)))
+
+
+def _refused_at_accept(index: int, raw: object) -> dict:
+    """The answer of an order holding a NUL character: PostgreSQL's ``jsonb`` cannot keep it as
+    an item, and no text field accepts it. The serializer's own errors, as when sent alone."""
+    reference = raw.get("external_reference") if isinstance(raw, dict) else None
+    line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
+    serializer = OrderSerializer(data=raw)
+    if serializer.is_valid():  # the NUL was where no field reads it
+        errors = [{"code": "null_characters_not_allowed", "detail": str(_("Null characters are not allowed.")),
+                   "attr": None, "pointer": ""}]
+    else:
+        errors = flatten_errors(serializer.errors)
+    return _without_nul({**line, "status": "invalid", "errors": errors})
+
+
+def _without_nul(value):
+    """The answer is kept as ``jsonb`` too: no NUL in it, should an error ever quote the value."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 @transaction.atomic
 def accept_order_batch(*, actor: User, client, orders: list) -> OrderBatch:
-    """Store the orders as a job and queue it after commit (the items in one COPY on PostgreSQL)."""
-    batch = OrderBatch.objects.create(client=client, actor=actor, total=len(orders))
+    """Store the orders as a job and queue it after commit (the items in one COPY on PostgreSQL).
+
+    An order holding a NUL character is answered at once (``_refused_at_accept``), with no payload."""
+    refused = {index: _refused_at_accept(index, raw) for index, raw in enumerate(orders) if _holds_nul(raw)} if _holds_nul(orders) else {}
+    batch = OrderBatch.objects.create(client=client, actor=actor, total=len(orders), processed=len(refused))
+    items = [(index, None if index in refused else raw, refused.get(index)) for index, raw in enumerate(orders)]
     if connection.vendor == "postgresql":
         writer = CopyWriter(OrderBatchItem, now=timezone.now(), generated_id=True)
-        for index, raw in enumerate(orders):
-            writer.add({"batch_id": batch.pk, "index": index, "payload": raw})
+        for index, raw, result in items:
+            writer.add({"batch_id": batch.pk, "index": index, "payload": raw, "result": result})
         writer.flush()
     else:
         OrderBatchItem.objects.bulk_create(
-            [OrderBatchItem(batch=batch, index=index, payload=raw) for index, raw in enumerate(orders)], batch_size=500
+            [OrderBatchItem(batch=batch, index=index, payload=raw, result=result) for index, raw, result in items], batch_size=500
         )
     transaction.on_commit(partial(_enqueue, batch.pk))
     return batch

@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
+from cases.api.batch import _without_nul
 from cases.api.compiled import compile_parser
 from cases.api.fields import StrictSerializer, Text
 from cases.api.serializers import OrderSerializer
@@ -139,9 +140,9 @@ def _invalid_orders() -> list[dict]:
     orders, seen = [], set()
     for path in PATHS:
         for value in VALUES:
-            if isinstance(value, str) and ("\ud800" in value or "\x00" in value):
-                # No request body carries a lone surrogate (the envelope refuses it, test_api); a
-                # batch cannot store NUL in its jsonb items (a 500 before and after decision 116).
+            if isinstance(value, str) and "\ud800" in value:
+                # No request body carries a lone surrogate (the envelope refuses it, test_api). A
+                # NUL is answered when the batch is accepted (jsonb cannot keep it), as alone.
                 continue
             order = _with(path, value)
             serializer = OrderSerializer(data=order)
@@ -166,4 +167,6 @@ def test_each_error_of_each_field_reads_the_same_in_a_batch_as_alone(api_registe
         alone = api.post(ORDERS, order, format="json")
         assert alone.status_code == 400, (order, alone.content)
         assert lines[index]["status"] == "invalid"
-        assert lines[index]["errors"] == alone.json()["errors"], order
+        # A batch's answers are kept as jsonb, which cannot hold NUL: an error that quotes the
+        # value quotes it without (the only difference).
+        assert lines[index]["errors"] == _without_nul(alone.json()["errors"]), order
