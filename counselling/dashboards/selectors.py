@@ -327,7 +327,7 @@ def _from_summary(user, live: bool) -> bool:
 
 
 def office_dashboard(*, user, office: Office, clock: Clock | None = None, live: bool = False) -> OfficeDashboard:
-    """Five queries live, whatever the size of the office; from the summary, cost independent of it.
+    """Six queries live, whatever the size of the office; from the summary, cost independent of it.
 
     ``user=None`` is the service itself (the cache-warming task): every case of the office.
     """

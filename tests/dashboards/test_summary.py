@@ -397,7 +397,7 @@ def test_the_office_pages_of_the_warm_cycle_take_a_few_queries(data, office, oth
     many = [OfficeFactory() for _n in range(4)]
     for extra in many:
         CaseFactory(office=extra, state=State.ORIENTATION)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         pages = office_dashboards(offices=[office, other_office, *many], clock=clock)
     for where in (office, other_office, *many):
         one = office_dashboard(user=None, office=where, clock=clock, live=True)
