@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from cases import legal
 from cases.models import Case, CaseEvent, LegalProcedure, OrderToLeave, Person, Placement, Playbook, State, TargetGroup, fold_for_search
-from counselling.dashboards import quarters, tally
+from counselling.dashboards import outcomes, quarters, tally
 from counselling.demo import seed_offices
 from counselling.models import Conversation
 from offices.models import Membership, Office, StaffProfile
@@ -467,6 +467,9 @@ def seed_volume(*, cases: int, seed: int, counsellors: int | None = None, log: C
             # The conversation trigger counts a conversation through its case: one copied in a
             # chunk flushed before its case's was not counted (seen: 48k of 523k at 100k cases).
             cursor.execute(tally.conversation_fill(settings.TIME_ZONE))
+            # The outcomes of the twelve months (decision 114): one recount rather than the trigger's
+            # deltas of every chunk.
+            outcomes.fill(cursor, settings.TIME_ZONE)
     log(f"ANALYZE … ({time.monotonic() - started:.0f} s)")
     with connection.cursor() as cursor:
         for model in writers:

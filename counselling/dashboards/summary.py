@@ -21,13 +21,14 @@ from django.db.models.functions import TruncDate
 
 from cases.figures import FromRows, FromTally, figures
 from cases.models import OPEN_STATES, Case, State
+from counselling.dashboards import outcomes as outcome_tally
 from counselling.models import CaseTally, ConversationTally, OfficeTally
 
 _OPEN = frozenset(OPEN_STATES)
 # The tally's key without office and counsellor: what a figure's tally predicate may read.
 _KEY = ("state", "target_group", "has_next", "has_deadline", "suspensive", "escalation_proposed", "lose_contact_proposed")
 # The states of the outcome figures: the median is of their days from the first order to the outcome.
-ENDED = (State.DEPARTED, State.REMOVED, State.LEGAL_STAY_GRANTED, State.CLOSED)
+ENDED = tuple(State(state) for state in outcome_tally.ENDED)
 
 
 def _plan() -> tuple[list, list, list]:
@@ -41,6 +42,43 @@ def _plan() -> tuple[list, list, list]:
         else:
             due.append(figure)
     return tallied, due, outcomes
+
+
+def _count(f, key: tuple, n: int, tallied: list, matching: dict[tuple, list[str]]) -> None:
+    """Count ``n`` cases of one tally key (``_KEY``'s values) into ``f``."""
+    state = key[0]
+    if state in _OPEN:
+        f.by_state[state] = f.by_state.get(state, 0) + n
+        f.by_target_group[key[1]] = f.by_target_group.get(key[1], 0) + n
+    names = matching.get(key)
+    if names is None:
+        row = dict(zip(_KEY, key, strict=True))
+        names = matching[key] = [figure.name for figure in tallied if figure.summary.key(row)]
+    for name in names:
+        f.counts[name] += n
+
+
+def _near_rows(cases: QuerySet[Case], group: tuple[str, ...], parts: dict[str, Q]) -> list[dict]:
+    """Per ``group`` value, the number of cases matching each of ``parts``: one query per widest
+    condition (``_widest``), each counting the parts it includes, served by that condition's
+    partial index (decision 114: one query over their OR read every row from the table; a part
+    that is the condition itself is a plain count, index-only where the index holds the group's
+    columns — the untraceable cases of the twelve months, 8 % of all cases)."""
+    widest = _widest(list(parts.values()))
+    mine: dict[int, dict[str, Q]] = defaultdict(dict)
+    for name, condition in parts.items():
+        n = next(n for n, wide in enumerate(widest) if wide is condition or _implies(condition, wide))
+        mine[n][name] = condition
+    rows: dict[tuple, dict] = {}
+    for n, wide in enumerate(widest):
+        counts = {name: Count("id") if condition == wide else Count("id", filter=condition)
+                  for name, condition in mine[n].items()}
+        for row in cases.filter(wide).values(*group).annotate(**counts):
+            key = tuple(row[column] for column in group)
+            found = rows.setdefault(key, {**dict(zip(group, key, strict=True)), **dict.fromkeys(parts, 0)})
+            for name in counts:
+                found[name] += row[name]
+    return list(rows.values())
 
 
 def _implies(narrow: Q, wide: Q) -> bool:
@@ -78,16 +116,7 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     )
     matching: dict[tuple, list[str]] = {}  # the figures of a key, asked once per key (not per office or counsellor)
     for row in tally:  # 1
-        f, n, state = result[row[group]], row["total"], row["state"]
-        if state in _OPEN:
-            f.by_state[state] = f.by_state.get(state, 0) + n
-            f.by_target_group[row["target_group"]] = f.by_target_group.get(row["target_group"], 0) + n
-        key = tuple(row[column] for column in _KEY)
-        names = matching.get(key)
-        if names is None:
-            names = matching[key] = [figure.name for figure in tallied if figure.summary.key(row)]
-        for name in names:
-            f.counts[name] += n
+        _count(result[row[group]], tuple(row[column] for column in _KEY), row["total"], tallied, matching)
 
     # The rows near "now" only, each condition served by its partial index (BitmapOr): the
     # figures counted from the rows, and what the tallied ones subtract.
@@ -95,10 +124,7 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     parts = {f"n_{figure.name}": figure.condition(clock) for figure in due}
     parts |= {f"minus_{figure.name}": figure.summary.minus(clock) for figure in tallied if figure.summary.minus}
     if parts:
-        near = Q()
-        for condition in _widest(list(parts.values())):
-            near |= condition
-        for row in cases.filter(near).values(group).annotate(**{k: Count("id", filter=q) for k, q in parts.items()}):  # 2
+        for row in _near_rows(cases, (group,), parts):  # 2
             f = result[row[group]]
             for figure in due:
                 f.counts[figure.name] = row[f"n_{figure.name}"]
@@ -108,6 +134,17 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
 
     # Outcomes of the last twelve months, and the median days from the first notification to
     # the outcome (per office: with the counts nationally, apart for an office's dashboard).
+    whole = group == "office_id" and office_id is None  # the national page: the whole country's median too
+    states = _tallied_outcomes(outcomes, clock)
+    if group == "office_id" and states is not None:  # from the outcome tally (decision 114)
+        found = outcome_tally.read(clock=clock, states=sorted(set(states.values())),
+                                   office_ids=None if office_id is None else [office_id])  # 3
+        for key, median in found["medians"].items():
+            f = result[key]
+            f.median_days = median
+            for figure in outcomes:
+                f.counts[figure.name] = found["counts"].get((key, states[figure.name]), 0)
+        return {"figures": dict(result), "office_medians": found["medians"], "national_median": found["national"] if whole else None}
     recent = cases.filter(clock.last_12_months("outcome_at"), outcome_at__isnull=False)
     ended = Q(state__in=list(ENDED), first_notified_on__isnull=False)
     days = DaysBetween(TruncDate("outcome_at"), "first_notified_on")
@@ -116,7 +153,6 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
         counts["median"] = Median(days, filter=ended)
     medians = {}
     national = None
-    whole = group == "office_id" and office_id is None  # the national page: the whole country's median too
     if counts:
         rows = _with_grand_total(recent.values(group).annotate(**counts), group) if whole else recent.values(group).annotate(**counts)
         for row in rows:  # 3
@@ -132,6 +168,20 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     if office_id is None and not (whole and counts):
         national = recent.filter(ended).aggregate(median=Median(days))["median"]  # 4
     return {"figures": dict(result), "office_medians": medians, "national_median": national}
+
+
+def _tallied_outcomes(outcomes: list, clock) -> dict[str, str] | None:
+    """{figure name: state} when every outcome figure is "in this state, outcome in the last twelve
+    months" (what the outcome tally counts); else None, and the rows are read."""
+    found = {}
+    for figure in outcomes:
+        condition = figure.condition(clock)
+        state = next((value for lookup, value in condition.children if lookup == "state"), None) if all(
+            isinstance(child, tuple) for child in condition.children) else None
+        if state is None or condition != Q(state=state) & clock.last_12_months("outcome_at"):
+            return None
+        found[figure.name] = str(state)
+    return found
 
 
 def _with_grand_total(grouped: QuerySet, group: str) -> list[dict]:
@@ -165,3 +215,109 @@ def conversation_rows(*, clock, office_id: int | None = None, per_counsellor: bo
         .order_by()
     )
     return [{**row, "case__office_id": row["office_id"]} for row in rows if any(row[name] for name in status)]
+
+
+def office_figures(*, clock, office_ids: list[int], per_counsellor: tuple[str, ...]) -> dict[int, dict]:
+    """What each office's page needs, for many offices at once (decision 114: the warm cycle's 36
+    pages in a few queries instead of six each): {office id: {"totals": CaseFigures of the office,
+    "counsellors": {counsellor id: CaseFigures with the ``per_counsellor`` figures (and the due
+    ones)}, "median": median days or None}}. The totals are what ``case_figures(group=
+    "counsellor_id", office_id=...)`` summed over the counsellors gives; a counsellor's figures
+    the same for ``per_counsellor``, and every counsellor holding a case of the office has some."""
+    from counselling.dashboards.selectors import CaseFigures, DaysBetween, Median
+
+    tallied, due, outcomes = _plan()
+    found: dict[int, dict] = {
+        office_id: {"totals": CaseFigures(), "counsellors": defaultdict(CaseFigures), "median": None} for office_id in office_ids
+    }
+    columns = ", ".join(_KEY)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT office_id, {columns}, sum(n) FROM counselling_officetally WHERE office_id = ANY(%s)
+                GROUP BY office_id, {columns} HAVING sum(n) <> 0""",  # noqa: S608 (constant names)
+            [list(office_ids)],
+        )  # 1
+        rows = cursor.fetchall()
+    matching: dict[tuple, list[str]] = {}
+    for office_id, *key, n in rows:
+        _count(found[office_id]["totals"], tuple(key), n, tallied, matching)
+    # Per counsellor only the figures of the counsellor rows, summed in SQL over the keys that count
+    # for each (the case tally has one row per counsellor and key: tens of thousands).
+    mine = [figure for figure in tallied if figure.name in per_counsellor]
+    keys = [key for key, names in matching.items() if any(figure.name in names for figure in mine)]
+    flags = [[int(figure.name in matching[key]) for key in keys] for figure in mine]
+    types = ["text", "text", "bool", "bool", "bool", "bool", "bool"]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types + ["int"] * len(mine))
+    sums = "".join(f", sum(t.n * coalesce(m.f{k}, 0))" for k in range(len(mine)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT t.office_id, t.counsellor_id, sum(t.n){sums} FROM counselling_casetally t
+                LEFT JOIN unnest({arrays}) AS m({columns}{"".join(f", f{k}" for k in range(len(mine)))})
+                  ON ({", ".join(f"t.{c}" for c in _KEY)}) = ({", ".join(f"m.{c}" for c in _KEY)})
+                WHERE t.office_id = ANY(%s) GROUP BY 1, 2 HAVING sum(t.n) <> 0""",  # noqa: S608 (constant names)
+            [*([key[n] for key in keys] for n in range(len(_KEY))), *flags, list(office_ids)],
+        )  # 2
+        for office_id, counsellor_id, _total, *values in cursor.fetchall():
+            f = found[office_id]["counsellors"][counsellor_id]
+            for figure, n in zip(mine, values, strict=True):
+                f.counts[figure.name] = n
+
+    cases = Case.objects.filter(office_id__in=list(office_ids)).order_by()
+    parts = {f"n_{figure.name}": figure.condition(clock) for figure in due}
+    parts |= {f"minus_{figure.name}": figure.summary.minus(clock) for figure in tallied if figure.summary.minus}
+    if parts:
+        for row in _near_rows(cases, ("office_id", "counsellor_id"), parts):  # 3
+            office = found[row["office_id"]]
+            f = office["counsellors"][row["counsellor_id"]]
+            for figure in due:
+                f.counts[figure.name] = row[f"n_{figure.name}"]
+                office["totals"].counts[figure.name] += row[f"n_{figure.name}"]
+            for figure in tallied:
+                if figure.summary.minus:
+                    office["totals"].counts[figure.name] -= row[f"minus_{figure.name}"]
+                    if figure in mine:
+                        f.counts[figure.name] -= row[f"minus_{figure.name}"]
+
+    states = _tallied_outcomes(outcomes, clock)
+    if states is not None:
+        read = outcome_tally.read(clock=clock, states=sorted(set(states.values())),
+                                  office_ids=list(office_ids))  # 4
+        for office_id, figures in found.items():
+            figures["median"] = read["medians"].get(office_id)
+            for figure in outcomes:
+                figures["totals"].counts[figure.name] = read["counts"].get((office_id, states[figure.name]), 0)
+    elif outcomes:
+        recent = cases.filter(clock.last_12_months("outcome_at"), outcome_at__isnull=False)
+        ended = Q(state__in=list(ENDED), first_notified_on__isnull=False)
+        counts: dict[str, Aggregate] = {figure.name: Count("id", filter=figure.condition(clock)) for figure in outcomes}
+        counts["median"] = Median(DaysBetween(TruncDate("outcome_at"), "first_notified_on"), filter=ended)
+        for row in recent.values("office_id").annotate(**counts):  # 4
+            figures = found[row["office_id"]]
+            figures["median"] = row["median"]
+            for figure in outcomes:
+                figures["totals"].counts[figure.name] = row[figure.name]
+    return found
+
+
+def office_conversation_rows(*, clock, office_ids: list[int]) -> dict[int, list[dict]]:
+    """``conversation_rows`` per office, for many offices in one query (plain rows, no ORM
+    conversion of tens of thousands of them)."""
+    found: dict[int, list[dict]] = {office_id: [] for office_id in office_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT office_id, week, counsellor_id,
+                      coalesce(sum(n) FILTER (WHERE status = 'held'), 0),
+                      coalesce(sum(n) FILTER (WHERE status = 'no_show'), 0),
+                      coalesce(sum(n) FILTER (WHERE status = 'planned'), 0),
+                      coalesce(sum(n) FILTER (WHERE status IN ('cancelled', 'rescheduled')), 0)
+               FROM counselling_conversationtally
+               WHERE office_id = ANY(%s) AND week >= %s AND week <= %s
+               GROUP BY office_id, week, counsellor_id""",
+            [list(office_ids), clock.weeks[0], clock.weeks[-1]],
+        )
+        for office_id, week, counsellor_id, held, no_show, planned, cancelled in cursor.fetchall():
+            if held or no_show or planned or cancelled:
+                found[office_id].append({"office_id": office_id, "case__office_id": office_id, "week": week,
+                                         "counsellor_id": counsellor_id, "held": held, "no_show": no_show,
+                                         "planned": planned, "cancelled": cancelled})
+    return found

@@ -14,7 +14,7 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 
-from counselling.dashboards import quarters
+from counselling.dashboards import outcomes, quarters
 
 KEY = ("office_id", "counsellor_id", "state", "target_group", "has_next", "has_deadline", "suspensive",
        "escalation_proposed", "lose_contact_proposed")
@@ -237,6 +237,7 @@ CONVERSATION_COMPACT = compaction("counselling_conversationtally", CONVERSATION_
 OFFICE_COMPACT = compaction("counselling_officetally", _OFFICE_COLUMNS)
 QUARTER_COMPACT = compaction("counselling_quartertally", "quarter, nationality",
                              ("persons", "orders", "firsts", "repeaters", "voluntary", "enforced"))
+OUTCOME_COMPACT = compaction("counselling_outcometally", outcomes.COLUMNS)
 
 
 def available() -> bool:
@@ -259,7 +260,8 @@ def compact() -> None:
             return
         for table, statement in (("counselling_casetally", COMPACT), ("counselling_officetally", OFFICE_COMPACT),
                                  ("counselling_conversationtally", CONVERSATION_COMPACT),
-                                 ("counselling_quartertally", QUARTER_COMPACT)):
+                                 ("counselling_quartertally", QUARTER_COMPACT),
+                                 ("counselling_outcometally", OUTCOME_COMPACT)):
             cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608 (constant names)
             highest = cursor.fetchone()[0]
             if table in _FOLDED_UP_TO and _FOLDED_UP_TO[table] == highest:
@@ -268,6 +270,9 @@ def compact() -> None:
             cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608
             # Remembered once the fold is committed (never a rolled-back one's).
             transaction.on_commit(partial(_FOLDED_UP_TO.__setitem__, table, cursor.fetchone()[0]))
+    # The outcome tally's first day follows the calendar (decision 114), in its own short
+    # transaction: it holds a share lock on the cases.
+    outcomes.slide()
 
 
 def rebuild() -> None:
@@ -278,3 +283,4 @@ def rebuild() -> None:
         cursor.execute(OFFICE_FILL)  # from the case tally just filled
         cursor.execute(conversation_fill(settings.TIME_ZONE))
         cursor.execute(quarters.FILL)
+        outcomes.fill(cursor, settings.TIME_ZONE)

@@ -112,3 +112,39 @@ def test_the_earliest_free_slots_of_all_offices_at_once_equal_each_offices_whole
     found = overflow.earliest_free_slots(offices, now=now)
     assert found == {office.pk: _earliest_from_the_whole_agenda(office, now) for office in offices}
     assert all(slot is not None and slot.date() > today + dt.timedelta(days=9) for slot in found.values())
+
+
+def test_days_not_full_without_a_free_time_are_searched_past_in_rounds(monkeypatch):
+    """Decision 114: the conversations of a day are loaded only when the search reaches it. Days
+    not full by count but without a free hour (one long conversation each), more of them than
+    one round loads, then a free day: the same slot as the whole agenda, and never a day after it read."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from counselling.scheduling import local_datetime
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    office, counsellor = neighbour("CAP-R", province="brussels", lat=50.9, lon=4.3, languages=["fr"])
+    StaffProfile.objects.filter(user=counsellor).update(conversations_per_day=3)
+    blocked = 3 * (overflow._DayCounts.AHEAD + 1)
+    for day in range(0, blocked + 6):
+        when = today + dt.timedelta(days=day)
+        length = 24 * 60 if day < blocked else 30  # a whole day taken, then short conversations
+        f.ConversationFactory(case=f.CaseFactory(office=office, counsellor=counsellor), counsellor=counsellor, office=office,
+                              planned_at=local_datetime(when, dt.time(0, 0)), duration_minutes=length)
+    loaded = []
+    load = overflow._DayCounts.load_days
+
+    def spy(agenda, days):
+        loaded.append(set(days))
+        return load(agenda, days)
+
+    monkeypatch.setattr(overflow._DayCounts, "load_days", spy)
+    found = overflow.earliest_free_slots([office], now=now)
+    assert found == {office.pk: _earliest_from_the_whole_agenda(office, now)}
+    assert found[office.pk] is not None and found[office.pk].date() >= today + dt.timedelta(days=blocked)
+    assert len([days for days in loaded if days]) >= 3  # several rounds
+    read = set().union(*loaded)
+    assert max(day for _c, day in read) <= timezone.localdate(found[office.pk]) + dt.timedelta(days=2 * overflow._DayCounts.AHEAD + 2)

@@ -12,16 +12,36 @@ import dataclasses
 import datetime as dt
 import itertools
 import random
+import statistics
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cases.models import OPEN_STATES, Case, OrderToLeave, Person, State, TargetGroup
-from counselling.dashboards import quarters, tally
-from counselling.dashboards.selectors import Clock, Quarter, national_dashboard, office_dashboard
-from counselling.models import CaseTally, Conversation, ConversationTally, OfficeTally, PersonQuarter, QuarterTally
+from counselling.dashboards import outcomes, quarters, tally
+from counselling.dashboards.selectors import (
+    Clock,
+    DaysBetween,
+    Quarter,
+    national_dashboard,
+    office_dashboard,
+    office_dashboards,
+)
+from counselling.models import (
+    CaseTally,
+    Conversation,
+    ConversationTally,
+    OfficeTally,
+    OutcomeTally,
+    OutcomeWindow,
+    PersonQuarter,
+    QuarterTally,
+)
 from tests.factories import CaseFactory, ConversationFactory, OfficeFactory, OrderFactory, PersonFactory, staff
 
 pytestmark = pytest.mark.postgres
@@ -257,3 +277,140 @@ def test_rebuilding_the_tallies_changes_no_figure(data, office):
     assert figures() != before
     call_command("rebuild_dashboard_tallies")
     assert figures() == before
+
+
+# --- the outcome tally (decision 114) -------------------------------------------------------------
+def _outcome_recount(since: dt.date) -> dict:
+    """Per (office, state, None) every outcome from ``since``; per (office, None, days) those of
+    an ended case with a first notification."""
+    recent = Case.objects.filter(outcome_at__gte=Clock.start().midnight(since)).order_by()
+    counts = {(row["office_id"], row["state"], None): row["n"] for row in recent.values("office_id", "state").annotate(n=Count("id"))}
+    ended = recent.filter(state__in=["departed", "removed", "legal_stay_granted", "closed"], first_notified_on__isnull=False)
+    days = ended.annotate(days=DaysBetween(TruncDate("outcome_at"), "first_notified_on")).values("office_id", "days")
+    return counts | {(row["office_id"], None, row["days"]): row["n"] for row in days.annotate(n=Count("id"))}
+
+
+def _outcome_tallied() -> dict:
+    return {
+        (row["office_id"], row["state"], row["days"]): row["total"]
+        for row in OutcomeTally.objects.values("office_id", "state", "days").annotate(total=Sum("n")) if row["total"]
+    }
+
+
+def _outcomes_equal_live(clock, offices) -> None:
+    """The national page's and each office's outcome figures and medians against the live queries."""
+    live = national_dashboard(user=None, clock=clock, live=True)
+    summed = national_dashboard(user=None, clock=clock)
+    assert [(o.pk, _plain(f)) for o, f in summed.offices] == [(o.pk, _plain(f)) for o, f in live.offices]
+    assert _plain(summed.totals) == _plain(live.totals)
+    pages = office_dashboards(offices=offices, clock=clock)
+    for where in offices:
+        one = office_dashboard(user=None, office=where, clock=clock, live=True)
+        assert _plain(pages[where.pk].totals) == _plain(one.totals)
+        assert [_plain(r) for r in pages[where.pk].counsellors] == [_plain(r) for r in one.counsellors]
+        assert [_plain(w) for w in pages[where.pk].weeks] == [_plain(w) for w in one.weeks]
+
+
+def _notify(case, notified: dt.date) -> None:
+    """An order notified on ``notified`` (the factory keeps the case's first notification, as the service does)."""
+    OrderFactory(case=case, notified_on=notified, issued_on=notified - dt.timedelta(days=2))
+
+
+def _outcome_case(office, *, outcome: dt.datetime | None, state=State.CLOSED, notified: dt.date | None = None):
+    case = CaseFactory(office=office, state=state, outcome_at=outcome)
+    if notified is not None:
+        _notify(case, notified)
+    return case
+
+
+def test_the_outcome_tally_follows_every_write(data, office, other_office):
+    """Outcomes recorded, re-dated, cleared (a reopened case), moved to another office, a first
+    notification changed, cases inserted and deleted: the tally equals a recount, and every
+    outcome figure and median (national, per office) the live queries."""
+    clock = Clock.start()
+    since = OutcomeWindow.objects.get().since
+    assert since == clock.since_12_months
+    assert _outcome_tallied() == _outcome_recount(since) != {}
+    now, today = clock.now, clock.today
+    in_window = list(Case.objects.filter(outcome_at__gte=clock.midnight(since)).order_by("pk"))
+    Case.objects.filter(pk=in_window[0].pk).update(outcome_at=None, state=State.ORIENTATION)  # reopened
+    Case.objects.filter(pk=in_window[1].pk).update(outcome_at=now - dt.timedelta(days=400))  # out of the window
+    Case.objects.filter(pk__in=Case.objects.filter(outcome_at__lt=clock.midnight(since)).order_by("pk").values("pk")[:2]).update(
+        outcome_at=now - dt.timedelta(days=100))  # into it
+    Case.objects.filter(pk__in=[c.pk for c in in_window[2:6]]).update(office=other_office)  # moved
+    _notify(in_window[6], today - dt.timedelta(days=700))  # an earlier first notification
+    Case.objects.filter(pk=in_window[7].pk).update(state=State.DEPARTED)
+    for k in range(5):
+        _outcome_case(office, outcome=now - dt.timedelta(days=3 * k + 1), notified=today - dt.timedelta(days=40 + k))
+    _outcome_case(office, outcome=now - dt.timedelta(days=2), notified=None)  # no order: counted, no median
+    gone = _outcome_case(other_office, outcome=now - dt.timedelta(days=5))  # no order: a case that may be deleted
+    assert _outcome_tallied() == _outcome_recount(since)
+    _outcomes_equal_live(clock, [office, other_office])
+    gone.delete()
+    # One more ended case: the other parity of the office's count (median of one middle value, or two).
+    _outcome_case(office, outcome=now - dt.timedelta(days=9), state=State.REMOVED, notified=today - dt.timedelta(days=31))
+    assert _outcome_tallied() == _outcome_recount(since)
+    _outcomes_equal_live(clock, [office, other_office])
+    tally.compact()
+    assert _outcome_tallied() == _outcome_recount(since)
+    assert OutcomeTally.objects.count() == len(_outcome_recount(since)) and not OutcomeTally.objects.filter(n=0).exists()
+    _outcomes_equal_live(clock, [office, other_office])
+
+
+@pytest.mark.parametrize("shift", [-40, -1, 1, 40])
+def test_outcome_figures_are_exact_whatever_the_window_lags(data, office, other_office, shift):
+    """The tally counted from a day before or after the clock's twelve months (the fold has not
+    moved it yet, or a clock in the past): the rows in between are added or removed, the figures
+    stay the live ones; then the slide moves the window and subtracts the days left behind."""
+    clock = Clock.start()
+    start, now = clock.since_12_months, clock.now
+    for k, days in enumerate((-45, -20, -2, -1, 0, 1, 2, 30, 44)):  # outcomes on both sides of the window's first day
+        when = clock.midnight(start + dt.timedelta(days=days)) + dt.timedelta(hours=k % 3 * 11)
+        _outcome_case((office, other_office)[k % 2], outcome=when, state=(State.CLOSED, State.DEPARTED)[k % 2],
+                      notified=start - dt.timedelta(days=100 + 7 * k))
+    _outcome_case(office, outcome=now + dt.timedelta(days=2), notified=clock.today)  # a future outcome: not in the window
+    with connection.cursor() as cursor:
+        outcomes.fill(cursor, settings.TIME_ZONE, since=start + dt.timedelta(days=shift))
+    assert _outcome_tallied() == _outcome_recount(start + dt.timedelta(days=shift))
+    _outcomes_equal_live(clock, [office, other_office])
+    _outcome_case(office, outcome=now - dt.timedelta(days=1), notified=clock.today - dt.timedelta(days=10))  # kept by the trigger
+    _outcomes_equal_live(clock, [office, other_office])
+    assert outcomes.slide() == (shift < 0)
+    assert OutcomeWindow.objects.get().since == (start if shift < 0 else start + dt.timedelta(days=shift))
+    assert _outcome_tallied() == _outcome_recount(OutcomeWindow.objects.get().since)
+    _outcomes_equal_live(clock, [office, other_office])
+
+
+def test_without_a_window_the_outcomes_are_read_from_the_cases(data, office, other_office):
+    clock = Clock.start()
+    OutcomeWindow.objects.all().delete()
+    _outcome_case(office, outcome=clock.now - dt.timedelta(days=3), notified=clock.today - dt.timedelta(days=20))
+    _outcomes_equal_live(clock, [office, other_office])
+    call_command("rebuild_dashboard_tallies")
+    assert OutcomeWindow.objects.get().since == clock.since_12_months
+    assert _outcome_tallied() == _outcome_recount(clock.since_12_months)
+    _outcomes_equal_live(clock, [office, other_office])
+
+
+def test_the_office_pages_of_the_warm_cycle_take_a_few_queries(data, office, other_office, django_assert_max_num_queries):
+    clock = Clock.start()
+    many = [OfficeFactory() for _n in range(4)]
+    for extra in many:
+        CaseFactory(office=extra, state=State.ORIENTATION)
+    with django_assert_max_num_queries(9):
+        pages = office_dashboards(offices=[office, other_office, *many], clock=clock)
+    for where in (office, other_office, *many):
+        one = office_dashboard(user=None, office=where, clock=clock, live=True)
+        assert _plain(pages[where.pk].totals) == _plain(one.totals)
+        assert [_plain(r) for r in pages[where.pk].counsellors] == [_plain(r) for r in one.counsellors]
+
+
+def test_the_median_of_a_histogram_is_percentile_cont():
+    rnd = random.Random(114)
+    for size in range(1, 40):
+        values = [rnd.randrange(-5, 30) for _n in range(size)]
+        histogram: dict[int, int] = {}
+        for value in values:
+            histogram[value] = histogram.get(value, 0) + 1
+        assert outcomes.median(histogram) == float(statistics.median(values))
+    assert outcomes.median({}) is None and outcomes.median({3: 0}) is None

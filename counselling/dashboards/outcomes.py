@@ -1,0 +1,210 @@
+"""The outcomes of the last twelve months and their exact medians, from a tally (decision 114).
+
+``counselling_outcometally`` holds signed deltas of the cases whose outcome falls on or after one
+day, ``counselling_outcomewindow.since``, in two kinds of rows: per (office, state) with ``days``
+empty (the outcome counts), and per (office, whole days from the first notification to the
+outcome's local day) with ``state`` empty, for the cases of an ended state with a notification
+(the medians' histogram). Both are bounded by offices × states or offices × days, whatever the
+number of cases. A statement trigger on the case table keeps it, as the case tally (decision 065)
+is kept: an outcome recorded, changed or cleared (a reopened case), a case moved to another
+office, a first notification changed, a case inserted or deleted.
+
+Readers want the twelve months ending on their clock's day. The tally counts from ``since``, so a
+reader adds or removes the case rows between ``since`` and the start of its window and those
+after its day (the partial index ``case_outcome`` on ``outcome_at``): a day or two of rows while
+the fold (:func:`slide`, with the tallies' fold) moves ``since`` forward every day, and exact
+whatever the lag. With no window row the tally is ignored and the rows are read.
+
+The median is ``percentile_cont(0.5)`` of the whole days (``selectors.Median``): the middle value,
+or the average of the two middle ones when their number is even, found from cumulative counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+
+from cases.figures import Clock
+
+
+def _day(zone: str) -> str:
+    """The outcome's local day (what ``TruncDate("outcome_at")`` gives the live figures)."""
+    return f"(outcome_at AT TIME ZONE '{zone}')::date"
+
+
+def _from(zone: str, day: str) -> str:
+    """The first instant of the local ``day`` (an SQL date expression)."""
+    return f"(({day})::timestamp AT TIME ZONE '{zone}')"
+
+
+COLUMNS = "office_id, state, days"
+# The states whose outcomes have a median of days from the first notification (one fact: the
+# trigger's histogram and the live figures' filter, ``summary``).
+ENDED = ("departed", "removed", "legal_stay_granted", "closed")
+
+
+def _rows(zone: str, cases: str, sign: str, where: str) -> str:
+    """The tally rows of the cases of ``cases`` matching ``where``, each counted ``sign``: one
+    count row, and one histogram row for an ended case with a notification."""
+    ended = ", ".join(f"'{state}'" for state in ENDED)
+    return f"""SELECT office_id, state, NULL::int, {sign} FROM {cases} WHERE {where}
+        UNION ALL
+        SELECT office_id, NULL, {_day(zone)} - first_notified_on, {sign} FROM {cases}
+        WHERE {where} AND state IN ({ended}) AND first_notified_on IS NOT NULL"""  # noqa: S608 (constant names)
+
+
+def function(zone: str) -> str:
+    def changes(rows: str) -> str:
+        return f"""INSERT INTO counselling_outcometally ({COLUMNS}, n)
+      SELECT {COLUMNS}, sum(d) FROM ({rows}) AS moved({COLUMNS}, d) GROUP BY 1, 2, 3 HAVING sum(d) <> 0;"""  # noqa: S608
+
+    old, new = _rows(zone, "old_cases", "-1", "outcome_at >= since_at"), _rows(zone, "new_cases", "1", "outcome_at >= since_at")
+    return f"""
+CREATE OR REPLACE FUNCTION counselling_outcome_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  since_at timestamptz;
+BEGIN
+  SELECT {_from(zone, "w.since")} INTO since_at FROM counselling_outcomewindow w WHERE w.id = 1;
+  IF since_at IS NULL THEN
+    RETURN NULL;  -- no window: readers read the rows
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    {changes(new)}
+  ELSIF TG_OP = 'DELETE' THEN
+    {changes(old)}
+  ELSE
+    {changes(f"{old} UNION ALL {new}")}
+  END IF;
+  RETURN NULL;
+END $$;
+"""  # noqa: S608 (constant names, the zone from settings)
+
+
+TRIGGERS = """
+CREATE TRIGGER outcome_tally_insert AFTER INSERT ON cases_case REFERENCING NEW TABLE AS new_cases
+  FOR EACH STATEMENT EXECUTE FUNCTION counselling_outcome_tally();
+CREATE TRIGGER outcome_tally_update AFTER UPDATE ON cases_case REFERENCING OLD TABLE AS old_cases NEW TABLE AS new_cases
+  FOR EACH STATEMENT EXECUTE FUNCTION counselling_outcome_tally();
+CREATE TRIGGER outcome_tally_delete AFTER DELETE ON cases_case REFERENCING OLD TABLE AS old_cases
+  FOR EACH STATEMENT EXECUTE FUNCTION counselling_outcome_tally();
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS outcome_tally_insert ON cases_case;
+DROP TRIGGER IF EXISTS outcome_tally_update ON cases_case;
+DROP TRIGGER IF EXISTS outcome_tally_delete ON cases_case;
+DROP FUNCTION IF EXISTS counselling_outcome_tally();
+"""
+
+
+def fill(cursor, zone: str, since: dt.date | None = None) -> None:
+    """Recount from the cases, from ``since`` (the first day of today's twelve months)."""
+    since = since or Clock.start().since_12_months
+    cursor.execute("DELETE FROM counselling_outcometally")
+    cursor.execute("DELETE FROM counselling_outcomewindow")
+    cursor.execute("INSERT INTO counselling_outcomewindow (id, since) VALUES (1, %s)", [since])
+    cursor.execute(
+        f"""INSERT INTO counselling_outcometally ({COLUMNS}, n)
+            SELECT {COLUMNS}, sum(d) FROM ({_rows(zone, "cases_case", "1", f"outcome_at >= {_from(zone, '%(since)s::date')}")})
+            AS counted({COLUMNS}, d) GROUP BY 1, 2, 3""",  # noqa: S608
+        {"since": since},
+    )
+
+
+def slide(today: dt.date | None = None) -> bool:
+    """Move the window's first day to the first day of today's twelve months: the rows of the days
+    left behind are subtracted, under a share lock on the cases (no case written meanwhile, so no
+    delta is lost or counted twice). Skipped (False) when the window is current, missing, or the
+    lock is not had within two seconds (the next fold tries again; readers are exact either way)."""
+    zone = settings.TIME_ZONE
+    start = Clock.start().since_12_months if today is None else Clock(now=Clock.start().now, today=today).since_12_months
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT since FROM counselling_outcomewindow WHERE id = 1")
+        found = cursor.fetchone()
+    if found is None or found[0] >= start:
+        return False
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            cursor.execute("LOCK TABLE cases_case IN SHARE MODE")
+            cursor.execute("SELECT since FROM counselling_outcomewindow WHERE id = 1 FOR UPDATE")
+            since = cursor.fetchone()[0]
+            if since >= start:
+                return False
+            left = f"outcome_at >= {_from(zone, '%(since)s::date')} AND outcome_at < {_from(zone, '%(start)s::date')}"
+            cursor.execute(
+                f"""INSERT INTO counselling_outcometally ({COLUMNS}, n)
+                    SELECT {COLUMNS}, sum(d) FROM ({_rows(zone, "cases_case", "-1", left)}) AS counted({COLUMNS}, d)
+                    GROUP BY 1, 2, 3 HAVING sum(d) <> 0""",  # noqa: S608
+                {"since": since, "start": start},
+            )
+            cursor.execute("UPDATE counselling_outcomewindow SET since = %s WHERE id = 1", [start])
+    except OperationalError:  # the lock was not had in time
+        return False
+    return True
+
+
+def read(*, clock: Clock, states: list[str], office_ids: list[int] | None = None) -> dict:
+    """{"counts": {(office id, state): cases}, "medians": {office id: median}, "national": median}
+    for the outcomes of ``clock``'s twelve months: counts of ``states``, medians of the days of the
+    ended cases with a first notification (``ENDED``). One statement (one snapshot of tally and
+    rows), a few hundred rows per office; the medians summed here from the histogram."""
+    zone = settings.TIME_ZONE
+    scope = "" if office_ids is None else " AND office_id = ANY(%(offices)s)"
+    window = "(SELECT a FROM b)"
+    corrections = [
+        _rows(zone, "cases_case", "-1", f"outcome_at >= {window} AND outcome_at < %(start)s{scope}"),
+        _rows(zone, "cases_case", "-1", f"outcome_at >= greatest({window}, %(end)s){scope}"),
+        _rows(zone, "cases_case", "1", f"outcome_at >= %(start)s AND outcome_at < least({window}, %(end)s){scope}"),
+    ]
+    sql = f"""
+WITH w AS (SELECT {_from(zone, "since")} AS a FROM counselling_outcomewindow WHERE id = 1),
+b AS (SELECT coalesce((SELECT a FROM w), 'infinity'::timestamptz) AS a)
+SELECT {COLUMNS}, sum(n) FROM (
+  SELECT {COLUMNS}, n FROM counselling_outcometally WHERE EXISTS (SELECT FROM w){scope}
+  UNION ALL {" UNION ALL ".join(corrections)}
+) AS h({COLUMNS}, n) GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+"""  # noqa: S608 (constant names, the zone from settings)
+    params: dict[str, Any] = {"start": clock.midnight(clock.since_12_months),
+                              "end": clock.midnight(clock.today + dt.timedelta(days=1)), "offices": office_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found: list[tuple] = cursor.fetchall()
+    wanted = set(states)
+    counts: dict[tuple[int | None, str], int] = {}
+    histograms: dict[int | None, dict[int, int]] = defaultdict(dict)
+    medians: dict[int | None, float | None] = {}
+    for office_id, state, days, n in found:
+        if state is None:
+            histograms[office_id][days] = n
+            continue
+        medians[office_id] = None  # an office with outcomes in the window, a median or not
+        if state in wanted:
+            counts[(office_id, state)] = n
+    country: dict[int, int] = defaultdict(int)
+    for office_id, histogram in histograms.items():
+        medians[office_id] = median(histogram)
+        for days, n in histogram.items():
+            country[days] += n
+    return {"counts": counts, "medians": medians, "national": median(country)}
+
+
+def median(histogram: dict[int, int]) -> float | None:
+    """``percentile_cont(0.5)`` of the values counted in ``histogram`` ({value: how many}): the
+    middle one, or the average of the two middle ones when their number is even."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    low, high = (total - 1) // 2, total // 2  # 0-based positions of the middle values
+    below, middle = 0, list[int]()
+    for value in sorted(histogram):
+        below += histogram[value]
+        while len(middle) < 2 and below > (low, high)[len(middle)]:
+            middle.append(value)
+        if len(middle) == 2:
+            break
+    return (middle[0] + middle[1]) / 2
