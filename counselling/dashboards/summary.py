@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 
 from cases.figures import FromRows, FromTally, figures
@@ -71,14 +71,25 @@ def _near_rows(cases: QuerySet[Case], group: tuple[str, ...], parts: dict[str, Q
         mine[n][name] = condition
     rows: dict[tuple, dict] = {}
     for n, wide in enumerate(widest):
-        counts = {name: Count("id") if condition == wide else Count("id", filter=condition)
-                  for name, condition in mine[n].items()}
+        # Each count reads only the columns of what it adds to the condition read (the rows all
+        # match that one), and no id: the partial index then answers alone, index-only
+        # (untraceable of twelve months at 1M: 245 → 30 ms; deadlines within 7/14 days: 100 → 15 ms).
+        counts = {name: _count_within(condition, wide) for name, condition in mine[n].items()}
         for row in cases.filter(wide).values(*group).annotate(**counts):
             key = tuple(row[column] for column in group)
             found = rows.setdefault(key, {**dict(zip(group, key, strict=True)), **dict.fromkeys(parts, 0)})
             for name in counts:
                 found[name] += row[name]
     return list(rows.values())
+
+
+def _count_within(condition: Q, wide: Q) -> Aggregate:
+    """The rows of ``wide`` that ``condition`` matches: ``count(*)`` when they are the same,
+    else ``sum(1) FILTER`` on the lookups ``condition`` has beyond ``wide``'s."""
+    if condition is wide or condition == wide:
+        return Count("*")
+    rest = [c for c in condition.children if c not in wide.children] if _implies(condition, wide) else [condition]
+    return Sum(Value(1), filter=Q(*rest), default=0)
 
 
 def _implies(narrow: Q, wide: Q) -> bool:
