@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Hashable
+from itertools import chain
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -48,10 +49,11 @@ def _stand_in(name: str, index: int, value: Any) -> Any:
 
 
 class _Replay:
-    """The compiler of the shape's first queryset, running its SQL with other parameters."""
+    """The compiler of the shape's first queryset, running its SQL with other parameters (and
+    its fields' converters, found once)."""
 
-    def __init__(self, compiler, sql: str, params: list) -> None:
-        self._compiler, self._sql, self._params = compiler, sql, params
+    def __init__(self, compiler, sql: str, params: list, converters: dict | None) -> None:
+        self._compiler, self._sql, self._params, self._converters = compiler, sql, params, converters
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._compiler, name)
@@ -62,8 +64,15 @@ class _Replay:
             cursor.execute(self._sql, self._params)
             return [cursor.fetchall()]
 
-    def results_iter(self, results=None, **kwargs):
-        return self._compiler.results_iter(self.execute_sql() if results is None else results, **kwargs)
+    def results_iter(self, results=None, tuple_expected=False, **kwargs):
+        if results is None:
+            results = self.execute_sql()
+        if self._converters is None:  # what the compiler does besides (composite keys)
+            return self._compiler.results_iter(results, tuple_expected=tuple_expected, **kwargs)
+        rows = chain.from_iterable(results)
+        if self._converters:
+            rows = self._compiler.apply_converters(rows, self._converters)
+        return map(tuple, rows) if tuple_expected else rows
 
 
 class _ReplayQuery:
@@ -93,14 +102,16 @@ def precompiled(key: Hashable, build: Callable[..., QuerySet], /, **values: Any)
         if found != set(values) or leaked:
             entry = _UNUSABLE  # a value transformed on its way: this shape is left to the ORM
         else:
-            entry = (template, compiler, sql, [(slot, p) for slot, p in zip(slots, params, strict=True)])
+            fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+            converters = None if compiler.has_composite_fields(fields) else compiler.get_converters(fields)
+            entry = (template, compiler, sql, [(slot, p) for slot, p in zip(slots, params, strict=True)], converters)
         cache[key] = entry
     if entry is _UNUSABLE:
         return list(build(**values).using(DEFAULT_DB_ALIAS))
-    template, compiler, sql, slots = entry
+    template, compiler, sql, slots, converters = entry
     params = [p if slot is _UNUSABLE else values[slot] for slot, p in slots]
     queryset: QuerySet = QuerySet(model=template.model, using=DEFAULT_DB_ALIAS)
-    queryset.query = _ReplayQuery(template.query, _Replay(compiler, sql, params))  # type: ignore[assignment]
+    queryset.query = _ReplayQuery(template.query, _Replay(compiler, sql, params, converters))  # type: ignore[assignment]
     queryset._iterable_class = template._iterable_class
     queryset._fields = template._fields  # type: ignore[attr-defined]  # values_list's names
     return list(queryset)
