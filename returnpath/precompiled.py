@@ -13,6 +13,12 @@ part of the shape's key; a value the ORM would transform before it becomes a par
 ``contains`` lookup's ``%…%``) is found nowhere, and that shape is then run by the ORM each
 time, as before.
 
+On PostgreSQL with persistent connections each shape is also prepared on the server, once per
+session (``PREPARE``, its parameters typed from the values it was compiled with; the sessions are
+never pooled per transaction: decision 031), and run with ``EXECUTE``: PostgreSQL then plans it
+once too. The ``PREPARE`` runs on the driver's own cursor, inside a savepoint in a transaction:
+a shape the server refuses runs as plain SQL and the transaction goes on.
+
 Always on the primary database (``default``): the order path reads what it has just written. Each
 thread's connection keeps its own compiled shapes (a compiler belongs to its connection).
 """
@@ -20,6 +26,7 @@ thread's connection keeps its own compiled shapes (a compiler belongs to its con
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Hashable
 from itertools import chain
 from typing import Any
@@ -48,12 +55,67 @@ def _stand_in(name: str, index: int, value: Any) -> Any:
     raise TypeError(f"{name}: no stand-in for {type(value).__name__}")
 
 
+_PG_TYPES = ((bool, "boolean"), (int, "bigint"), (str, "text"), (dt.datetime, "timestamptz"), (dt.date, "date"))
+
+
+def _pg_type(value: Any) -> str | None:
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return "text[]"
+    return next((name for kind, name in _PG_TYPES if isinstance(value, kind)), None)
+
+
+class Prepared:
+    """A statement prepared on the server once per session (PostgreSQL then plans it once per
+    session too, not at every call), its parameters of the given types; ``sql`` as for
+    ``cursor.execute`` (``%s`` placeholders)."""
+
+    def __init__(self, name: str, sql: str, types: list[str]) -> None:
+        numbers = iter(range(1, len(types) + 1))
+        body = re.sub(r"%[s%]", lambda m: f"${next(numbers)}" if m.group() == "%s" else "%", sql)
+        self.name = name
+        self.statement = f"PREPARE {name} ({', '.join(types)}) AS {body}" if types else f"PREPARE {name} AS {body}"
+        self.execute = f"EXECUTE {name}" + (f"({', '.join(['%s'] * len(types))})" if types else "")
+        self.failed = False
+
+    def run(self, cursor, sql: str, params: list) -> None:
+        """Execute it prepared when it can be, else as ``sql`` (on Django's ``cursor``)."""
+        if self.ready(cursor.db):
+            cursor.execute(self.execute, params)
+        else:
+            cursor.execute(sql, params)
+
+    def ready(self, wrapper) -> bool:
+        """Prepared on this session (now, if it was not): outside the counted queries, in a savepoint
+        inside a transaction so that a refusal changes nothing but this shape's way of running."""
+        if self.failed or wrapper.settings_dict.get("CONN_MAX_AGE") == 0:
+            return False  # refused, or a connection per request: preparing would cost a round trip more
+        wrapper.ensure_connection()
+        raw = wrapper.connection
+        sessions = wrapper.__dict__.setdefault("returnpath_prepared", {})  # name: the session it is prepared on
+        if sessions.get(self.name) is raw:
+            return True
+        with raw.cursor() as cursor:
+            try:
+                if wrapper.in_atomic_block:
+                    cursor.execute(f"SAVEPOINT returnpath_prepare; {self.statement}; RELEASE SAVEPOINT returnpath_prepare")
+                else:
+                    cursor.execute(self.statement)
+            except wrapper.Database.Error:  # the driver's own: this cursor is not Django's
+                if wrapper.in_atomic_block:
+                    cursor.execute("ROLLBACK TO SAVEPOINT returnpath_prepare; RELEASE SAVEPOINT returnpath_prepare")
+                self.failed = True
+                return False
+        sessions[self.name] = raw
+        return True
+
+
 class _Replay:
     """The compiler of the shape's first queryset, running its SQL with other parameters (and
     its fields' converters, found once)."""
 
-    def __init__(self, compiler, sql: str, params: list, converters: dict | None) -> None:
+    def __init__(self, compiler, sql: str, params: list, converters: dict | None, prepared: Prepared | None) -> None:
         self._compiler, self._sql, self._params, self._converters = compiler, sql, params, converters
+        self._prepared = prepared
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._compiler, name)
@@ -61,7 +123,10 @@ class _Replay:
     def execute_sql(self, result_type=MULTI, chunked_fetch=False, chunk_size=None):
         assert result_type == MULTI
         with self._compiler.connection.cursor() as cursor:
-            cursor.execute(self._sql, self._params)
+            if self._prepared is not None:
+                self._prepared.run(cursor, self._sql, self._params)
+            else:
+                cursor.execute(self._sql, self._params)
             return [cursor.fetchall()]
 
     def results_iter(self, results=None, tuple_expected=False, **kwargs):
@@ -104,14 +169,18 @@ def precompiled(key: Hashable, build: Callable[..., QuerySet], /, **values: Any)
         else:
             fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
             converters = None if compiler.has_composite_fields(fields) else compiler.get_converters(fields)
-            entry = (template, compiler, sql, [(slot, p) for slot, p in zip(slots, params, strict=True)], converters)
+            types = [_pg_type(p if slot is _UNUSABLE else values[slot]) for slot, p in zip(slots, params, strict=True)]  # type: ignore[index]
+            prepared = None
+            if connection.vendor == "postgresql" and None not in types:
+                prepared = Prepared(f"returnpath_{len(cache)}", sql, types)  # type: ignore[arg-type]  # no None: checked
+            entry = (template, compiler, sql, [(slot, p) for slot, p in zip(slots, params, strict=True)], converters, prepared)
         cache[key] = entry
     if entry is _UNUSABLE:
         return list(build(**values).using(DEFAULT_DB_ALIAS))
-    template, compiler, sql, slots, converters = entry
+    template, compiler, sql, slots, converters, prepared = entry
     params = [p if slot is _UNUSABLE else values[slot] for slot, p in slots]
     queryset: QuerySet = QuerySet(model=template.model, using=DEFAULT_DB_ALIAS)
-    queryset.query = _ReplayQuery(template.query, _Replay(compiler, sql, params, converters))  # type: ignore[assignment]
+    queryset.query = _ReplayQuery(template.query, _Replay(compiler, sql, params, converters, prepared))  # type: ignore[assignment]
     queryset._iterable_class = template._iterable_class
     queryset._fields = template._fields  # type: ignore[attr-defined]  # values_list's names
     return list(queryset)

@@ -4,8 +4,9 @@ An order that opens a case writes a person (unless an own person without an open
 known), the case, their first history records (decision 023), the order and the case's first
 events. Saved one by one that is seven statements, each compiled by the ORM and planned by
 PostgreSQL on every order; here it is one data-modifying ``WITH``, its text built once per
-process from the models. The values are what the saves would write (each field's ``pre_save``
-and ``get_db_prep_save``, :mod:`returnpath.bulk`), each history record is the inserted row with
+process from the models and prepared once per session (:class:`returnpath.precompiled.Prepared`).
+The values are what the saves would write (each field's ``pre_save`` and ``get_db_prep_save``,
+:mod:`returnpath.bulk`), each history record is the inserted row with
 the history columns a save's ``post_save`` would give it (:func:`cases.history.first_record`),
 and the instances come back as a save leaves them. The tables' statement triggers (the tallies,
 the people counts) run after the whole statement, so they see every row of it. Elsewhere than on
@@ -22,6 +23,7 @@ from django.db import IntegrityError, connection, models
 from cases.history import first_record
 from cases.models import Case, CaseEvent, OrderToLeave, Person
 from returnpath.bulk import base_type, insert_fields, insert_values
+from returnpath.precompiled import Prepared
 
 # The order's own unique constraints: a clash on them is another request recording the same order.
 ORDER_REFERENCE_CONSTRAINTS = frozenset(c.name for c in OrderToLeave._meta.constraints if isinstance(c, models.UniqueConstraint))
@@ -37,17 +39,18 @@ def _q(name: str | None) -> str:
     return connection.ops.quote_name(name)
 
 
-def _insert(model: type[models.Model], source: str | None, links: dict[str, str], returning: str) -> str:
-    """``INSERT`` of one row of ``model``: a placeholder per field, but ``links`` (attname: the
-    column of ``source`` it takes, e.g. the person's id)."""
+def _insert(model: type[models.Model], source: str | None, links: dict[str, str], returning: str, types: list[str]) -> str:
+    """``INSERT`` of one row of ``model``: a placeholder per field (its type appended to
+    ``types``), but ``links`` (attname: the column of ``source`` it takes, e.g. the person's id)."""
     columns = [_q(f.column) for f in insert_fields(model)]
+    types += [base_type(f) for f in insert_fields(model) if f.attname not in links]
     values = [f"{source}.{links[f.attname]}" if f.attname in links else f"%s::{base_type(f)}" for f in insert_fields(model)]
     source_clause = f" FROM {source}" if source else ""
     sql = f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(values)}"
     return f"{sql}{source_clause} RETURNING {returning}"
 
 
-def _history(model: type[models.Model], source: str) -> tuple[str, list[str]]:
+def _history(model: type[models.Model], source: str, types: list[str]) -> tuple[str, list[str]]:
     """``INSERT`` of the first history record of the row ``source`` returned: its own columns from
     the row, the history columns (their attnames returned, in order) as placeholders."""
     history = model.history.model  # type: ignore[attr-defined]  # registered by cases.history
@@ -61,35 +64,38 @@ def _history(model: type[models.Model], source: str) -> tuple[str, list[str]]:
             values.append(f"{source}.{_q(f.column)}")
         else:
             values.append(f"%s::{base_type(f)}")
+            types.append(base_type(f))
             extra.append(f.attname)
     sql = f"INSERT INTO {_q(history._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"  # noqa: S608
     return sql, extra
 
 
 @functools.cache
-def _statement(*, new_person: bool, history: bool) -> tuple[str, list[str], list[str]]:
-    """(the statement, the person's history placeholders, the case's)."""
+def _statement(*, new_person: bool, history: bool) -> tuple[str, list[str], list[str], Prepared]:
+    """(the statement, the person's history placeholders, the case's, the statement prepared)."""
     parts = []
+    types: list[str] = []
     person_history: list[str] = []
     case_history: list[str] = []
     if new_person:
-        parts.append(f"p AS ({_insert(Person, None, {}, '*')})")
+        parts.append(f"p AS ({_insert(Person, None, {}, '*', types)})")
         if history:
-            sql, person_history = _history(Person, "p")
+            sql, person_history = _history(Person, "p", types)
             parts.append(f"hp AS ({sql})")
-        parts.append(f"c AS ({_insert(Case, 'p', {'person_id': 'id'}, '*')})")
+        parts.append(f"c AS ({_insert(Case, 'p', {'person_id': 'id'}, '*', types)})")
     else:
-        parts.append(f"c AS ({_insert(Case, None, {}, '*')})")
+        parts.append(f"c AS ({_insert(Case, None, {}, '*', types)})")
     if history:
-        sql, case_history = _history(Case, "c")
+        sql, case_history = _history(Case, "c", types)
         parts.append(f"hc AS ({sql})")
-    parts.append(f"o AS ({_insert(OrderToLeave, 'c', {'case_id': 'id'}, 'id')})")
+    parts.append(f"o AS ({_insert(OrderToLeave, 'c', {'case_id': 'id'}, 'id', types)})")
     fields = [f for f in insert_fields(CaseEvent) if f.attname != "case_id"]
+    types += [f"{base_type(f)}[]" for f in fields]
     events = f"INSERT INTO {_q(CaseEvent._meta.db_table)} ({_q('case_id')}, {', '.join(_q(f.column) for f in fields)})"
     arrays = ", ".join(f"%s::{base_type(f)}[]" for f in fields)
     parts.append(f"e AS ({events} SELECT c.id, u.* FROM c, unnest({arrays}) AS u RETURNING id)")  # noqa: S608 - names from the models
     sql = f"WITH {', '.join(parts)} SELECT c.person_id, c.id, o.id, ARRAY(SELECT id FROM e ORDER BY id) FROM c, o"  # noqa: S608
-    return sql, person_history, case_history
+    return sql, person_history, case_history, Prepared(f"returnpath_new_case_{int(new_person)}{int(history)}", sql, types)
 
 
 def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: Sequence[CaseEvent]) -> None:
@@ -121,7 +127,7 @@ def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: S
                if not (new_person and f.attname == "person_id")]
     case_record = first_record(case)
     history = case_record is not None
-    sql, _person_names, case_names = _statement(new_person=new_person, history=history)
+    sql, _person_names, case_names, prepared = _statement(new_person=new_person, history=history)
     if case_record is not None:
         params += [case_record[name] for name in case_names]
     params += [value for f, value in zip(insert_fields(OrderToLeave), insert_values(order), strict=True) if f.attname != "case_id"]
@@ -129,7 +135,7 @@ def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: S
     rows = [insert_values(event) for event in events]
     params += [[row[i] for row in rows] for i, f in enumerate(fields) if f.attname != "case_id"]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.run(cursor, sql, params)  # planned once per session, with persistent connections
         person_id, case_id, order_id, event_ids = cursor.fetchone()
 
     for obj, pk in ((person, person_id), (case, case_id), (order, order_id), *zip(events, event_ids, strict=True)):

@@ -129,3 +129,20 @@ def test_the_lightest_counsellor_is_the_one_the_team_rule_picks(other_office):
         expected = pick_lightest(office_counsellors(other_office), languages)
         chosen = lightest_counsellor(office=other_office, languages=languages)
         assert (chosen.pk, chosen.open_cases, chosen.spoken) == (expected.pk, expected.open_cases, expected.spoken), languages
+
+
+def test_a_shape_the_server_cannot_prepare_runs_as_plain_sql_inside_the_transaction():
+    from django.db import connection, connections, transaction
+
+    born = f.PersonFactory(birth_date=dt.date(1990, 1, 2))
+
+    def build(day):  # a text parameter against a date column: a literal is coerced, a declared text is refused
+        return Person.objects.extra(where=["birth_date = %s"], params=[day]).order_by("id")
+
+    with transaction.atomic():
+        assert [p.pk for p in precompiled(("test.unpreparable",), build, day="1990-01-02")] == [born.pk]
+        assert [p.pk for p in precompiled(("test.unpreparable",), build, day="1990-01-03")] == []
+        assert Person.objects.filter(pk=born.pk).exists()  # the transaction goes on
+    if connection.vendor == "postgresql":
+        entry = connections["default"].__dict__["returnpath_precompiled"][("test.unpreparable",)]
+        assert entry[-1].failed
