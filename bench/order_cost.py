@@ -26,8 +26,12 @@ def main(n: int) -> None:
     from django.db import connection
     from django.test import Client
 
+    from bench.baseline_urls import RAW_INSERT_TABLE
+
     token = scale._token(["orders:write"])
     client = Client()
+    with connection.cursor() as cursor:
+        cursor.execute(RAW_INSERT_TABLE)
 
     def order() -> None:
         body = json.dumps(scale._payload(f"cost-{uuid.uuid4().hex[:12]}"))

@@ -4,7 +4,9 @@ as on PostgreSQL. Registered from outside the model classes so they stay as they
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models.expressions import Combinable
+from django.utils import timezone
 from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 
@@ -30,6 +32,7 @@ class FieldHistory(HistoricalRecords):
 
     def finalize(self, sender, **kwargs):
         super().finalize(sender, **kwargs)
+        sender._field_history = self  # what first_record() asks (the statement-built saves)
         descriptor = sender.__dict__.get(self.manager_name)
         if type(descriptor) is HistoryDescriptor:
             setattr(sender, self.manager_name, _OneManagerClass(descriptor.model, descriptor.manager_class, descriptor.queryset_class))
@@ -39,6 +42,22 @@ class FieldHistory(HistoricalRecords):
         if pending:
             instance.refresh_from_db(fields=pending)
         super().post_save(instance, created, using=using, **kwargs)
+
+
+def first_record(instance) -> dict | None:
+    """The columns a save's post_save would give the first history record of ``instance`` besides
+    the instance's own (``history_type`` "+"), for a writer that inserts the rows itself (the new
+    case of one order, ``cases.services.new_case``); None when history is switched off."""
+    records: FieldHistory = type(instance)._field_history
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True) or hasattr(instance, "skip_history_when_saving"):
+        return None
+    user = records.get_history_user(instance)
+    return {
+        "history_date": getattr(instance, "_history_date", timezone.now()),
+        "history_change_reason": records.get_change_reason_for_object(instance, "+", None),
+        "history_type": "+",
+        "history_user_id": user.pk if user is not None else None,
+    }
 
 
 def unindexed(model, *, keep: tuple[str, ...]) -> list[str]:

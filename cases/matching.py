@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from cases.models import OrderToLeave, Person, PossibleDuplicate, fold_for_search
 from cases.names import normalise_name
 from returnpath.errors import Conflict
+from returnpath.precompiled import precompiled
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,31 @@ def _first(people: list[Person]) -> tuple[Person | None, Person | None]:
     return None, (people[0] if people else None)
 
 
+def _people(*, national_number: str = "", dossier_number: str = "", family_name: str = "", given_names: str = "",
+            birth_date=None, nationality: str = "", client_id: int | None = None):
+    """Everyone any of the given keys finds, oldest first, each saying which keys found them
+    (``by_national_number``, ``by_dossier_number``, ``by_name``) and whether they are ``own``."""
+    # Once a national number is given, the other keys only find people without one.
+    unnumbered = Q(national_number="") if national_number else Q()
+    keys: dict[str, Q] = {}
+    if national_number:
+        keys["by_national_number"] = Q(national_number=national_number)
+    if dossier_number:
+        keys["by_dossier_number"] = unnumbered & Q(dossier_number=dossier_number)
+    if family_name:
+        # Two dossier numbers are two people, as two national numbers are.
+        keys["by_name"] = unnumbered & Q(
+            family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality,
+            **({"dossier_number": ""} if dossier_number else {}),
+        )
+    own = Value(True) if client_id is None else Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client_id=client_id))
+    return (
+        Person.objects.filter(reduce(operator.or_, keys.values()))
+        .annotate(own=own, **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in keys.items()})
+        .order_by("id")
+    )
+
+
 def match_person_for_order(
     *, client, national_number: str, dossier_number: str, family_name: str, birth_date, nationality: str,
     given_names: str = "",
@@ -52,27 +78,19 @@ def match_person_for_order(
     keys are then tried in their order on those rows.
     """
     family_name, given_names = normalise_name(family_name), normalise_name(given_names)
-    # Once a national number is given, the other keys only find people without one.
-    unnumbered = Q(national_number="") if national_number else Q()
-    keys: dict[str, Q] = {}
+    values: dict = {}
     if national_number:
-        keys["by_national_number"] = Q(national_number=national_number)
+        values["national_number"] = national_number
     if dossier_number:
-        keys["by_dossier_number"] = unnumbered & Q(dossier_number=dossier_number)
+        values["dossier_number"] = dossier_number
     if family_name and birth_date and nationality:
-        # Two dossier numbers are two people, as two national numbers are.
-        keys["by_name"] = unnumbered & Q(
-            family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality,
-            **({"dossier_number": ""} if dossier_number else {}),
-        )
-    if not keys:
+        values.update(family_name=family_name, given_names=given_names, birth_date=birth_date, nationality=nationality)
+    if not values:
         return None
-    own = Value(True) if client is None else Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client=client))
-    found = list(
-        Person.objects.filter(reduce(operator.or_, keys.values()))
-        .annotate(own=own, **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in keys.items()})
-        .order_by("id")
-    )
+    if client is not None:
+        values["client_id"] = client.pk
+    # The SQL is compiled once per shape: which keys are given, and whether a client sends it.
+    found = precompiled(("matching.people", *sorted(values)), _people, **values)
     if not found:
         return None
 

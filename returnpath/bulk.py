@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from django.db import connection, models
@@ -53,3 +54,25 @@ def insert(objs: Sequence[models.Model]) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+@functools.cache
+def insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    """The fields a save's INSERT of ``model`` writes (every concrete one but a generated key)."""
+    meta = model._meta
+    return tuple(f for f in meta.local_concrete_fields if not (f.primary_key and f.db_returning))
+
+
+def insert_values(obj: models.Model) -> list:
+    """The values of ``obj``'s INSERT, in :func:`insert_fields` order, as a save prepares them:
+    each field's ``pre_save`` (``auto_now`` stamps, which it also sets on ``obj``) then its
+    ``get_db_prep_save``."""
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in insert_fields(type(obj))]
+
+
+def base_type(field: models.Field) -> str:
+    """The column's type without its length (``varchar``, not ``varchar(16)``): a cast to it never
+    truncates, so a value too long still fails on the column as the ORM's INSERT would."""
+    db_type = field.db_type(connection)
+    assert db_type is not None  # a concrete field
+    return db_type.split("(")[0]

@@ -21,8 +21,13 @@ from rest_framework.permissions import BasePermission
 
 from cases.api.models import ApiClient
 from returnpath import roles
+from returnpath.precompiled import precompiled
 
 ALL_SCOPES = tuple(ApiClient.Scope.values)
+
+
+def _tokens(*, token_key: str):
+    return AuthToken.objects.filter(token_key=token_key).select_related("user__api_client")
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -38,7 +43,7 @@ class ApiTokenAuthentication(TokenAuthentication):
             text = token.decode("utf-8")
         except UnicodeDecodeError:  # knox would let this escape as a 500
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        candidates = AuthToken.objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related("user__api_client")
+        candidates = precompiled(("api.token",), _tokens, token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH])
         for auth_token in candidates:
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 auth_token.delete()

@@ -21,10 +21,12 @@ from cases.names import deceptive_characters, normalise_name
 from cases.services.duplicates import may_move_case, record_possible_duplicate
 from cases.services.events import build_event, record_event
 from cases.services.load import load_key, shift_load
+from cases.services.new_case import is_order_reference_clash, write_new_case
 from cases.services.staffing import assign_case, assignment_data, choose_assignment, choose_office
 from offices.reference import cached
 from returnpath.actors import Actor
 from returnpath.errors import Conflict, DomainError
+from returnpath.precompiled import precompiled
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,8 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
     content_hash = data.content_hash()
     _advisory_lock(f"order:{client.pk if client else '-'}:{data.external_reference}", _identity_key(data.person, national_number))
 
-    existing = OrderToLeave.objects.select_related("case").filter(client=client, external_reference=data.external_reference).first()
+    existing = next(iter(precompiled(("orders.existing", client is None), _existing_order, reference=data.external_reference,
+                                     **({"client_id": client.pk} if client else {}))), None)
     if existing is not None:
         if existing.content_hash != content_hash:
             raise Conflict(
@@ -278,8 +281,9 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
         moved = _refresh_person(person, data.person)
     else:
         # No one, or someone known only through another client's orders: a new person and case
-        # (decision 020); the other client's person, case and address stay as they are.
-        person = Person.objects.create(
+        # (decision 020); the other client's person, case and address stay as they are. Written
+        # with the case, below.
+        person = Person(
             family_name=normalise_name(data.person.family_name),
             given_names=normalise_name(data.person.given_names),
             birth_date=data.person.birth_date,
@@ -295,12 +299,11 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
             email=data.person.email,
         )
 
-    case_created = case is None
     if case is None:
         target_group = derive_target_group(data)
         # Office and counsellor chosen first: one INSERT of the case, no UPDATE after it.
         office, counsellor = choose_assignment(person=person, issuing_region=client.issuing_region if client else "")
-        case = Case.objects.create(
+        case = Case(
             person=person,
             target_group=target_group,
             playbook_id=playbook_id(target_group),
@@ -315,64 +318,84 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
             first_notified_on=data.notified_on,
             early_escalation_ground="short_term" if legal.is_short_term(data.departure_term_days) else "",
         )
-    else:
-        # A repeat order: the newest order (by notification) sets the deadline, even when it is
-        # shorter; an older order reported late does not. Flags only ever get added.
-        newest = case.orders.aggregate(newest=Max("notified_on"))["newest"]
-        if newest is None or data.notified_on >= newest or case.departure_deadline is None:
-            case.departure_deadline = deadline
-            # The newest order's own term decides whether escalation may come before its end.
-            case.early_escalation_ground = "short_term" if legal.is_short_term(data.departure_term_days) else ""
-        case.public_order |= data.public_order
-        case.nuisance |= data.nuisance
-        case.vulnerable |= data.vulnerable
-        case.minor_children = max(case.minor_children, data.minor_children)
-        case.first_notified_on = min(filter(None, (case.first_notified_on, data.notified_on)))
-        case.save(update_fields=["departure_deadline", "early_escalation_ground", "public_order", "nuisance", "vulnerable",
-                                 "minor_children", "first_notified_on", "updated_at"])
-
-    try:
-        # No savepoint: a failure here ends this whole (atomic) service, which rolls back.
-        order = OrderToLeave.objects.create(
-                case=case,
-                client=client,
-                external_reference=data.external_reference,
-                issued_on=data.issued_on,
-                notified_on=data.notified_on,
-                departure_term_days=data.departure_term_days,
-                term_reason=data.term_reason,
-                legal_basis=data.legal_basis,
-                entry_ban_years=data.entry_ban_years,
-                departure_deadline=deadline,
-                content_hash=content_hash,
-        )
-    except IntegrityError:
-        # Only without the advisory lock (another database) can two requests race here.
-        raise Conflict(_("The same order is being recorded by another request; retry."), code="retry") from None
-
-    if case_created:
+        order = _order(case=case, client=client, data=data, deadline=deadline, content_hash=content_hash)
         events = [build_event(case=case, actor=actor, kind=CaseEvent.Kind.OPENED, to_state=case.state,
                               data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})]
         if office is not None:
             events.append(build_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
                                       data=assignment_data(office, counsellor)))
-        CaseEvent.objects.bulk_create(events)
+        try:
+            # The person (when new), the case, their history, the order and the events: one statement.
+            write_new_case(person=person, case=case, order=order, events=events)
+        except IntegrityError as exc:
+            if is_order_reference_clash(exc):
+                raise _being_recorded() from None
+            raise
         shift_load(None, load_key(case))
         followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor, first=True))
         followups.run(followups.CaseOpened(case=case, actor=actor))
         if match is not None and not match.own:
             record_possible_duplicate(case=case, person=match.person, match=match.match, actor=actor)
-    else:
-        record_event(case=case, actor=actor, kind=CaseEvent.Kind.ORDER_ATTACHED,
-                     data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
-        if moved:
-            record_event(case=case, actor=actor, kind=CaseEvent.Kind.ADDRESS_CHANGED,
-                         data={"postcode": person.postcode, "order": data.external_reference})
-            # A counsellor close to home: a move to another region moves the case to its office.
-            # Never a case another client's order opened, unless a person merged them (decision 020).
-            if may_move_case(case=case, client=client) and choose_office(
-                postcode=person.known_address_postcode
-            ) != case.office:
-                assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
-    return OrderResult(case=case, order=order, created=True, case_created=case_created)
+        return OrderResult(case=case, order=order, created=True, case_created=True)
+
+    # A repeat order: the newest order (by notification) sets the deadline, even when it is
+    # shorter; an older order reported late does not. Flags only ever get added.
+    newest = case.orders.aggregate(newest=Max("notified_on"))["newest"]
+    if newest is None or data.notified_on >= newest or case.departure_deadline is None:
+        case.departure_deadline = deadline
+        # The newest order's own term decides whether escalation may come before its end.
+        case.early_escalation_ground = "short_term" if legal.is_short_term(data.departure_term_days) else ""
+    case.public_order |= data.public_order
+    case.nuisance |= data.nuisance
+    case.vulnerable |= data.vulnerable
+    case.minor_children = max(case.minor_children, data.minor_children)
+    case.first_notified_on = min(filter(None, (case.first_notified_on, data.notified_on)))
+    case.save(update_fields=["departure_deadline", "early_escalation_ground", "public_order", "nuisance", "vulnerable",
+                             "minor_children", "first_notified_on", "updated_at"])
+
+    order = _order(case=case, client=client, data=data, deadline=deadline, content_hash=content_hash)
+    try:
+        # No savepoint: a failure here ends this whole (atomic) service, which rolls back.
+        order.save(force_insert=True)
+    except IntegrityError:
+        raise _being_recorded() from None
+
+    record_event(case=case, actor=actor, kind=CaseEvent.Kind.ORDER_ATTACHED,
+                 data={"order": data.external_reference, "departure_deadline": deadline.isoformat()})
+    if moved:
+        record_event(case=case, actor=actor, kind=CaseEvent.Kind.ADDRESS_CHANGED,
+                     data={"postcode": person.postcode, "order": data.external_reference})
+        # A counsellor close to home: a move to another region moves the case to its office.
+        # Never a case another client's order opened, unless a person merged them (decision 020).
+        if may_move_case(case=case, client=client) and choose_office(
+            postcode=person.known_address_postcode
+        ) != case.office:
+            assign_case(case=case, actor=actor, issuing_region=client.issuing_region if client else "")
+    return OrderResult(case=case, order=order, created=True, case_created=False)
+
+
+def _existing_order(reference: str, client_id: int | None = None):
+    """The order already received under this reference (with its case), as one row."""
+    return OrderToLeave.objects.select_related("case").filter(client_id=client_id, external_reference=reference)[:1]
+
+
+def _order(*, case: Case, client: ApiClient | None, data: OrderData, deadline: dt.date, content_hash: str) -> OrderToLeave:
+    return OrderToLeave(
+        case=case,
+        client=client,
+        external_reference=data.external_reference,
+        issued_on=data.issued_on,
+        notified_on=data.notified_on,
+        departure_term_days=data.departure_term_days,
+        term_reason=data.term_reason,
+        legal_basis=data.legal_basis,
+        entry_ban_years=data.entry_ban_years,
+        departure_deadline=deadline,
+        content_hash=content_hash,
+    )
+
+
+def _being_recorded() -> Conflict:
+    # Only without the advisory lock (another database) can two requests race on the reference.
+    return Conflict(_("The same order is being recorded by another request; retry."), code="retry")
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias, TypedDict, Ty
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from offices.models import Membership, Office
 from offices.selectors import office_by_code, office_for_postcode, province_for_postcode, regional_office_for_province
 from returnpath.actors import Actor, User
 from returnpath.errors import DomainError
+from returnpath.precompiled import precompiled
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -46,23 +47,29 @@ class _Member(NamedTuple):
     spoken: frozenset[str]
 
 
-def _team(office: Office) -> list[_Member]:
+def _counsellors_of(office_id: int):
     """The office's active counsellors with their open cases from the load counters (decision
-    060) and their languages — the office's counsellors, never their cases."""
-    rows = (
-        User.objects.filter(
-            is_active=True,
-            memberships__office=office,
-            memberships__role=Membership.Role.COUNSELLOR,
-            memberships__is_active=True,
-        )
-        .annotate(open_cases=Coalesce("case_load__open_cases", Value(0)))
-        .values_list(*_COUNSELLOR_FIELDS, "open_cases", "staff_profile__languages")
-    )
-    return [
-        _Member(pk, username, first_name, last_name, open_cases, frozenset(languages or ()))
-        for pk, username, first_name, last_name, open_cases, languages in rows
-    ]
+    060) — the office's counsellors, never their cases."""
+    return User.objects.filter(
+        is_active=True,
+        memberships__office_id=office_id,
+        memberships__role=Membership.Role.COUNSELLOR,
+        memberships__is_active=True,
+    ).annotate(open_cases=Coalesce("case_load__open_cases", Value(0)))
+
+
+def _values(rows):
+    return rows.values_list(*_COUNSELLOR_FIELDS, "open_cases", "staff_profile__languages")
+
+
+def _member(row: tuple) -> _Member:
+    pk, username, first_name, last_name, open_cases, languages = row
+    return _Member(pk, username, first_name, last_name, open_cases, frozenset(languages or ()))
+
+
+def _team(office: Office) -> list[_Member]:
+    """The office's active counsellors with their open cases and their languages."""
+    return [_member(row) for row in _values(_counsellors_of(office.pk))]
 
 
 def _counsellor(member: _Member) -> Counsellor:
@@ -112,10 +119,22 @@ def lightest(counsellors: list[_C]) -> _C | None:
 
 def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The office's counsellor with the fewest open cases, preferring one who speaks the person's
-    language. One order reads the office's team as rows and makes a user of the chosen one only:
-    about 70 people per office at national scale (issue 15)."""
-    chosen = lightest(candidates(_team(office), languages))
-    return _counsellor(chosen) if chosen is not None else None
+    language: :func:`candidates` then :func:`lightest`, chosen by the database (one row read, not
+    the office's team of about 70 at national scale: issue 15, decision 115)."""
+    values = {"office_id": office.pk, **({"languages": list(languages)} if languages else {})}
+    rows = precompiled(("staffing.lightest", bool(languages)), _lightest, **values)
+    return _counsellor(_member(rows[0])) if rows else None
+
+
+def _lightest(*, office_id: int, languages: list[str] | None = None):
+    rows = _counsellors_of(office_id)
+    order = ["open_cases", "id"]
+    if languages:
+        # Speaks one of them (jsonb ?|): first those who do, when anyone does; no profile, no language.
+        rows = rows.annotate(speaks=Coalesce(ExpressionWrapper(Q(staff_profile__languages__has_any_keys=languages),
+                                                               output_field=BooleanField()), Value(False)))
+        order.insert(0, "-speaks")
+    return _values(rows.order_by(*order))[:1]
 
 
 def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:
