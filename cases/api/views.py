@@ -22,6 +22,7 @@ from cases.api import batch as batch_jobs
 from cases.api import idempotency
 from cases.api.auth import client_of
 from cases.api.base import ApiView
+from cases.api.compiled import validated_order
 from cases.api.docs import IDEMPOTENCY_KEY, error_responses
 from cases.api.models import OrderBatch
 from cases.api.problems import PROBLEM_TYPES, Problem, exception_handler, problem_response, type_uri
@@ -139,9 +140,7 @@ class OrderView(IdempotentPost, ApiView):
         return super().post(request, *args, **kwargs)
 
     def process(self, request):
-        serializer = OrderSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = open_case_from_order(actor=request.user, data=order_data(serializer.validated_data), client=client_of(request))
+        result = open_case_from_order(actor=request.user, data=order_data(validated_order(request.data)), client=client_of(request))
         body = order_answer(request, result.case)
         return Response(body, status=201 if result.created else 200, headers={"Location": body["url"]})
 

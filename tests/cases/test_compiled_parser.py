@@ -170,3 +170,28 @@ def test_each_error_of_each_field_reads_the_same_in_a_batch_as_alone(api_registe
         # A batch's answers are kept as jsonb, which cannot hold NUL: an error that quotes the
         # value quotes it without (the only difference).
         assert lines[index]["errors"] == _without_nul(alone.json()["errors"]), order
+
+
+def test_one_order_alone_is_parsed_compiled_in_its_thread_and_refused_by_the_serializer(monkeypatch):
+    """The single-order path (``validated_order``): the compiled parser of its own thread for a
+    plain valid order, the serializer's own error for an invalid one."""
+    import threading
+
+    from cases.api import compiled
+
+    asked = []
+    monkeypatch.setattr(OrderSerializer, "is_valid", lambda self, **kw: asked.append(1) or serializers.Serializer.is_valid(self, **kw))
+    for order in VALID:
+        assert compiled.validated_order(order) == _drf(order)
+    assert asked == [1] * len(VALID)  # only _drf asked the serializer
+    invalid = order_payload("I-1", person__family_name="x" * 151)
+    with pytest.raises(serializers.ValidationError) as refused:
+        compiled.validated_order(invalid)
+    expected = OrderSerializer(data=invalid)
+    expected.is_valid()
+    assert refused.value.detail == expected.errors
+    parsers = [compiled._per_thread.order]
+    worker = threading.Thread(target=lambda: (compiled.validated_order(VALID[0]), parsers.append(compiled._per_thread.order)))
+    worker.start()
+    worker.join()
+    assert len(parsers) == 2 and parsers[0] is not parsers[1]
