@@ -133,8 +133,8 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
     The same planner as :func:`counselling.scheduling.plan_next_for_case` (one
     :class:`~counselling.scheduling.Planner` for the whole batch, its agenda loaded in one query
     and booked in memory, with the region's other offices when an agenda is full) and the same
-    event. Writes: the conversations, the cases' next conversation and the events in one
-    statement (:func:`write_planned`, decisions 111 and 117). Returns (planned, unplannable).
+    event. Writes: one INSERT of the conversations, one UPDATE of the cases' next conversation,
+    one INSERT of the events (decision 111). Returns (planned, unplannable).
     """
     now = now or timezone.now()
     cases = cases_for_planning(Case.objects.filter(pk__in=ids), reference)
@@ -155,56 +155,37 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
         conversations.append(conversation)
     if not conversations:
         return 0, len(cases)
-    # No invitation task per row: the message sweep sends the invitations (decision 006).
-    events = [conversation_planned_event(conversation, actor=SYSTEM) for conversation in conversations]
     try:
         with transaction.atomic():
-            write_planned(conversations, events, now=now)
+            bulk.insert(conversations)
     except IntegrityError:
         # Someone planned by hand outside the agenda lock (another database, a race we did not
         # foresee): fall back to the one-by-one service, which reports and skips the conflict.
         logger.warning("Bulk planning conflicted; planning %s cases one by one", len(ids))
         planned = sum(1 for pk in ids if _plan_one(pk))
         return planned, len(cases) - planned
+    set_next_conversations({c.case_id: c.planned_at for c in conversations}, now=now)
+    # No invitation task per row: the message sweep sends the invitations (decision 006).
+    bulk.insert([conversation_planned_event(conversation, actor=SYSTEM) for conversation in conversations])
     return len(conversations), len(cases) - len(conversations)
 
 
-def write_planned(conversations: list[Conversation], events: list[CaseEvent], *, now: dt.datetime) -> None:
-    """A batch's three writes: the conversations, each case's ``next_conversation_at`` (and
-    ``updated_at``, as the per-case service's ``save`` sets them), and each conversation's
-    CONVERSATION_PLANNED event (one per case, built before its conversation had an id: the id the
-    INSERT gives is written into its ``data``).
-
-    On PostgreSQL one statement (decision 117): the INSERT of the conversations, the UPDATE of the
-    cases from what it returns, the INSERT of the events joined to it; a conflict fails all three.
-    """
-    if connection.vendor != "postgresql":
-        bulk.insert(conversations)
-        cases = [Case(pk=c.case_id, next_conversation_at=c.planned_at, updated_at=now) for c in conversations]
-        Case.objects.bulk_update(cases, ["next_conversation_at", "updated_at"])
-        ids = {c.case_id: c.pk for c in conversations}
-        for event in events:
-            event.data = {**event.data, "conversation": ids[event.case_id]}
-        bulk.insert(events)
+def set_next_conversations(planned: dict[int, dt.datetime], *, now: dt.datetime) -> None:
+    """``next_conversation_at`` of each case (id → planned time) in one UPDATE, as the per-case
+    service sets it with its conversation (and ``updated_at``, as its ``save`` does)."""
+    if not planned:
         return
-    planned, written = bulk.unnested(conversations), bulk.unnested(events)
-    quote = connection.ops.quote_name
-    names = [f"c{i}" for i in range(len(written.columns))]
-    values = [f"e.{name}" for name in names]
-    data = written.columns.index(quote("data"))
-    values[data] = f"jsonb_set(e.{names[data]}, '{{conversation}}', to_jsonb(p.id))"
-    case_table = quote(Case._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""WITH p AS (INSERT INTO {planned.table} ({', '.join(planned.columns)}) {planned.select}
-                           RETURNING id, case_id, planned_at),
-                     c AS (UPDATE {case_table} SET next_conversation_at = p.planned_at, updated_at = %s
-                           FROM p WHERE {case_table}.id = p.case_id)
-                INSERT INTO {written.table} ({', '.join(written.columns)})
-                SELECT {', '.join(values)} FROM ({written.select}) AS e({', '.join(names)})
-                JOIN p ON p.case_id = e.{names[written.columns.index(quote("case_id"))]}""",  # noqa: S608 - names from the models
-            [*planned.params, now, *written.params],
-        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(Case._meta.db_table)
+            cursor.execute(
+                f"UPDATE {table} SET next_conversation_at = v.at, updated_at = %s "  # noqa: S608 - the name from the model
+                f"FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE {table}.id = v.id",
+                [now, list(planned), list(planned.values())],
+            )
+        return
+    cases = [Case(pk=pk, next_conversation_at=at, updated_at=now) for pk, at in planned.items()]
+    Case.objects.bulk_update(cases, ["next_conversation_at", "updated_at"])
 
 
 def _plan_one(case_id: int) -> bool:
