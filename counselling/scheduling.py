@@ -180,6 +180,8 @@ class Agenda:
     counted: dict[tuple[int, dt.date], int] = field(default_factory=dict)
     # Cases whose conversations a counted agenda leaves out (the planner for one case: its own).
     excluded: set[int] = field(default_factory=set)
+    # (counsellor, limit, day) → the first open day from it found so far (:meth:`next_open_day`).
+    walked: dict[tuple[int, int, dt.date], dt.date] = field(default_factory=dict)
 
     @classmethod
     def load(cls, counsellor_ids: Iterable[int], first_day: dt.date, last_day: dt.date, exclude_case_ids=()) -> Agenda:
@@ -275,6 +277,18 @@ class Agenda:
         counted = self.counted.get((counsellor_id, day))
         return (counted if counted is not None else len(self.busy[counsellor_id][day])) >= per_day
 
+    def next_open_day(self, counsellor_id: int, day: dt.date, per_day: int, until: dt.date) -> dt.date:
+        """The first day from ``day`` that is a working day ``per_day`` conversations do not fill
+        (``until`` when none is before it). Walked once per start day: booking only fills days, so
+        the day found before is where the walk goes on from (decision 117: at a million cases the
+        next weeks of a counsellor are full, and every case of theirs in a batch walked them)."""
+        key = (counsellor_id, per_day, day)
+        found = self.walked.get(key, day)
+        while found < until and (not _is_working_day(found) or self.day_is_full(counsellor_id, found, per_day)):
+            found += _ONE_DAY
+        self.walked[key] = found
+        return found
+
     def _read_day(self, counsellor_id: int, day: dt.date) -> None:
         """A counted day row by row after all, before a time on it is looked at or booked (one
         query). The planner never needs it: it asks each counsellor's days against the limit they
@@ -287,6 +301,9 @@ class Agenda:
         self.busy[counsellor_id][day] = [(at, at + dt.timedelta(minutes=minutes)) for at, minutes in rows]
 
 
+_ONE_DAY = dt.timedelta(days=1)
+
+
 @lru_cache(maxsize=2048)
 def _is_working_day(day: dt.date) -> bool:
     # The slot finder walks the same few months of days for every case: the holiday lookup once a day.
@@ -297,14 +314,15 @@ def find_slot(
     *, agenda: Agenda, hours: OfficeHours, office_id: int, counsellor_id: int, per_day: int, minutes: int,
     earliest: dt.datetime, first_day: dt.date,
 ) -> dt.datetime | None:
-    """The first free slot on or after ``first_day`` and not before ``earliest``."""
+    """The first free slot on or after ``first_day`` and not before ``earliest``, within
+    ``HORIZON_DAYS`` days: on a working day the counsellor's limit does not fill."""
     day = max(first_day, timezone.localtime(earliest, BRUSSELS).date())
-    for _ in range(HORIZON_DAYS):
-        if _is_working_day(day) and not agenda.day_is_full(counsellor_id, day, per_day):
-            for start in hours.slots(office_id, day, minutes):
-                if start >= earliest and agenda.is_free(counsellor_id, start, minutes):
-                    return start
-        day += dt.timedelta(days=1)
+    horizon = day + dt.timedelta(days=HORIZON_DAYS)
+    while (day := agenda.next_open_day(counsellor_id, day, per_day, horizon)) < horizon:
+        for start in hours.slots(office_id, day, minutes):
+            if start >= earliest and agenda.is_free(counsellor_id, start, minutes):
+                return start
+        day += _ONE_DAY
     return None
 
 
