@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -173,6 +174,14 @@ class Agenda:
     )
     # Counsellors whose conversations are loaded (the overflow adds another office's later).
     loaded: set[int] = field(default_factory=set)
+    # Full days known by their number of conversations, (counsellor, day) → conversations; their
+    # rows are in ``busy`` only when one runs past midnight (the next day's :meth:`is_free` looks
+    # at it). The slot finder never looks for a slot on them (decision 117).
+    counted: dict[tuple[int, dt.date], int] = field(default_factory=dict)
+    # Cases whose conversations a counted agenda leaves out (the planner for one case: its own).
+    excluded: set[int] = field(default_factory=set)
+    # (counsellor, limit, day) → the first open day from it found so far (:meth:`next_open_day`).
+    walked: dict[tuple[int, int, dt.date], dt.date] = field(default_factory=dict)
 
     @classmethod
     def load(cls, counsellor_ids: Iterable[int], first_day: dt.date, last_day: dt.date, exclude_case_ids=()) -> Agenda:
@@ -180,12 +189,24 @@ class Agenda:
         agenda.add(counsellor_ids, first_day, last_day, exclude_case_ids)
         return agenda
 
-    def add(self, counsellor_ids: Iterable[int], first_day: dt.date, last_day: dt.date, exclude_case_ids=()) -> None:
-        """Load the conversations of the counsellors not loaded yet (one query)."""
+    def add(
+        self, counsellor_ids: Iterable[int], first_day: dt.date, last_day: dt.date, exclude_case_ids=(),
+        per_day: Mapping[int, int] | None = None,
+    ) -> None:
+        """Load the conversations of the counsellors not loaded yet (one query).
+
+        With ``per_day`` (counsellor → conversations a day, as the slot finder will ask), on
+        PostgreSQL, a day that many conversations fill is read as its count, not row by row: at a
+        million cases a counsellor's next weeks are mostly full (decision 117).
+        """
         missing = set(counsellor_ids) - self.loaded
         if not missing:
             return
         self.loaded |= missing
+        if per_day is not None and connection.vendor == "postgresql":
+            self.excluded |= {int(i) for i in exclude_case_ids}
+            self._add_counted({c: per_day[c] for c in missing}, first_day, last_day, exclude_case_ids)
+            return
         rows = Conversation.objects.filter(
             counsellor_id__in=missing,
             status__in=BUSY_STATUSES,
@@ -200,8 +221,43 @@ class Agenda:
         for counsellor_id, planned_at, minutes in rows.values_list("counsellor_id", "planned_at", "duration_minutes").order_by():
             busy[counsellor_id][planned_at.astimezone(BRUSSELS).date()].append((planned_at, planned_at + minutes * minute))
 
+    def _add_counted(self, per_day: dict[int, int], first_day: dt.date, last_day: dt.date, exclude_case_ids) -> None:
+        """One statement, one row per counsellor and day: its number of conversations and, unless
+        that number fills the day (and none of them runs past midnight), the conversations."""
+        days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+        # Local midnights: width_bucket finds a conversation's local day without a time zone conversion per row.
+        midnights = [_start_of_day(day) for day in days] + [_start_of_day(last_day + dt.timedelta(days=1))]
+        table = connection.ops.quote_name(Conversation._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH per(counsellor_id, per_day) AS (SELECT * FROM unnest(%s::integer[], %s::integer[])),
+                         bounds(at) AS (SELECT %s::timestamptz[])
+                    SELECT v.counsellor_id, width_bucket(v.planned_at, bounds.at) AS day, count(*),
+                           CASE WHEN count(*) < min(per.per_day) OR max(v.planned_at + v.duration_minutes * interval '1 minute')
+                                     > min(bounds.at[width_bucket(v.planned_at, bounds.at) + 1])
+                                THEN array_agg(v.planned_at) END,
+                           CASE WHEN count(*) < min(per.per_day) OR max(v.planned_at + v.duration_minutes * interval '1 minute')
+                                     > min(bounds.at[width_bucket(v.planned_at, bounds.at) + 1])
+                                THEN array_agg(v.duration_minutes) END
+                    FROM per CROSS JOIN bounds JOIN {table} v ON v.counsellor_id = per.counsellor_id
+                    WHERE v.status = ANY(%s) AND v.planned_at >= %s AND v.planned_at < %s AND NOT (v.case_id = ANY(%s))
+                    GROUP BY v.counsellor_id, day""",  # noqa: S608 - the name from the model
+                [list(per_day), list(per_day.values()), midnights, [str(s) for s in BUSY_STATUSES], midnights[0], midnights[-1],
+                 [int(i) for i in exclude_case_ids]],
+            )
+            rows = cursor.fetchall()
+        busy, counted, minute = self.busy, self.counted, dt.timedelta(minutes=1)
+        for counsellor_id, bucket, n, starts, lengths in rows:
+            day = days[bucket - 1]
+            if starts is not None:
+                busy[counsellor_id][day].extend((at, at + length * minute) for at, length in zip(starts, lengths, strict=True))
+            if n >= per_day[counsellor_id]:
+                counted[(counsellor_id, day)] = n
+
     def book(self, counsellor_id: int, start: dt.datetime, minutes: int) -> None:
         day = timezone.localtime(start, BRUSSELS).date()
+        if (counsellor_id, day) in self.counted:  # a full day booked anyway (by a caller, not the slot finder)
+            self._read_day(counsellor_id, day)
         self.busy[counsellor_id][day].append((start, start + dt.timedelta(minutes=minutes)))
 
     def is_free(self, counsellor_id: int, start: dt.datetime, minutes: int) -> bool:
@@ -211,26 +267,62 @@ class Agenda:
         How many conversations a day the counsellor takes is the slot finder's concern, not this one.
         """
         day = timezone.localtime(start, BRUSSELS).date()
+        if (counsellor_id, day) in self.counted:
+            self._read_day(counsellor_id, day)
         days = self.busy[counsellor_id]
         end = start + dt.timedelta(minutes=minutes)
         return all(end <= s or start >= e for d in (day - dt.timedelta(days=1), day) for s, e in days.get(d, ()))
 
     def day_is_full(self, counsellor_id: int, day: dt.date, per_day: int) -> bool:
-        return len(self.busy[counsellor_id][day]) >= per_day
+        counted = self.counted.get((counsellor_id, day))
+        return (counted if counted is not None else len(self.busy[counsellor_id][day])) >= per_day
+
+    def next_open_day(self, counsellor_id: int, day: dt.date, per_day: int, until: dt.date) -> dt.date:
+        """The first day from ``day`` that is a working day ``per_day`` conversations do not fill
+        (``until`` when none is before it). Walked once per start day: booking only fills days, so
+        the day found before is where the walk goes on from (decision 117: at a million cases the
+        next weeks of a counsellor are full, and every case of theirs in a batch walked them)."""
+        key = (counsellor_id, per_day, day)
+        found = self.walked.get(key, day)
+        while found < until and (not _is_working_day(found) or self.day_is_full(counsellor_id, found, per_day)):
+            found += _ONE_DAY
+        self.walked[key] = found
+        return found
+
+    def _read_day(self, counsellor_id: int, day: dt.date) -> None:
+        """A counted day row by row after all, before a time on it is looked at or booked (one
+        query). The planner never needs it: it asks each counsellor's days against the limit they
+        were counted for and looks for a slot on the other days only."""
+        del self.counted[(counsellor_id, day)]
+        rows = Conversation.objects.filter(
+            counsellor_id=counsellor_id, status__in=BUSY_STATUSES, planned_at__gte=_start_of_day(day),
+            planned_at__lt=_start_of_day(day + dt.timedelta(days=1)),
+        ).exclude(case_id__in=self.excluded).values_list("planned_at", "duration_minutes")
+        self.busy[counsellor_id][day] = [(at, at + dt.timedelta(minutes=minutes)) for at, minutes in rows]
+
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@lru_cache(maxsize=2048)
+def _is_working_day(day: dt.date) -> bool:
+    # The slot finder walks the same few months of days for every case: the holiday lookup once a day.
+    return legal.is_working_day(day)
 
 
 def find_slot(
     *, agenda: Agenda, hours: OfficeHours, office_id: int, counsellor_id: int, per_day: int, minutes: int,
     earliest: dt.datetime, first_day: dt.date,
 ) -> dt.datetime | None:
-    """The first free slot on or after ``first_day`` and not before ``earliest``."""
+    """The first free slot on or after ``first_day`` and not before ``earliest``, within
+    ``HORIZON_DAYS`` days: on a working day the counsellor's limit does not fill."""
     day = max(first_day, timezone.localtime(earliest, BRUSSELS).date())
-    for _ in range(HORIZON_DAYS):
-        if legal.is_working_day(day) and not agenda.day_is_full(counsellor_id, day, per_day):
-            for start in hours.slots(office_id, day, minutes):
-                if start >= earliest and agenda.is_free(counsellor_id, start, minutes):
-                    return start
-        day += dt.timedelta(days=1)
+    horizon = day + dt.timedelta(days=HORIZON_DAYS)
+    while (day := agenda.next_open_day(counsellor_id, day, per_day, horizon)) < horizon:
+        for start in hours.slots(office_id, day, minutes):
+            if start >= earliest and agenda.is_free(counsellor_id, start, minutes):
+                return start
+        day += _ONE_DAY
     return None
 
 
@@ -290,6 +382,12 @@ def interpreter_needed(person_languages, counsellor) -> str:
     return interpreter_for(person_languages, profile.languages if profile else ())
 
 
+def conversations_per_day(counsellor) -> int:
+    """How many conversations a day the slot finder gives a counsellor: their profile's, else 6."""
+    profile = getattr(counsellor, "staff_profile", None)
+    return profile.conversations_per_day if profile else 6
+
+
 def counsellor_is_free(*, counsellor_id: int, start: dt.datetime, minutes: int) -> bool:
     """:meth:`Agenda.is_free` for one time chosen by hand (one query over two days of the agenda)."""
     day = timezone.localtime(start, BRUSSELS).date()
@@ -316,10 +414,10 @@ class Planner:
         # The agenda must cover every day any case of the set may be searched on.
         self.targets = {c.pk: target_day(case=c, now=now, after=after) for c in cases}  # read again by propose()
         last_day = max((first for first, _last, _intake in self.targets.values()), default=today)
-        self.agenda = Agenda.load(
-            {c.counsellor_id for c in cases if c.counsellor_id}, today - dt.timedelta(days=1),
-            last_day + dt.timedelta(days=HORIZON_DAYS), exclude_case_ids,
-        )
+        # Each counsellor's days counted against the limit the slot finder asks (decision 117).
+        per_day = {c.counsellor_id: conversations_per_day(c.counsellor) for c in cases if c.counsellor_id}
+        self.agenda = Agenda()
+        self.agenda.add(per_day, today - dt.timedelta(days=1), last_day + dt.timedelta(days=HORIZON_DAYS), exclude_case_ids, per_day)
         self.hours = OfficeHours({c.office_id for c in cases if c.office_id})
         self.overflow = None
         if overflow:
@@ -356,10 +454,9 @@ class Planner:
     def _own_office_slot(self, case: Case, *, office_id: int, counsellor_id: int, minutes: int, first_day: dt.date) -> Slot | None:
         """A slot at the case's own office with its own counsellor (``office_id``, ``counsellor_id``: the case's)."""
         profile = getattr(case.counsellor, "staff_profile", None)
-        per_day = profile.conversations_per_day if profile else 6
         start = find_slot(
             agenda=self.agenda, hours=self.hours, office_id=office_id, counsellor_id=counsellor_id,
-            per_day=per_day, minutes=minutes, earliest=self.now + min_lead(), first_day=first_day,
+            per_day=conversations_per_day(case.counsellor), minutes=minutes, earliest=self.now + min_lead(), first_day=first_day,
         )
         if start is None:
             return None

@@ -87,3 +87,31 @@ def test_an_overflow_counsellor_is_booked_in_the_batchs_own_agenda(office, couns
     assert {c.counsellor_id for c in planned.values()} == {colleague.pk}
     days = {c.planned_at.astimezone(BRUSSELS).date() for c in planned.values()}
     assert len(days) == 2  # one a day: the colleague's capacity holds across the batch and the overflow
+
+
+def test_an_agenda_that_counts_full_days_answers_as_the_agenda_read_row_by_row(office, counsellor):
+    """Decision 117: the planner's agenda reads a day its counsellor's limit fills as a number. Every
+    answer of the slot finder's two questions is the one of the agenda read row by row: a full day
+    with a conversation running past midnight, a day with room, a case left out, a higher limit."""
+    left_out = f.CaseFactory(office=office, counsellor=counsellor)
+    times = [local(2027, 5, 3, 10, 0), local(2027, 5, 3, 23, 30),  # Monday: full at two, one runs into Tuesday
+             local(2027, 5, 4, 9, 0),  # Tuesday: room for one more
+             local(2027, 5, 5, 9, 0), local(2027, 5, 5, 11, 0)]  # Wednesday: full, but one is the left-out case's
+    for at in times:
+        case = left_out if at == local(2027, 5, 5, 11, 0) else f.CaseFactory(office=office, counsellor=counsellor)
+        f.ConversationFactory(case=case, counsellor=counsellor, office=office, planned_at=at, duration_minutes=60)
+    first, last = dt.date(2027, 5, 2), dt.date(2027, 5, 6)
+    for excluded in ((), (left_out.pk,)):
+        rows = Agenda.load([counsellor.pk], first, last, excluded)
+        counted = Agenda()
+        counted.add([counsellor.pk], first, last, excluded, per_day={counsellor.pk: 2})
+        assert (counsellor.pk, dt.date(2027, 5, 3)) in counted.counted  # read as a number, not row by row
+        assert ((counsellor.pk, dt.date(2027, 5, 5)) in counted.counted) is not bool(excluded)
+        starts = [local(2027, 5, 3, 0, 0) + dt.timedelta(minutes=30 * i) for i in range(4 * 48)]
+        assert [counted.is_free(counsellor.pk, s, 60) for s in starts if not counted.day_is_full(counsellor.pk, s.date(), 2)] == [
+            rows.is_free(counsellor.pk, s, 60) for s in starts if not rows.day_is_full(counsellor.pk, s.date(), 2)
+        ]
+        # Asked against a higher limit than it was counted for, a full day is looked at row by row after all.
+        days = [first + dt.timedelta(days=i) for i in range(5)]
+        assert [counted.day_is_full(counsellor.pk, d, 3) for d in days] == [rows.day_is_full(counsellor.pk, d, 3) for d in days]
+        assert [counted.is_free(counsellor.pk, s, 60) for s in starts] == [rows.is_free(counsellor.pk, s, 60) for s in starts]
