@@ -137,9 +137,18 @@ def rows_pages(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def settle(db: str) -> None:
+    """What autovacuum does between a register's busy minutes (decision 066's per-table settings):
+    the previous run's sweeps and orders leave pages that index-only scans must visit. Servers
+    with autovacuum off (this machine's) would otherwise measure the last run's leftovers."""
+    subprocess.run(["psql", f"{BENCH_PG}/{db}", "-qc", "VACUUM (ANALYZE)"], check=True)
+
+
 def run(args: argparse.Namespace) -> None:
     ensure_database(SMALL, args.small, args.seed)
     ensure_database(LARGE, args.cases, args.seed)
+    for db in (SMALL, LARGE):
+        settle(db)
     rows: list[dict] = []
     for group in (rows_order_load, rows_order_one, rows_batch, rows_dashboards, rows_planning, rows_pages):
         try:
