@@ -58,11 +58,16 @@ def _holds_nul(value: object) -> bool:
     return bool(_NUL.search(json.dumps(value)))
 
 
+def _line(index: int, raw: object) -> dict:
+    """What every answer of an item starts with: its place and the reference it was sent with."""
+    reference = raw.get("external_reference") if isinstance(raw, dict) else None
+    return {"index": index, "external_reference": reference if isinstance(reference, str) else None}
+
+
 def _refused_at_accept(index: int, raw: object) -> dict:
     """The answer of an order holding a NUL character: PostgreSQL's ``jsonb`` cannot keep it as
     an item, and no text field accepts it. The serializer's own errors, as when sent alone."""
-    reference = raw.get("external_reference") if isinstance(raw, dict) else None
-    line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
+    line = _line(index, raw)
     serializer = OrderSerializer(data=raw)
     if serializer.is_valid():  # the NUL was where no field reads it
         errors = [{"code": "null_characters_not_allowed", "detail": str(_("Null characters are not allowed.")),
@@ -180,8 +185,7 @@ def settle_orders(*, actor: Actor, client, items: list[tuple[int, object]]) -> t
     parser = OrderSerializer()  # one set of fields for every order (DRF builds them per instance)
     parse = compile_parser(parser)  # the same fields without DRF's wrappers; None: ask the parser (decision 116)
     for index, raw in items:
-        reference = raw.get("external_reference") if isinstance(raw, dict) else None
-        line = {"index": index, "external_reference": reference if isinstance(reference, str) else None}
+        line = _line(index, raw)
         if isinstance(raw, dict):
             try:
                 validated = parse(raw)
