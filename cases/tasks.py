@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from cases.api.auth import purge_expired_tokens
 from cases.api.idempotency import purge_expired
 from cases.services.retention import pseudonymise_expired_cases
 
@@ -15,6 +16,11 @@ def pseudonymise_expired() -> int:
 @shared_task(name="cases.purge_idempotency_keys", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def purge_idempotency_keys() -> int:
     return purge_expired()
+
+
+@shared_task(name="cases.purge_expired_api_tokens", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def purge_expired_api_tokens() -> int:
+    return purge_expired_tokens()
 
 
 @shared_task(name="cases.remind_return_timers", acks_late=True, reject_on_worker_lost=True, ignore_result=True)

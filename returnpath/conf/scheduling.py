@@ -85,6 +85,9 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "cases.purge_idempotency_keys", "schedule": crontab(hour=2, minute=45), "options": {"expires": 6 * 3600},
     },
+    "purge-expired-api-tokens": {
+        "task": "cases.purge_expired_api_tokens", "schedule": crontab(hour=2, minute=50), "options": {"expires": 6 * 3600},
+    },
 }
 # A killed worker's unacked task comes back once the visibility timeout passes; sweeps are
 # short, so an hour (the settings default) is plenty, and nothing waits on it: the next beat

@@ -565,6 +565,18 @@ def test_an_expired_token_is_refused_and_deleted(make_api_client):
     assert not AuthToken.objects.filter(user=client.user).exists()
 
 
+def test_expired_tokens_are_purged_at_night_and_live_ones_kept(make_api_client):
+    from cases.tasks import purge_expired_api_tokens
+
+    client, token = make_api_client("short-lived", scopes=("cases:read",))
+    _other, live = make_api_client("long-lived", scopes=("cases:read",))
+    AuthToken.objects.filter(user=client.user).update(expiry=timezone.now() - dt.timedelta(minutes=1))
+    assert purge_expired_api_tokens() == 1
+    assert not AuthToken.objects.filter(user=client.user).exists()
+    assert purge_expired_api_tokens() == 0  # idempotent
+    assert token_client(live).get("/api/v1/cases/").status_code == 200
+
+
 def test_a_disabled_client_is_refused_with_one_query(make_api_client, django_assert_max_num_queries):
     client, token = make_api_client("disabled", scopes=("cases:read",))
     ApiClient.objects.filter(pk=client.pk).update(is_active=False)

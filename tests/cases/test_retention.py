@@ -33,11 +33,11 @@ def test_housekeeping_runs_every_night():
     from django.conf import settings
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"cases.pseudonymise_expired", "cases.purge_idempotency_keys"} <= tasks
+    assert {"cases.pseudonymise_expired", "cases.purge_idempotency_keys", "cases.purge_expired_api_tokens"} <= tasks
     from returnpath.celery import app
 
     app.loader.import_default_modules()
-    assert {"cases.pseudonymise_expired", "cases.purge_idempotency_keys"} <= set(app.tasks)
+    assert {"cases.pseudonymise_expired", "cases.purge_idempotency_keys", "cases.purge_expired_api_tokens"} <= set(app.tasks)
 
 
 @pytest.mark.django_db
