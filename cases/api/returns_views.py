@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from cases.access_log import record_access
 from cases.api.auth import client_of
 from cases.api.base import ApiView
 from cases.api.docs import IDEMPOTENCY_KEY, error_responses
@@ -27,7 +28,6 @@ from cases.api.returns_serializers import (
     TravelDocumentUpdateSerializer,
 )
 from cases.api.views import CasePagination, IdempotentPost
-from cases.models import CaseAccess
 from cases.returns import services
 from cases.returns.access import access_for_identification
 from cases.returns.models import Referral, ReintegrationSupport
@@ -45,7 +45,7 @@ class TravelDocumentsView(IdempotentPost, ApiView):
                    tags=["identification"])
     def get(self, request, case_id: int):
         case = access_for_identification(actor=request.user, case_id=case_id)
-        CaseAccess.objects.create(case=case, user=request.user, via="api")
+        record_access(actor=request.user, via="api", cases=[case])
         return Response(TravelDocumentSerializer(case.travel_documents.all(), many=True).data)
 
     @extend_schema(operation_id="cases_travel_documents_create", summary="Record a travel document held or missing",
@@ -87,7 +87,7 @@ class ConsularRequestsView(IdempotentPost, ApiView):
                    tags=["identification"])
     def get(self, request, case_id: int):
         case = access_for_identification(actor=request.user, case_id=case_id)
-        CaseAccess.objects.create(case=case, user=request.user, via="api")
+        record_access(actor=request.user, via="api", cases=[case])
         return Response(ConsularRequestSerializer(case.consular_requests.all(), many=True).data)
 
     @extend_schema(operation_id="cases_consular_requests_create",
@@ -141,7 +141,7 @@ def own_referral(request, referral_id: int) -> Referral:
     referral = partner_referrals(request).filter(pk=referral_id).first()
     if referral is None:
         raise Http404("No such referral.")
-    CaseAccess.objects.create(case_id=referral.case_id, user=request.user, via="api")
+    record_access(actor=request.user, via="api", cases=[referral.case_id])
     return referral
 
 
@@ -166,7 +166,7 @@ class ReferralListView(ApiView):
         paginator = self.pagination_class()
         page: list[Referral] | None = paginator.paginate_queryset(referrals, request, view=self)
         assert page is not None  # ReferralPagination always has a page size
-        CaseAccess.objects.bulk_create([CaseAccess(case_id=r.case_id, user=request.user, via="api") for r in page])
+        record_access(actor=request.user, via="api", cases=[r.case_id for r in page])
         return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
 
 

@@ -568,7 +568,7 @@ def test_an_expired_token_is_refused_and_deleted(make_api_client):
 def test_expired_tokens_are_purged_at_night_and_live_ones_kept(make_api_client):
     from cases.tasks import purge_expired_api_tokens
 
-    client, token = make_api_client("short-lived", scopes=("cases:read",))
+    client, _token = make_api_client("short-lived", scopes=("cases:read",))
     _other, live = make_api_client("long-lived", scopes=("cases:read",))
     AuthToken.objects.filter(user=client.user).update(expiry=timezone.now() - dt.timedelta(minutes=1))
     assert purge_expired_api_tokens() == 1

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from cases import legal
-from cases.models import CaseEvent, State
+from cases.models import CaseAccess, CaseEvent, State
 from cases.returns import services
 from cases.returns.models import ConsularRequest, Referral
 from tests import factories as f
@@ -105,6 +105,20 @@ def test_a_partner_sees_only_the_cases_referred_to_it(partner, other_partner, vo
     assert other_api.post(f"/api/v1/cases/{voluntary_case.pk}/departure/", departure, format="json").status_code == 404
     assert api.post(f"/api/v1/cases/{stranger.pk}/departure/", departure, format="json").status_code == 404
     assert api.get(f"/api/v1/cases/{stranger.pk}/").status_code == 403  # no case reading at all
+
+
+def test_return_reads_are_logged_like_every_other_api_read(partner, identification, voluntary_case, counsellor):
+    """Who read, from where and as which client: the same row as the case API's (decision 022)."""
+    client, api = partner
+    id_client, id_api = identification
+    referral = refer(voluntary_case, counsellor, client)
+    api.get("/api/v1/referrals/", REMOTE_ADDR="192.0.2.7", HTTP_USER_AGENT="partner-sync/1.0")
+    api.get(f"/api/v1/referrals/{referral.pk}/", REMOTE_ADDR="192.0.2.7")
+    id_api.get(f"/api/v1/cases/{voluntary_case.pk}/travel-documents/", REMOTE_ADDR="192.0.2.9")
+    rows = list(CaseAccess.objects.filter(case=voluntary_case, via="api").order_by("id"))
+    assert [(r.client_label, r.address) for r in rows] == [
+        (client.name, "192.0.2.7"), (client.name, "192.0.2.7"), (id_client.name, "192.0.2.9")]
+    assert rows[0].user_agent == "partner-sync/1.0" and rows[0].user_label
 
 
 def test_partner_takes_a_referral_through_booking_departure_and_follow_up(partner, voluntary_case, counsellor, today):

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseAccess, CaseEvent
+from cases.access_log import record_access
+from cases.models import Case, CaseEvent
 from cases.returns.access import access_for_counselling
 from cases.returns.documents import CaseDocument, DocumentDownload
 from cases.selectors import access_case
@@ -103,7 +104,7 @@ def open_document(*, actor: User, case_id: int, document_id: int, address: str |
     document = CaseDocument.objects.filter(case=case, pk=document_id).first()
     if document is None:
         raise DomainError(_("No such document on this case."), code="not_found")
-    CaseAccess.objects.create(case=case, user=actor, via="document")
+    record_access(actor=actor, via="document", cases=[case])
     DocumentDownload.objects.create(document=document, case=case, user=actor, address=address or None)
     return document
 
