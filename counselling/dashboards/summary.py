@@ -22,7 +22,7 @@ from django.db.models.functions import TruncDate
 from cases.figures import FromRows, FromTally, figures
 from cases.models import OPEN_STATES, Case, State
 from counselling.dashboards import outcomes as outcome_tally
-from counselling.models import CaseTally, ConversationTally, OfficeTally
+from counselling.models import CaseTally, ConversationTally, OfficeConversationTally, OfficeTally
 
 _OPEN = frozenset(OPEN_STATES)
 # The tally's key without office and counsellor: what a figure's tally predicate may read.
@@ -214,13 +214,15 @@ def _with_grand_total(grouped: QuerySet, group: str) -> list[dict]:
 def conversation_rows(*, clock, office_id: int | None = None, per_counsellor: bool = True) -> list[dict]:
     """What ``selectors._conversation_figures(..., "case__office_id")`` returns, from the
     conversation tally: per (office, week, counsellor) held / no-show / planned / cancelled
-    (per (office, week) only without ``per_counsellor``: the national page's sums)."""
+    (per (office, week) only without ``per_counsellor``: the national page's sums, from the office
+    conversation tally, decision 118: a few rows per office and week instead of one per counsellor)."""
     scope = {} if office_id is None else {"office_id": office_id}
     group = ("office_id", "week", "counsellor_id") if per_counsellor else ("office_id", "week")
+    source = ConversationTally if per_counsellor else OfficeConversationTally
     status = {"held": ["held"], "no_show": ["no_show"], "planned": ["planned"], "cancelled": ["cancelled", "rescheduled"]}
     # Mappings: the annotated counts are not in the row type the stubs infer from ``values()``.
     rows: Iterable[Mapping[str, Any]] = (
-        ConversationTally.objects.filter(week__gte=clock.weeks[0], week__lte=clock.weeks[-1], **scope)
+        source.objects.filter(week__gte=clock.weeks[0], week__lte=clock.weeks[-1], **scope)
         .values(*group)
         .annotate(**{name: Sum("n", filter=Q(status__in=values), default=0) for name, values in status.items()})
         .order_by()
