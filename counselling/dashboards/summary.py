@@ -119,15 +119,23 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     tallied, due, outcomes = _plan()
     result: dict = defaultdict(CaseFigures)
     scope = {} if office_id is None else {"office_id": office_id}
-    # The national page (per office, every office) reads the tally without counsellors.
+    # The national page (per office, every office) reads the tally without counsellors. Plain rows
+    # (decision 118: the ORM's dicts of its ~3k rows were a fifth of the national page's Python).
     source = OfficeTally if group == "office_id" and office_id is None else CaseTally
-    tally = (
-        source.objects.filter(**scope).values(group, *_KEY)
-        .annotate(total=Sum("n")).filter(~Q(total=0)).order_by()
-    )
+    if group not in ("office_id", "counsellor_id"):
+        raise ValueError(f"unexpected group: {group}")
+    columns = ", ".join(_KEY)
+    where = "" if office_id is None else "WHERE office_id = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT {group}, {columns}, sum(n) FROM {source._meta.db_table} {where}
+                GROUP BY {group}, {columns} HAVING sum(n) <> 0""",  # noqa: S608 (constant names)
+            [] if office_id is None else [office_id],
+        )  # 1
+        rows = cursor.fetchall()
     matching: dict[tuple, list[str]] = {}  # the figures of a key, asked once per key (not per office or counsellor)
-    for row in tally:  # 1
-        _count(result[row[group]], tuple(row[column] for column in _KEY), row["total"], tallied, matching)
+    for key_of_group, *key, n in rows:
+        _count(result[key_of_group], tuple(key), n, tallied, matching)
 
     # The rows near "now" only, each condition served by its partial index (BitmapOr): the
     # figures counted from the rows, and what the tallied ones subtract.
