@@ -210,6 +210,6 @@ def median(histogram: dict[int, int]) -> float | None:
         below += histogram[value]
         if first is None and below > low:
             first = value
-        if below > high:
+        if below > high and first is not None:  # (high >= low: first is set by then)
             return (first + value) / 2
     raise AssertionError("unreachable: the values add up to the total")

@@ -167,15 +167,15 @@ def conversation_function(zone: str, *, offices: bool = False) -> str:
     too (counselling 0019; without it, as counselling 0008 installed it)."""
     day = _day("v.planned_at", zone)
     insert = _conversations(f"""SELECT c.office_id, v.counsellor_id, {day}, v.status, count(*)
-      FROM new_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4""", offices)
+      FROM new_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4""", offices)  # noqa: S608 (constant names, the zone from settings)
     delete = _conversations(f"""SELECT c.office_id, v.counsellor_id, {day}, v.status, -count(*)
-      FROM old_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4""", offices)
+      FROM old_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4""", offices)  # noqa: S608 (constant names, the zone from settings)
     update = _conversations(f"""SELECT c.office_id, moved.counsellor_id, moved.week, moved.status, sum(moved.d) FROM (
         SELECT v.case_id, v.counsellor_id, {day} AS week, v.status, -1 AS d FROM old_conversations v
         UNION ALL
         SELECT v.case_id, v.counsellor_id, {day}, v.status, 1 FROM new_conversations v
       ) AS moved JOIN cases_case c ON c.id = moved.case_id
-      GROUP BY 1, 2, 3, 4 HAVING sum(moved.d) <> 0""", offices)
+      GROUP BY 1, 2, 3, 4 HAVING sum(moved.d) <> 0""", offices)  # noqa: S608 (constant names, the zone from settings)
     return f"""
 CREATE OR REPLACE FUNCTION counselling_conversation_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -188,7 +188,7 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-"""  # noqa: S608 (constant names, the zone from settings)
+"""
 
 
 def case_office_function(zone: str, *, offices: bool = False) -> str:
@@ -201,7 +201,7 @@ def case_office_function(zone: str, *, offices: bool = False) -> str:
       SELECT c.office_id, v.counsellor_id, {day}, v.status, 1
       FROM old_cases o JOIN new_cases c ON c.id = o.id AND c.office_id IS DISTINCT FROM o.office_id
       JOIN counselling_conversation v ON v.case_id = o.id
-    ) AS moved GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0""", offices)
+    ) AS moved GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0""", offices)  # noqa: S608 (constant names, the zone from settings)
     return f"""
 CREATE OR REPLACE FUNCTION counselling_case_office_moves() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
