@@ -323,6 +323,25 @@ class ConversationTally(models.Model):
         return f"{self.office_id}/{self.counsellor_id}/{self.week}/{self.status}: {self.n:+d}"
 
 
+class OfficeConversationTally(models.Model):
+    """The conversation tally without the counsellor: the same deltas, written by the same
+    triggers in the same statements (decision 118), for the national page (a few rows per office
+    and week instead of one per counsellor)."""
+
+    office_id = models.IntegerField(null=True)
+    week = models.DateField()  # its Monday
+    status = models.CharField(max_length=16)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("office conversation tally")
+        verbose_name_plural = _("office conversation tallies")
+        indexes = [models.Index(fields=["week"])]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.week}/{self.status}: {self.n:+d}"
+
+
 class PersonQuarter(models.Model):
     """A person's orders to leave and returns in one calendar quarter, under the person's
     citizenship: written only by the triggers of decision 110 (``counselling.dashboards.quarters``),

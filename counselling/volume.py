@@ -467,6 +467,7 @@ def seed_volume(*, cases: int, seed: int, counsellors: int | None = None, log: C
             # The conversation trigger counts a conversation through its case: one copied in a
             # chunk flushed before its case's was not counted (seen: 48k of 523k at 100k cases).
             cursor.execute(tally.conversation_fill(settings.TIME_ZONE))
+            cursor.execute(tally.OFFICE_CONVERSATION_FILL)
             # The case and office tallies got one delta row per key and chunk from the trigger (164k
             # rows at 1M): recounted, as the fold task (every 15 min) keeps a live register.
             cursor.execute(tally.FILL)

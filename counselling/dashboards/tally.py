@@ -146,35 +146,62 @@ def _day(column: str, zone: str) -> str:
     return f"date_trunc('week', {column} AT TIME ZONE '{zone}')::date"
 
 
-def conversation_function(zone: str) -> str:
+OFFICE_CONVERSATION_COLUMNS = "office_id, week, status"
+
+
+def _conversations(rows: str, offices: bool) -> str:
+    """Append ``rows`` (office, counsellor, week, status, n: grouped, no zero) to the conversation
+    tally, and from decision 118 on (``offices``) their sums without the counsellor to the office
+    conversation tally, in the same statement."""
+    if not offices:
+        return f"INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n) {rows};"
+    return f"""WITH moved ({CONVERSATION_COLUMNS}, n) AS ({rows}), offices AS (
+      INSERT INTO counselling_officeconversationtally ({OFFICE_CONVERSATION_COLUMNS}, n)
+      SELECT {OFFICE_CONVERSATION_COLUMNS}, sum(n) FROM moved GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+    )
+    INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n) SELECT {CONVERSATION_COLUMNS}, n FROM moved;"""  # noqa: S608
+
+
+def conversation_function(zone: str, *, offices: bool = False) -> str:
+    """The conversation trigger's function; ``offices``: writing the office conversation tally
+    too (counselling 0019; without it, as counselling 0008 installed it)."""
     day = _day("v.planned_at", zone)
-    return f"""
-CREATE OR REPLACE FUNCTION counselling_conversation_tally() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
-      SELECT c.office_id, v.counsellor_id, {day}, v.status, count(*)
-      FROM new_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4;
-  ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
-      SELECT c.office_id, v.counsellor_id, {day}, v.status, -count(*)
-      FROM old_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4;
-  ELSE
-    INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
-      SELECT c.office_id, moved.counsellor_id, moved.week, moved.status, sum(moved.d) FROM (
+    insert = _conversations(f"""SELECT c.office_id, v.counsellor_id, {day}, v.status, count(*)
+      FROM new_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4""", offices)  # noqa: S608 (constant names, the zone from settings)
+    delete = _conversations(f"""SELECT c.office_id, v.counsellor_id, {day}, v.status, -count(*)
+      FROM old_conversations v JOIN cases_case c ON c.id = v.case_id GROUP BY 1, 2, 3, 4""", offices)  # noqa: S608 (constant names, the zone from settings)
+    update = _conversations(f"""SELECT c.office_id, moved.counsellor_id, moved.week, moved.status, sum(moved.d) FROM (
         SELECT v.case_id, v.counsellor_id, {day} AS week, v.status, -1 AS d FROM old_conversations v
         UNION ALL
         SELECT v.case_id, v.counsellor_id, {day}, v.status, 1 FROM new_conversations v
       ) AS moved JOIN cases_case c ON c.id = moved.case_id
-      GROUP BY 1, 2, 3, 4 HAVING sum(moved.d) <> 0;
+      GROUP BY 1, 2, 3, 4 HAVING sum(moved.d) <> 0""", offices)  # noqa: S608 (constant names, the zone from settings)
+    return f"""
+CREATE OR REPLACE FUNCTION counselling_conversation_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    {insert}
+  ELSIF TG_OP = 'DELETE' THEN
+    {delete}
+  ELSE
+    {update}
   END IF;
   RETURN NULL;
 END $$;
-"""  # noqa: S608 (constant names, the zone from settings)
+"""
 
 
-def case_office_function(zone: str) -> str:
+def case_office_function(zone: str, *, offices: bool = False) -> str:
     day = _day("v.planned_at", zone)
+    moves = _conversations(f"""SELECT office_id, counsellor_id, week, status, sum(d) FROM (
+      SELECT o.office_id, v.counsellor_id, {day} AS week, v.status, -1 AS d
+      FROM old_cases o JOIN new_cases c ON c.id = o.id AND c.office_id IS DISTINCT FROM o.office_id
+      JOIN counselling_conversation v ON v.case_id = o.id
+      UNION ALL
+      SELECT c.office_id, v.counsellor_id, {day}, v.status, 1
+      FROM old_cases o JOIN new_cases c ON c.id = o.id AND c.office_id IS DISTINCT FROM o.office_id
+      JOIN counselling_conversation v ON v.case_id = o.id
+    ) AS moved GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0""", offices)  # noqa: S608 (constant names, the zone from settings)
     return f"""
 CREATE OR REPLACE FUNCTION counselling_case_office_moves() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -187,16 +214,7 @@ BEGIN
   IF NOT EXISTS (SELECT id, office_id FROM new_cases EXCEPT SELECT id, office_id FROM old_cases) THEN
     RETURN NULL;
   END IF;
-  INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
-    SELECT office_id, counsellor_id, week, status, sum(d) FROM (
-      SELECT o.office_id, v.counsellor_id, {day} AS week, v.status, -1 AS d
-      FROM old_cases o JOIN new_cases c ON c.id = o.id AND c.office_id IS DISTINCT FROM o.office_id
-      JOIN counselling_conversation v ON v.case_id = o.id
-      UNION ALL
-      SELECT c.office_id, v.counsellor_id, {day}, v.status, 1
-      FROM old_cases o JOIN new_cases c ON c.id = o.id AND c.office_id IS DISTINCT FROM o.office_id
-      JOIN counselling_conversation v ON v.case_id = o.id
-    ) AS moved GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0;
+  {moves}
   RETURN NULL;
 END $$;
 """  # noqa: S608
@@ -233,7 +251,16 @@ INSERT INTO counselling_conversationtally ({CONVERSATION_COLUMNS}, n)
 """  # noqa: S608
 
 
+# The office conversation tally from the conversation tally (its sums without the counsellor):
+# what counselling 0019, seed_volume and the rebuild write after the conversation tally's fill.
+OFFICE_CONVERSATION_FILL = f"""
+DELETE FROM counselling_officeconversationtally;
+INSERT INTO counselling_officeconversationtally ({OFFICE_CONVERSATION_COLUMNS}, n)
+  SELECT {OFFICE_CONVERSATION_COLUMNS}, sum(n) FROM counselling_conversationtally GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
+"""  # noqa: S608
+
 CONVERSATION_COMPACT = compaction("counselling_conversationtally", CONVERSATION_COLUMNS)
+OFFICE_CONVERSATION_COMPACT = compaction("counselling_officeconversationtally", OFFICE_CONVERSATION_COLUMNS)
 OFFICE_COMPACT = compaction("counselling_officetally", _OFFICE_COLUMNS)
 QUARTER_COMPACT = compaction("counselling_quartertally", "quarter, nationality",
                              ("persons", "orders", "firsts", "repeaters", "voluntary", "enforced"))
@@ -260,6 +287,7 @@ def compact() -> None:
             return
         for table, statement in (("counselling_casetally", COMPACT), ("counselling_officetally", OFFICE_COMPACT),
                                  ("counselling_conversationtally", CONVERSATION_COMPACT),
+                                 ("counselling_officeconversationtally", OFFICE_CONVERSATION_COMPACT),
                                  ("counselling_quartertally", QUARTER_COMPACT),
                                  ("counselling_outcometally", OUTCOME_COMPACT)):
             cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608 (constant names)
@@ -282,5 +310,6 @@ def rebuild() -> None:
         cursor.execute(FILL)
         cursor.execute(OFFICE_FILL)  # from the case tally just filled
         cursor.execute(conversation_fill(settings.TIME_ZONE))
+        cursor.execute(OFFICE_CONVERSATION_FILL)  # from the conversation tally just filled
         cursor.execute(quarters.FILL)
         outcomes.fill(cursor, settings.TIME_ZONE)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Min, Q
 
 from cases.models import Case, CaseEvent, LegalProcedure, OrderToLeave, State
+from counselling.dashboards.selectors import Clock, national_dashboard
 from counselling.models import Conversation
 from counselling.volume import COUNSELLED, seed_volume
 from tests import factories as f
@@ -41,6 +44,13 @@ def test_volume_is_consistent_with_the_services_invariants(db):
     first = Case.objects.annotate(first=Min("orders__notified_on"))
     assert not first.filter(~Q(first_notified_on=F("first"))).exists()
     assert not Case.objects.filter(first_notified_on__isnull=True).exists()
+    # The dashboards' tallies were filled at the end (the conversation, office conversation and
+    # outcome tallies included): the national page from them is the live one (decisions 110, 118).
+    clock = Clock.start()
+    live, summed = national_dashboard(user=None, clock=clock, live=True), national_dashboard(user=None, clock=clock)
+    assert [(o.pk, asdict(f)) for o, f in summed.offices] == [(o.pk, asdict(f)) for o, f in live.offices]
+    assert [asdict(w) for w in summed.weeks] == [asdict(w) for w in live.weeks]
+    assert sum(w.held for w in live.weeks) and live.totals.median_days is not None
 
 
 def test_the_same_seed_gives_the_same_data_and_sequences_move_on(db):

@@ -6,7 +6,7 @@ from django.db import connection
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 TALLIES = ("counselling_casetally", "counselling_conversationtally", "counselling_quartertally",
-           "counselling_officetally", "counselling_outcometally")
+           "counselling_officetally", "counselling_outcometally", "counselling_officeconversationtally")
 
 
 def test_every_tally_has_its_own_vacuum_and_analyze_settings():
