@@ -55,7 +55,9 @@ _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _holds_nul(value: object) -> bool:
-    return bool(_NUL.search(json.dumps(value)))
+    text = json.dumps(value)
+    # The plain substring test first: the pattern's look-behind costs ~30 ms on a batch's text.
+    return "\\u0000" in text and bool(_NUL.search(text))
 
 
 def _line(index: int, raw: object) -> dict:
