@@ -115,7 +115,8 @@ def process_order_batch(*, batch_id) -> OrderBatch:
     """Settle every pending order of the batch, one committed chunk at a time (idempotent)."""
     OrderBatch.objects.filter(pk=batch_id, started_at__isnull=True).update(started_at=timezone.now(), status=OrderBatch.Status.RUNNING)
     batch = OrderBatch.objects.select_related("client", "actor").get(pk=batch_id)
-    while _process_chunk(batch):
+    size = chunk_size()
+    while _process_chunk(batch) == size:  # a short chunk took every pending item not locked by another worker
         pass
     if not batch.items.filter(result__isnull=True).exists():
         OrderBatch.objects.filter(pk=batch.pk).exclude(status=OrderBatch.Status.DONE).update(
