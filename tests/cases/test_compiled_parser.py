@@ -201,6 +201,8 @@ def test_one_order_alone_is_parsed_compiled_in_its_thread_and_refused_by_the_ser
     ("Europe/Brussels", dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC), dt.date(2026, 3, 2)),  # Brussels is a day ahead
     ("America/New_York", dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC), dt.date(2026, 2, 28)),  # New York a day behind
     ("Pacific/Kiritimati", dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), dt.date(2026, 3, 2)),  # UTC+14
+    # The clock read in a zone east of the current one (a test's or a caller's): still the current zone's date.
+    ("Pacific/Pago_Pago", dt.datetime(2026, 3, 2, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=14))), dt.date(2026, 2, 28)),
 ])
 def test_a_date_is_in_the_future_by_the_current_time_zone(settings, monkeypatch, zone, utc_now, last_valid):
     """``not_after_today`` answers at once for a date before the UTC date (decision 119): never in
