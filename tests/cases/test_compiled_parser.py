@@ -195,3 +195,24 @@ def test_one_order_alone_is_parsed_compiled_in_its_thread_and_refused_by_the_ser
     worker.start()
     worker.join()
     assert len(parsers) == 2 and parsers[0] is not parsers[1]
+
+
+@pytest.mark.parametrize(("zone", "utc_now", "last_valid"), [
+    ("Europe/Brussels", dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC), dt.date(2026, 3, 2)),  # Brussels is a day ahead
+    ("America/New_York", dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC), dt.date(2026, 2, 28)),  # New York a day behind
+    ("Pacific/Kiritimati", dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), dt.date(2026, 3, 2)),  # UTC+14
+    # The clock read in a zone east of the current one (a test's or a caller's): still the current zone's date.
+    ("Pacific/Pago_Pago", dt.datetime(2026, 3, 2, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=14))), dt.date(2026, 2, 28)),
+])
+def test_a_date_is_in_the_future_by_the_current_time_zone(settings, monkeypatch, zone, utc_now, last_valid):
+    """``not_after_today`` answers at once for a date before the UTC date (decision 119): never in
+    the future anywhere; the day itself and later still go by the current time zone's date."""
+    from cases.api.fields import not_after_today
+
+    settings.TIME_ZONE = zone
+    monkeypatch.setattr(timezone, "now", lambda: utc_now)
+    timezone.deactivate()
+    for day in (last_valid - dt.timedelta(days=400), last_valid - dt.timedelta(days=1), last_valid):
+        not_after_today(day)
+    with pytest.raises(serializers.ValidationError):
+        not_after_today(last_valid + dt.timedelta(days=1))
