@@ -41,17 +41,14 @@ def add_load(deltas: Mapping[int, int]) -> None:
     rows = sorted((pk, delta) for pk, delta in deltas.items() if delta)
     if not rows:
         return
+    table = CounsellorLoad._meta.db_table
     values = ", ".join(["(%s, %s)"] * len(rows))
     with connection.cursor() as cursor:
-        cursor.execute(upsert(f"VALUES {values}"), [value for row in rows for value in row])
-
-
-def upsert(rows: str) -> str:
-    """The statement adding ``rows`` (an SQL relation of (counsellor id, delta)) to the counters:
-    :func:`add_load`'s, and a part of a new case's one statement (``cases.services.new_case``)."""
-    table = CounsellorLoad._meta.db_table
-    return (f"INSERT INTO {table} (counsellor_id, open_cases) {rows} "
-            f"ON CONFLICT (counsellor_id) DO UPDATE SET open_cases = {table}.open_cases + EXCLUDED.open_cases")
+        cursor.execute(
+            f"INSERT INTO {table} (counsellor_id, open_cases) VALUES {values} "  # noqa: S608 - only placeholders
+            f"ON CONFLICT (counsellor_id) DO UPDATE SET open_cases = {table}.open_cases + EXCLUDED.open_cases",
+            [value for row in rows for value in row],
+        )
 
 
 def actual_loads() -> dict[int, int]:

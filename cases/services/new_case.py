@@ -22,7 +22,6 @@ from django.db import IntegrityError, connection, models
 
 from cases.history import first_record
 from cases.models import Case, CaseEvent, OrderToLeave, Person
-from cases.services.load import shift_load, upsert
 from returnpath.bulk import base_type, insert_fields, insert_values
 from returnpath.precompiled import Prepared
 
@@ -72,10 +71,8 @@ def _history(model: type[models.Model], source: str, types: list[str]) -> tuple[
 
 
 @functools.cache
-def _statement(*, new_person: bool, history: bool, counted: bool = False) -> tuple[str, list[str], list[str], Prepared]:
-    """(the statement, the person's history placeholders, the case's, the statement prepared);
-    ``counted``: the case counts for its counsellor, whose load counter (decision 060) is added
-    to in the same statement (one round trip fewer: decision 120)."""
+def _statement(*, new_person: bool, history: bool) -> tuple[str, list[str], list[str], Prepared]:
+    """(the statement, the person's history placeholders, the case's, the statement prepared)."""
     parts = []
     types: list[str] = []
     person_history: list[str] = []
@@ -97,18 +94,14 @@ def _statement(*, new_person: bool, history: bool, counted: bool = False) -> tup
     events = f"INSERT INTO {_q(CaseEvent._meta.db_table)} ({_q('case_id')}, {', '.join(_q(f.column) for f in fields)})"
     arrays = ", ".join(f"%s::{base_type(f)}[]" for f in fields)
     parts.append(f"e AS ({events} SELECT c.id, u.* FROM c, unnest({arrays}) AS u RETURNING id)")  # noqa: S608 - names from the models
-    if counted:
-        parts.append(f"l AS ({upsert('SELECT c.counsellor_id, 1 FROM c')})")  # noqa: S608
     sql = f"WITH {', '.join(parts)} SELECT c.person_id, c.id, o.id, ARRAY(SELECT id FROM e ORDER BY id) FROM c, o"  # noqa: S608
-    return sql, person_history, case_history, Prepared(f"returnpath_new_case_{int(new_person)}{int(history)}{int(counted)}", sql, types)
+    return sql, person_history, case_history, Prepared(f"returnpath_new_case_{int(new_person)}{int(history)}", sql, types)
 
 
-def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: Sequence[CaseEvent], counts_for: int | None) -> None:
+def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: Sequence[CaseEvent]) -> None:
     """Insert ``case`` (and ``person`` when it is not saved yet), their first history records,
-    ``order`` and ``events``, and give them their keys, as their saves would; one more open case
-    for ``counts_for`` (the case's ``load_key``: its counsellor, or None)."""
+    ``order`` and ``events``, and give them their keys, as their saves would."""
     new_person = person._state.adding
-    assert counts_for in (None, case.counsellor_id)
     if connection.vendor != "postgresql":
         if new_person:
             person.save(force_insert=True)
@@ -119,7 +112,6 @@ def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: S
         for event in events:
             event.case = case
         CaseEvent.objects.bulk_create(events)
-        shift_load(None, counts_for)
         return
     person_record = None
     params: list = []
@@ -135,7 +127,7 @@ def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: S
                if not (new_person and f.attname == "person_id")]
     case_record = first_record(case)
     history = case_record is not None
-    sql, _person_names, case_names, prepared = _statement(new_person=new_person, history=history, counted=counts_for is not None)
+    sql, _person_names, case_names, prepared = _statement(new_person=new_person, history=history)
     if case_record is not None:
         params += [case_record[name] for name in case_names]
     params += [value for f, value in zip(insert_fields(OrderToLeave), insert_values(order), strict=True) if f.attname != "case_id"]
