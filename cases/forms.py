@@ -12,6 +12,7 @@ from django_countries import countries
 from cases.caseload import FLAGS
 from cases.models import Case, LegalProcedure, State, TargetGroup
 from offices.models import Membership, Office
+from returnpath.widgets import LongSelect
 
 User = get_user_model()
 # Belgian day/month/year whatever the browser's own locale (a native date picker would follow the
@@ -25,6 +26,16 @@ class WidgetOptions(TypedDict):
 
 
 DATE_WIDGET: WidgetOptions = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    return [("", "—"), *countries]
+
+
+def country_field(label, required: bool = True) -> forms.ChoiceField:
+    """A country, named in the reader's language: the choices are read when the form is shown,
+    not when the module is imported (a list made at import kept the first language's names)."""
+    return forms.ChoiceField(label=label, required=required, choices=_country_choices, widget=LongSelect)
 
 FLAG_LABELS = {
     "public_order": _("Public order"),
@@ -103,7 +114,7 @@ INPUT_FIELDS = {
     "reason": lambda: forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2})),
     "departed_on": lambda: forms.DateField(label=_("Date of departure"), widget=forms.DateInput(**DATE_WIDGET)),
     "evidence": lambda: forms.ChoiceField(label=_("Evidence of departure"), choices=[("", "—"), *Case.DepartureEvidence.choices]),
-    "destination_country": lambda: forms.ChoiceField(label=_("Destination country"), required=False, choices=[("", "—"), *list(countries)]),
+    "destination_country": lambda: country_field(_("Destination country"), required=False),
     "motivation": lambda: forms.CharField(
         label=_("Written motivation"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why forced return is necessary now, and what was done to find another way."),

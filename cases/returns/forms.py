@@ -6,9 +6,8 @@ from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from cases.forms import DATE_WIDGET
+from cases.forms import DATE_WIDGET, country_field
 from cases.returns.care import RemovalOperation, Vulnerability
 from cases.returns.documents import CaseDocument
 from cases.returns.models import ConsularRequest, TravelDocument
@@ -16,10 +15,6 @@ from cases.returns.models import ConsularRequest, TravelDocument
 
 def date_field(label, required: bool = True) -> forms.DateField:
     return forms.DateField(label=label, required=required, widget=forms.DateInput(**DATE_WIDGET))
-
-
-def country_field(label, required: bool = True) -> forms.ChoiceField:
-    return forms.ChoiceField(label=label, required=required, choices=[("", "—"), *countries])
 
 
 class TravelDocumentForm(forms.Form):
