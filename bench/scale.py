@@ -138,9 +138,13 @@ def rows_pages(args: argparse.Namespace) -> list[dict]:
 
 
 def settle(db: str) -> None:
-    """What autovacuum does between a register's busy minutes (decision 066's per-table settings):
-    the previous run's sweeps and orders leave pages that index-only scans must visit. Servers
-    with autovacuum off (this machine's) would otherwise measure the last run's leftovers."""
+    """What a register's background work does between its busy minutes: beat folds the dashboards'
+    tally deltas every 15 minutes (``counselling.fold_dashboard_tallies``), autovacuum cleans and
+    analyses (decision 066's per-table settings). The previous run's sweeps and orders leave delta
+    rows and pages that index-only scans must visit; servers with autovacuum off (this machine's)
+    would otherwise measure the last run's leftovers."""
+    fold = "import django; django.setup(); from counselling.tasks import fold_dashboard_tallies; fold_dashboard_tallies()"
+    subprocess.run([PY, "-c", fold], cwd=ROOT, env=_env(db), check=True)
     subprocess.run(["psql", f"{BENCH_PG}/{db}", "-qc", "VACUUM (ANALYZE)"], check=True)
 
 
