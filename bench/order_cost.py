@@ -44,21 +44,14 @@ def main(n: int) -> None:
                                HTTP_HOST="127.0.0.1")
         assert response.status_code == 201, response.content
 
-    def backend_cpu() -> float:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     for name, request in (("raw-INSERT view", raw), ("order", order), ("raw-INSERT view", raw), ("order", order)):
         for _ in range(5):
             request()
-        pg, py = backend_cpu(), time.process_time()
+        pg, py = scale.backend_cpu_seconds(), time.process_time()
         for _ in range(n):
             request()
         print(f"{name:<16} Python CPU {(time.process_time() - py) * 1000 / n:6.2f} ms   "
-              f"PostgreSQL CPU {(backend_cpu() - pg) * 1000 / n:6.2f} ms   per request")
+              f"PostgreSQL CPU {(scale.backend_cpu_seconds() - pg) * 1000 / n:6.2f} ms   per request")
 
 
 if __name__ == "__main__":

@@ -60,18 +60,11 @@ def main() -> None:
     def raw() -> None:
         post("/bench/raw-insert/", json.dumps({"tag": uuid.uuid4().hex}).encode(), False)
 
-    def backend_cpu() -> float:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
     for name, request in (("raw-INSERT view", raw), ("order", order), ("raw-INSERT view", raw), ("order", order)):
         for _ in range(5):
             request()
-        pg, py = backend_cpu(), time.process_time()
+        pg, py = scale.backend_cpu_seconds(), time.process_time()
         if profile and name == "order":
             profile.enable()
         for _ in range(args.n):
@@ -79,7 +72,7 @@ def main() -> None:
         if profile:
             profile.disable()
         print(f"{name:<16} Python CPU {(time.process_time() - py) * 1000 / args.n:6.2f} ms   "
-              f"PostgreSQL CPU {(backend_cpu() - pg) * 1000 / args.n:6.2f} ms   per request")
+              f"PostgreSQL CPU {(scale.backend_cpu_seconds() - pg) * 1000 / args.n:6.2f} ms   per request")
     if profile:
         profile.dump_stats(args.profile)
 

@@ -202,6 +202,17 @@ def _payload(tag: str) -> dict:
     }
 
 
+def backend_cpu_seconds() -> float:
+    """CPU seconds the PostgreSQL backend of Django's connection has used (the server is local)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _token(scopes: list[str]) -> str:
     from cases.api.auth import create_client_token
 
