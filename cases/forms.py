@@ -68,11 +68,14 @@ class CaseloadFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"), required=False,
         choices=[("open", _("All open cases")), ("all", _("Any state")), ("terminal", _("All finished cases")), *State.choices],
+        widget=LongSelect,
     )
-    target_group = forms.ChoiceField(label=_("Target group"), required=False, choices=[("", _("Any target group")), *TargetGroup.choices])
-    office = forms.ChoiceField(label=_("Office"), required=False)
-    counsellor = forms.ChoiceField(label=_("Counsellor"), required=False)
-    deadline_within = forms.ChoiceField(label=_("Departure deadline"), required=False, choices=DEADLINE_WINDOWS)
+    target_group = forms.ChoiceField(label=_("Target group"), required=False, choices=[("", _("Any target group")), *TargetGroup.choices],
+                                     widget=LongSelect)
+    # An office's team: one counsellor per 500 cases (about 55 in a large office at national scale).
+    office = forms.ChoiceField(label=_("Office"), required=False, widget=LongSelect)
+    counsellor = forms.ChoiceField(label=_("Counsellor"), required=False, widget=LongSelect)
+    deadline_within = forms.ChoiceField(label=_("Departure deadline"), required=False, choices=DEADLINE_WINDOWS, widget=LongSelect)
     deadline_passed = forms.BooleanField(label=_("Deadline passed"), required=False)
     flag = forms.MultipleChoiceField(
         label=_("Flags"), required=False, widget=forms.CheckboxSelectMultiple, choices=[(f, FLAG_LABELS[f]) for f in FLAGS]
