@@ -53,6 +53,10 @@ DEADLINE_WINDOWS = [
 
 
 class CounsellorChoiceField(forms.ModelChoiceField):
+    """A counsellor of an office's team (about 55 in a large office), by name."""
+
+    widget = LongSelect
+
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
 

@@ -11,10 +11,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import WidgetOptions
+from cases.forms import CounsellorChoiceField, WidgetOptions
 from cases.languages import language_choices
 from counselling.models import Conversation
 from offices.models import Membership, Office
+from returnpath.widgets import LongSelect
 
 User = get_user_model()
 
@@ -27,11 +28,6 @@ class Outcome:
     HELD = "held"
     NO_SHOW = "no_show"
     CHOICES = [(HELD, _("The conversation took place")), (NO_SHOW, _("The person did not come (no-show)"))]
-
-
-class CounsellorChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
 
 
 def counsellors_of(office: Office | None):
@@ -57,10 +53,10 @@ class NextConversationFields(forms.Form):
 
     next_planned_at = forms.DateTimeField(label=_("Date and time"), required=False, widget=forms.DateTimeInput(**DATETIME_WIDGET))
     next_mode = forms.ChoiceField(label=_("How"), choices=Conversation.Mode.choices, required=False)
-    next_office = forms.ModelChoiceField(label=_("Office"), queryset=Office.objects.none(), required=False)
+    next_office = forms.ModelChoiceField(label=_("Office"), queryset=Office.objects.none(), required=False, widget=LongSelect)
     next_counsellor = CounsellorChoiceField(label=_("Counsellor"), queryset=User.objects.none(), required=False)
     next_interpreter_language = forms.ChoiceField(
-        label=_("Interpreter"), required=False,
+        label=_("Interpreter"), required=False, widget=LongSelect,  # every ISO 639-1 language: 184
         help_text=_("The person's languages come first. Choose “No interpreter” when you share a language."),
     )
 

@@ -20,7 +20,9 @@ class LongSelect(forms.Select):
     """A select of many options (the 250 countries) written in Python, with the markup of Django's
     own templates (``select.html``, ``option.html``, ``attrs.html``) less their whitespace: the
     template renderer includes two templates per option, and a case page holds three country
-    lists (8 ms each here, 1.5 ms this way; docs/performance.md)."""
+    lists (8 ms each here, 1.5 ms this way; docs/performance.md). The form field's wrapper
+    (``templates/partials/field.html``) reads ``field-longselect`` instead of ``field-select``;
+    no style or script looks for either."""
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         chosen = {str(v) for v in self.format_value(value)}
