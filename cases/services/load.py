@@ -41,14 +41,19 @@ def add_load(deltas: Mapping[int, int]) -> None:
     rows = sorted((pk, delta) for pk, delta in deltas.items() if delta)
     if not rows:
         return
-    table = CounsellorLoad._meta.db_table
     values = ", ".join(["(%s, %s)"] * len(rows))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (counsellor_id, open_cases) VALUES {values} "  # noqa: S608 - only placeholders
-            f"ON CONFLICT (counsellor_id) DO UPDATE SET open_cases = {table}.open_cases + EXCLUDED.open_cases",
-            [value for row in rows for value in row],
-        )
+        cursor.execute(counter_upsert(f"VALUES {values}"), [value for row in rows for value in row])
+
+
+def counter_upsert(rows: str) -> str:
+    """The counters' upsert: add each ``(counsellor_id, open_cases)`` row of ``rows`` (a ``VALUES``
+    list or a ``SELECT``) to that counsellor's counter, creating it at need."""
+    table = CounsellorLoad._meta.db_table
+    return (
+        f"INSERT INTO {table} (counsellor_id, open_cases) {rows} "
+        f"ON CONFLICT (counsellor_id) DO UPDATE SET open_cases = {table}.open_cases + EXCLUDED.open_cases"
+    )
 
 
 def actual_loads() -> dict[int, int]:

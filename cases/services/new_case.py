@@ -1,8 +1,8 @@
 """A new case's rows in one statement (issue 15 point 2, decision 115).
 
 An order that opens a case writes a person (unless an own person without an open case is
-known), the case, their first history records (decision 023), the order and the case's first
-events. Saved one by one that is seven statements, each compiled by the ORM and planned by
+known), the case, their first history records (decision 023), the order, the case's first
+events and its counsellor's load counter (decision 060). Saved one by one that is eight statements, each compiled by the ORM and planned by
 PostgreSQL on every order; here it is one data-modifying ``WITH``, its text built once per
 process from the models and prepared once per session (:class:`returnpath.precompiled.Prepared`).
 The values are what the saves would write (each field's ``pre_save`` and ``get_db_prep_save``,
@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from django.db import IntegrityError, connection, models
 
 from cases.history import first_record
-from cases.models import Case, CaseEvent, OrderToLeave, Person
+from cases.models import Case, CaseEvent, CounsellorLoad, OrderToLeave, Person
+from cases.services.load import counter_upsert, load_key, shift_load
 from returnpath.bulk import base_type, insert_fields, insert_values
 from returnpath.precompiled import Prepared
 
@@ -94,13 +95,19 @@ def _statement(*, new_person: bool, history: bool) -> tuple[str, list[str], list
     events = f"INSERT INTO {_q(CaseEvent._meta.db_table)} ({_q('case_id')}, {', '.join(_q(f.column) for f in fields)})"
     arrays = ", ".join(f"%s::{base_type(f)}[]" for f in fields)
     parts.append(f"e AS ({events} SELECT c.id, u.* FROM c, unnest({arrays}) AS u RETURNING id)")  # noqa: S608 - names from the models
+    # The case counts for its counsellor (decision 060's counter; the key: cases.services.load.load_key).
+    key = base_type(CounsellorLoad._meta.get_field("counsellor"))
+    types.append(key)
+    counted = f"SELECT k, 1 FROM (SELECT %s::{key} AS k) AS load_key WHERE k IS NOT NULL"  # noqa: S608 - a type name
+    parts.append(f"l AS ({counter_upsert(counted)})")
     sql = f"WITH {', '.join(parts)} SELECT c.person_id, c.id, o.id, ARRAY(SELECT id FROM e ORDER BY id) FROM c, o"  # noqa: S608
     return sql, person_history, case_history, Prepared(f"returnpath_new_case_{int(new_person)}{int(history)}", sql, types)
 
 
 def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: Sequence[CaseEvent]) -> None:
     """Insert ``case`` (and ``person`` when it is not saved yet), their first history records,
-    ``order`` and ``events``, and give them their keys, as their saves would."""
+    ``order`` and ``events``, and give them their keys, as their saves would; count the case for
+    its counsellor (:func:`cases.services.load.shift_load`)."""
     new_person = person._state.adding
     if connection.vendor != "postgresql":
         if new_person:
@@ -112,6 +119,7 @@ def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: S
         for event in events:
             event.case = case
         CaseEvent.objects.bulk_create(events)
+        shift_load(None, load_key(case))
         return
     person_record = None
     params: list = []
@@ -134,6 +142,7 @@ def write_new_case(*, person: Person, case: Case, order: OrderToLeave, events: S
     fields = insert_fields(CaseEvent)
     rows = [insert_values(event) for event in events]
     params += [[row[i] for row in rows] for i, f in enumerate(fields) if f.attname != "case_id"]
+    params.append(load_key(case))
     with connection.cursor() as cursor:
         prepared.run(cursor, sql, params)  # planned once per session, with persistent connections
         person_id, case_id, order_id, event_ids = cursor.fetchone()

@@ -20,7 +20,6 @@ from cases.models import OPEN_STATES, Case, CaseEvent, OrderToLeave, Person, Pla
 from cases.names import deceptive_characters, normalise_name
 from cases.services.duplicates import may_move_case, record_possible_duplicate
 from cases.services.events import build_event, record_event
-from cases.services.load import load_key, shift_load
 from cases.services.new_case import is_order_reference_clash, write_new_case
 from cases.services.staffing import assign_case, assignment_data, choose_assignment, choose_office
 from offices.reference import cached
@@ -325,13 +324,13 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
             events.append(build_event(case=case, actor=actor, kind=CaseEvent.Kind.ASSIGNED,
                                       data=assignment_data(office, counsellor)))
         try:
-            # The person (when new), the case, their history, the order and the events: one statement.
+            # The person (when new), the case, their history, the order, the events and the
+            # counsellor's load: one statement.
             write_new_case(person=person, case=case, order=order, events=events)
         except IntegrityError as exc:
             if is_order_reference_clash(exc):
                 raise _being_recorded() from None
             raise
-        shift_load(None, load_key(case))
         followups.run(followups.CaseAssigned(case=case, actor=actor, office=office, counsellor=counsellor, first=True))
         followups.run(followups.CaseOpened(case=case, actor=actor))
         if match is not None and not match.own:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias, TypedDict, TypeVar, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -120,13 +121,24 @@ def lightest(counsellors: list[_C]) -> _C | None:
 def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...] = ()) -> Counsellor | None:
     """The office's counsellor with the fewest open cases, preferring one who speaks the person's
     language: :func:`candidates` then :func:`lightest`, chosen by the database (one row read, not
-    the office's team of about 70 at national scale: issue 15, decision 115)."""
+    the office's team of about 70 at national scale: issue 15, decision 115).
+
+    Inside a transaction the choice passes over a counsellor whom another transaction is giving
+    a case at this moment (their row locked, ``SKIP LOCKED``), and holds the chosen one until the
+    commit (decision 122): that counsellor's count is about to grow, so concurrent orders of one
+    office spread over its team instead of all choosing the same lightest counsellor and queuing
+    on that counsellor's load counter. When every candidate is busy, the lightest of them all.
+    """
     values = {"office_id": office.pk, **({"languages": list(languages)} if languages else {})}
-    rows = precompiled(("staffing.lightest", bool(languages)), _lightest, **values)
+    rows: list = []
+    if connection.in_atomic_block:
+        rows = precompiled(("staffing.lightest", bool(languages), "free"), _lightest_free, **values)
+    if not rows:
+        rows = precompiled(("staffing.lightest", bool(languages)), _lightest, **values)
     return _counsellor(_member(rows[0])) if rows else None
 
 
-def _lightest(*, office_id: int, languages: list[str] | None = None):
+def _lightest(*, office_id: int, languages: list[str] | None = None, free: bool = False):
     rows = _counsellors_of(office_id)
     order = ["open_cases", "id"]
     if languages:
@@ -134,7 +146,14 @@ def _lightest(*, office_id: int, languages: list[str] | None = None):
         rows = rows.annotate(speaks=Coalesce(ExpressionWrapper(Q(staff_profile__languages__has_any_keys=languages),
                                                                output_field=BooleanField()), Value(False)))
         order.insert(0, "-speaks")
+    if free:
+        # The counsellor's own row, FOR NO KEY UPDATE: it does not stop the FK checks of the cases
+        # written meanwhile (KEY SHARE), only another choice of the same counsellor.
+        rows = rows.select_for_update(skip_locked=True, no_key=True, of=("self",))
     return _values(rows.order_by(*order))[:1]
+
+
+_lightest_free = functools.partial(_lightest, free=True)
 
 
 def choose_office(*, postcode: str, issuing_region: str = "") -> Office | None:

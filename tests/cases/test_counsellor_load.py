@@ -2,6 +2,7 @@
 counsellor equals the real number of open cases they follow, and choosing reads the counters."""
 
 import datetime as dt
+import time
 from io import StringIO
 
 import pytest
@@ -18,6 +19,7 @@ from cases.services.load import actual_loads, load_mismatches
 from cases.services.staffing import lightest_counsellor
 from returnpath.actors import SYSTEM
 from tests import factories as f
+from tests.cases.test_race import at_the_same_moment
 
 TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
@@ -150,3 +152,57 @@ def test_the_check_command_finds_and_fixes_wrong_counters(team):
     assert load_mismatches() == {} and loads() == {team["counsellor"].pk: 1}
 
 
+
+
+def _slow_write(monkeypatch):
+    """Each order holds its transaction a moment after choosing, so the two surely overlap."""
+    from cases.services import orders as order_services
+
+    write = order_services.write_new_case
+
+    def slowly(**kwargs):
+        time.sleep(0.3)
+        return write(**kwargs)
+
+    monkeypatch.setattr(order_services, "write_new_case", slowly)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_orders_of_one_office_spread_over_its_team(team, monkeypatch):
+    """Decision 122: a counsellor being given a case right now is passed over (SKIP LOCKED), so two
+    orders at the same moment do not both go to the one who was lightest before either."""
+    _slow_write(monkeypatch)
+    monkeypatch.setattr("counselling.tasks.enqueue", lambda task, **kwargs: None)
+    outcomes = at_the_same_moment(
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order("C-1", family_name="Alpha")).case,
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order("C-2", family_name="Beta")).case,
+    )
+    assert [kind for kind, _value in outcomes] == ["won", "won"], outcomes
+    chosen = {case.counsellor_id for _kind, case in outcomes}
+    assert chosen == {team["counsellor"].pk, team["second"].pk}
+    assert load_mismatches() == {}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_orders_share_the_only_counsellor(office, counsellor, monkeypatch):
+    """When every candidate is busy, the lightest of them all: nobody is left without a counsellor."""
+    _slow_write(monkeypatch)
+    monkeypatch.setattr("counselling.tasks.enqueue", lambda task, **kwargs: None)
+    outcomes = at_the_same_moment(
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order("S-1", family_name="Alpha")).case,
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order("S-2", family_name="Beta")).case,
+    )
+    assert [case.counsellor_id for _kind, case in outcomes] == [counsellor.pk, counsellor.pk], outcomes
+    assert loads() == {counsellor.pk: 2} == actual_loads()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_choice_outside_a_transaction_locks_nothing(team):
+    """Autocommit (a shell, a check): the plain choice; a FOR UPDATE there would be refused."""
+    assert not connection.in_atomic_block
+    with CaptureQueriesContext(connection) as captured:
+        chosen = lightest_counsellor(office=team["office"], languages=("fr",))
+    assert chosen in (team["counsellor"], team["second"])
+    assert len(captured) == 1 and "SKIP LOCKED" not in captured[0]["sql"]

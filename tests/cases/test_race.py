@@ -229,3 +229,12 @@ def test_expected_state_catches_a_change_since_the_page_was_shown(office, counse
         services.close_case(actor=manager, case_id=case.pk, reason="duplicate", note="x", expected_state=State.ORIENTATION)
     assert "Voluntary return" in conflict.value.message
     assert Case.objects.get(pk=case.pk).state == State.VOLUNTARY_RETURN
+
+
+def test_the_case_names_the_same_state_fields_as_the_mixin():
+    """Case.state_fields is found once (issue 15); it is what ConcurrentTransitionMixin would filter."""
+    from django_fsm import ConcurrentTransitionMixin
+
+    mixin = ConcurrentTransitionMixin.state_fields.fget(Case())  # type: ignore[attr-defined]
+    assert Case().state_fields == tuple(mixin)
+    assert [field.name for field in Case().state_fields] == ["state"]
