@@ -32,7 +32,10 @@ ORDER_REFERENCE_CONSTRAINTS = frozenset(c.name for c in OrderToLeave._meta.const
 
 def is_order_reference_clash(exc: IntegrityError) -> bool:
     diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None) in ORDER_REFERENCE_CONSTRAINTS
+    if diag is not None:  # PostgreSQL names the constraint
+        return getattr(diag, "constraint_name", None) in ORDER_REFERENCE_CONSTRAINTS
+    # SQLite (the demo) names the columns: "UNIQUE constraint failed: <table>.client_id, <table>.external_reference"
+    return str(exc).startswith("UNIQUE constraint failed:") and f"{OrderToLeave._meta.db_table}.external_reference" in str(exc)
 
 
 def _q(name: str | None) -> str:

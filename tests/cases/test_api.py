@@ -553,6 +553,7 @@ def test_a_short_chunk_is_the_jobs_last(api_register, settings, monkeypatch, ord
     assert api.get(body["url"]).json()["counts"]["created"] == orders
 
 
+@pytest.mark.postgres  # the one-statement insert is PostgreSQL's (decision 115); elsewhere the saves
 def test_a_new_order_costs_the_same_few_queries_however_many_cases_exist(api_register, django_assert_num_queries):
     """Issue 15: the token with its user and client in one query, then one transaction (here a
     savepoint and its release): the two advisory locks, the reference, the person by every key in

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.usefixtures("_clean_api_cache")  # throttle counters mu
 COMMITTED = Path(settings.BASE_DIR) / "docs" / "api" / "openapi.yaml"
 
 
+@pytest.mark.postgres  # integer bounds come from the database backend: the schema is PostgreSQL's (make schema)
 def test_committed_schema_is_what_the_code_generates(tmp_path):
     generated = tmp_path / "openapi.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(generated))

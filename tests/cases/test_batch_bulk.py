@@ -143,6 +143,7 @@ def _new_people(n: int, start: int = 0) -> list:
             for i in range(start, start + n)]
 
 
+@pytest.mark.postgres  # the set-based statements are PostgreSQL's; elsewhere the ORM's saves
 @pytest.mark.django_db
 def test_a_chunk_of_new_people_costs_the_same_queries_however_many_orders_it_holds(scene, settings):
     """The bulk path writes each table once (COPY on PostgreSQL): 3 new people or 30, one chunk,

@@ -89,6 +89,7 @@ def test_an_overflow_counsellor_is_booked_in_the_batchs_own_agenda(office, couns
     assert len(days) == 2  # one a day: the colleague's capacity holds across the batch and the overflow
 
 
+@pytest.mark.postgres  # counted days are PostgreSQL's (decision 117); elsewhere the rows
 def test_an_agenda_that_counts_full_days_answers_as_the_agenda_read_row_by_row(office, counsellor):
     """Decision 117: the planner's agenda reads a day its counsellor's limit fills as a number. Every
     answer of the slot finder's two questions is the one of the agenda read row by row: a full day
