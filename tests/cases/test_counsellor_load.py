@@ -2,7 +2,6 @@
 counsellor equals the real number of open cases they follow, and choosing reads the counters."""
 
 import datetime as dt
-import time
 from io import StringIO
 
 import pytest
@@ -19,7 +18,7 @@ from cases.services.load import actual_loads, load_mismatches
 from cases.services.staffing import lightest_counsellor
 from returnpath.actors import SYSTEM
 from tests import factories as f
-from tests.cases.test_race import at_the_same_moment
+from tests.cases.test_race import at_the_same_moment, delay
 
 TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
@@ -158,13 +157,7 @@ def _slow_write(monkeypatch):
     """Each order holds its transaction a moment after choosing, so the two surely overlap."""
     from cases.services import orders as order_services
 
-    write = order_services.write_new_case
-
-    def slowly(**kwargs):
-        time.sleep(0.3)
-        return write(**kwargs)
-
-    monkeypatch.setattr(order_services, "write_new_case", slowly)
+    delay(monkeypatch, order_services, "write_new_case", 0.3)
 
 
 @pytest.mark.postgres

@@ -34,16 +34,21 @@ def no_queue(monkeypatch):
     return queued
 
 
+def delay(monkeypatch, module, name: str, seconds: float) -> None:
+    """``module.name`` waits ``seconds`` before it runs: whoever calls it holds its locks that much longer."""
+    original = getattr(module, name)
+
+    def slowly(**kwargs):
+        time.sleep(seconds)
+        return original(**kwargs)
+
+    monkeypatch.setattr(module, name, slowly)
+
+
 @pytest.fixture
 def slow_winner(monkeypatch):
     """The winner holds the case's row lock a moment longer, so the loser surely waits on it."""
-    record_event = transition_services.record_event
-
-    def slowly(**kwargs):
-        time.sleep(0.2)
-        return record_event(**kwargs)
-
-    monkeypatch.setattr(transition_services, "record_event", slowly)
+    delay(monkeypatch, transition_services, "record_event", 0.2)
 
 
 def at_the_same_moment(*calls):
