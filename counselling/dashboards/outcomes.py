@@ -2,16 +2,19 @@
 
 ``counselling_outcometally`` holds signed deltas of the cases whose outcome falls on or after one
 day, ``counselling_outcomewindow.since``, in two kinds of rows: per (office, state) with ``days``
-empty (the outcome counts), and per (office, whole days from the first notification to the
-outcome's local day) with ``state`` empty, for the cases of an ended state with a notification
-(the medians' histogram). Both are bounded by offices × states or offices × days, whatever the
-number of cases. A statement trigger on the case table keeps it, as the case tally (decision 065)
-is kept: an outcome recorded, changed or cleared (a reopened case), a case moved to another
-office, a first notification changed, a case inserted or deleted.
+empty (the outcome counts; and the untraceable cases that went out of sight on or after that day,
+dated by ``state_entered_at``: ``DATED``, decision 121), and per (office, whole days from the
+first notification to the outcome's local day) with ``state`` empty, for the cases of an ended
+state with a notification (the medians' histogram). Both are bounded by offices × states or
+offices × days, whatever the number of cases. A statement trigger on the case table keeps it, as
+the case tally (decision 065) is kept: an outcome recorded, changed or cleared (a reopened case), a
+case moved to another office, a first notification changed, a case gone untraceable or found
+again, a case inserted or deleted.
 
 Readers want the twelve months ending on their clock's day. The tally counts from ``since``, so a
 reader adds or removes the case rows between ``since`` and the start of its window and those
-after its day (the partial index ``case_outcome`` on ``outcome_at``): a day or two of rows while
+after its day (the partial indexes ``case_outcome`` on ``outcome_at`` and
+``case_untraceable_since`` on ``state_entered_at``): a day or two of rows while
 the fold (:func:`slide`, with the tallies' fold) moves ``since`` forward every day, and exact
 whatever the lag. With no window row the tally is ignored and the rows are read.
 
@@ -45,16 +48,37 @@ COLUMNS = "office_id, state, days"
 # The states whose outcomes have a median of days from the first notification (one fact: the
 # trigger's histogram and the live figures' filter, ``summary``).
 ENDED = ("departed", "removed", "legal_stay_granted", "closed")
+# The states counted from another day than their outcome (the count rows only): an untraceable
+# case has no outcome (it is not ended); its figure counts it from the day it went out of sight
+# (``cases.figures``, "untraceable"), read through the partial index ``case_untraceable_since``.
+DATED = {"untraceable": "state_entered_at"}
 
 
-def _rows(zone: str, cases: str, sign: str, where: str) -> str:
-    """The tally rows of the cases of ``cases`` matching ``where``, each counted ``sign``: one
-    count row, and one histogram row for an ended case with a notification."""
+def dated_by(state: str) -> str:
+    """The column whose twelve months the tally counts a case of ``state`` in."""
+    return DATED.get(state, "outcome_at")
+
+
+def _rows(zone: str, cases: str, sign: str, low: tuple[str, ...], high: tuple[str, ...] = (), scope: str = "") -> str:
+    """The tally rows of the cases of ``cases`` dated from every bound of ``low`` and before every
+    one of ``high``, each counted ``sign``: one count row (dated as ``dated_by`` its state says),
+    and one histogram row for an ended case with a notification (by its outcome). (Bounds apart,
+    not ``greatest``: a constant one is what the planner's estimate reads to choose the index.)"""
+    def within(column: str) -> str:
+        return " AND ".join([*(f"{column} >= {bound}" for bound in low), *(f"{column} < {bound}" for bound in high)]) + scope
+
     ended = ", ".join(f"'{state}'" for state in ENDED)
-    return f"""SELECT office_id, state, NULL::int, {sign} FROM {cases} WHERE {where}
+    others = ", ".join(f"'{state}'" for state in DATED)
+    dated = "".join(
+        f"""
+        UNION ALL
+        SELECT office_id, state, NULL::int, {sign} FROM {cases} WHERE state = '{state}' AND {within(column)}"""  # noqa: S608
+        for state, column in DATED.items()
+    )
+    return f"""SELECT office_id, state, NULL::int, {sign} FROM {cases} WHERE {within("outcome_at")} AND state NOT IN ({others}){dated}
         UNION ALL
         SELECT office_id, NULL, {_day(zone)} - first_notified_on, {sign} FROM {cases}
-        WHERE {where} AND state IN ({ended}) AND first_notified_on IS NOT NULL"""  # noqa: S608 (constant names)
+        WHERE {within("outcome_at")} AND state IN ({ended}) AND first_notified_on IS NOT NULL"""  # noqa: S608 (constant names)
 
 
 def function(zone: str) -> str:
@@ -62,7 +86,7 @@ def function(zone: str) -> str:
         return f"""INSERT INTO counselling_outcometally ({COLUMNS}, n)
       SELECT {COLUMNS}, sum(d) FROM ({rows}) AS moved({COLUMNS}, d) GROUP BY 1, 2, 3 HAVING sum(d) <> 0;"""  # noqa: S608
 
-    old, new = _rows(zone, "old_cases", "-1", "outcome_at >= since_at"), _rows(zone, "new_cases", "1", "outcome_at >= since_at")
+    old, new = _rows(zone, "old_cases", "-1", ("since_at",)), _rows(zone, "new_cases", "1", ("since_at",))
     return f"""
 CREATE OR REPLACE FUNCTION counselling_outcome_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -109,7 +133,7 @@ def fill(cursor, zone: str, since: dt.date | None = None) -> None:
     cursor.execute("INSERT INTO counselling_outcomewindow (id, since) VALUES (1, %s)", [since])
     cursor.execute(
         f"""INSERT INTO counselling_outcometally ({COLUMNS}, n)
-            SELECT {COLUMNS}, sum(d) FROM ({_rows(zone, "cases_case", "1", f"outcome_at >= {_from(zone, '%(since)s::date')}")})
+            SELECT {COLUMNS}, sum(d) FROM ({_rows(zone, "cases_case", "1", (_from(zone, "%(since)s::date"),))})
             AS counted({COLUMNS}, d) GROUP BY 1, 2, 3""",  # noqa: S608
         {"since": since},
     )
@@ -135,10 +159,10 @@ def slide(today: dt.date | None = None) -> bool:
             since = cursor.fetchone()[0]
             if since >= start:
                 return False
-            left = f"outcome_at >= {_from(zone, '%(since)s::date')} AND outcome_at < {_from(zone, '%(start)s::date')}"
             cursor.execute(
                 f"""INSERT INTO counselling_outcometally ({COLUMNS}, n)
-                    SELECT {COLUMNS}, sum(d) FROM ({_rows(zone, "cases_case", "-1", left)}) AS counted({COLUMNS}, d)
+                    SELECT {COLUMNS}, sum(d) FROM ({_rows(zone, "cases_case", "-1", (_from(zone, "%(since)s::date"),),
+                                                         (_from(zone, "%(start)s::date"),))}) AS counted({COLUMNS}, d)
                     GROUP BY 1, 2, 3 HAVING sum(d) <> 0""",  # noqa: S608
                 {"since": since, "start": start},
             )
@@ -157,9 +181,9 @@ def read(*, clock: Clock, states: list[str], office_ids: list[int] | None = None
     scope = "" if office_ids is None else " AND office_id = ANY(%(offices)s)"
     window = "(SELECT a FROM b)"
     corrections = [
-        _rows(zone, "cases_case", "-1", f"outcome_at >= {window} AND outcome_at < %(start)s{scope}"),
-        _rows(zone, "cases_case", "-1", f"outcome_at >= greatest({window}, %(end)s){scope}"),
-        _rows(zone, "cases_case", "1", f"outcome_at >= %(start)s AND outcome_at < least({window}, %(end)s){scope}"),
+        _rows(zone, "cases_case", "-1", (window,), ("%(start)s",), scope),
+        _rows(zone, "cases_case", "-1", (window, "%(end)s"), (), scope),
+        _rows(zone, "cases_case", "1", ("%(start)s",), (window, "%(end)s"), scope),
     ]
     # The rows as they are, summed here: the tally is mostly one row per key after the fold, and
     # PostgreSQL's GROUP BY of its ~30k histogram rows cost more than this loop (decision 118).
@@ -186,7 +210,8 @@ UNION ALL {" UNION ALL ".join(corrections)}
     medians: dict[int | None, float | None] = {}
     for (office_id, state), n in totals.items():
         if n:
-            medians[office_id] = None  # an office with outcomes in the window, a median or not
+            if state not in DATED:
+                medians[office_id] = None  # an office with outcomes in the window, a median or not
             if state in wanted:
                 counts[(office_id, state)] = n
     country: dict[int, int] = defaultdict(int)
