@@ -24,7 +24,10 @@ or the average of the two middle ones when their number is even, found from cumu
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
+import operator
 from collections import defaultdict
 from typing import Any
 
@@ -125,8 +128,47 @@ DROP FUNCTION IF EXISTS counselling_outcome_tally();
 """
 
 
+# The fold (with the other tallies', ``tally.compact``): every row of the statement's snapshot is
+# summed, the count rows per key and the histogram per office packed into one row, its counts from
+# its first day on (decision 121: the reader fetches ~35 arrays, not ~25k rows, and finds the
+# medians with no loop per day). Rows appended meanwhile are not in the snapshot: they stay,
+# deltas for the next fold, and nothing is counted twice (the advisory lock of ``tally.compact``
+# keeps two folds apart).
+COMPACT = """
+WITH gone AS (
+  DELETE FROM counselling_outcometally RETURNING office_id, state, days, n, histogram
+), expanded AS (
+  SELECT office_id, state, days, n FROM gone WHERE histogram IS NULL
+  UNION ALL
+  SELECT office_id, NULL, days + (k - 1)::int, v FROM gone, unnest(histogram) WITH ORDINALITY AS u(v, k)
+  WHERE histogram IS NOT NULL
+), summed AS (
+  SELECT office_id, state, days, sum(n)::int AS n FROM expanded GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+), bounds AS (
+  SELECT office_id, min(days) AS first, max(days) AS last FROM summed WHERE state IS NULL GROUP BY office_id
+)
+INSERT INTO counselling_outcometally (office_id, state, days, n, histogram)
+SELECT office_id, state, days, n, NULL FROM summed WHERE state IS NOT NULL
+UNION ALL
+SELECT b.office_id, NULL, b.first, 0, array_agg(coalesce(s.n, 0) ORDER BY g.day)
+FROM bounds b CROSS JOIN LATERAL generate_series(b.first, b.last) AS g(day)
+LEFT JOIN summed s ON s.state IS NULL AND coalesce(s.office_id, -1) = coalesce(b.office_id, -1) AND s.days = g.day
+GROUP BY b.office_id, b.first
+"""
+
+# The packed rows as delta rows again (the reverse of counselling 0021: the earlier readers sum rows).
+UNPACK = """
+WITH gone AS (
+  DELETE FROM counselling_outcometally WHERE histogram IS NOT NULL RETURNING office_id, days, histogram
+)
+INSERT INTO counselling_outcometally (office_id, state, days, n)
+SELECT office_id, NULL, days + (k - 1)::int, v FROM gone, unnest(histogram) WITH ORDINALITY AS u(v, k) WHERE v <> 0
+"""
+
+
 def fill(cursor, zone: str, since: dt.date | None = None) -> None:
-    """Recount from the cases, from ``since`` (the first day of today's twelve months)."""
+    """Recount from the cases, from ``since`` (the first day of today's twelve months): rows per
+    key, packed by the next fold (``COMPACT``; the readers sum both kinds)."""
     since = since or Clock.start().since_12_months
     cursor.execute("DELETE FROM counselling_outcometally")
     cursor.execute("DELETE FROM counselling_outcomewindow")
@@ -175,8 +217,9 @@ def slide(today: dt.date | None = None) -> bool:
 def read(*, clock: Clock, states: list[str], office_ids: list[int] | None = None) -> dict:
     """{"counts": {(office id, state): cases}, "medians": {office id: median}, "national": median}
     for the outcomes of ``clock``'s twelve months: counts of ``states``, medians of the days of the
-    ended cases with a first notification (``ENDED``). One statement (one snapshot of tally and
-    rows), a few hundred rows per office, summed here; the medians from the histogram."""
+    ended cases with a first notification (``ENDED``), per office and of all of them together. One
+    statement (one snapshot of tally and rows): after the fold a packed histogram per office, the
+    count rows and the deltas since (decision 121)."""
     zone = settings.TIME_ZONE
     scope = "" if office_ids is None else " AND office_id = ANY(%(offices)s)"
     window = "(SELECT a FROM b)"
@@ -185,13 +228,11 @@ def read(*, clock: Clock, states: list[str], office_ids: list[int] | None = None
         _rows(zone, "cases_case", "-1", (window, "%(end)s"), (), scope),
         _rows(zone, "cases_case", "1", ("%(start)s",), (window, "%(end)s"), scope),
     ]
-    # The rows as they are, summed here: the tally is mostly one row per key after the fold, and
-    # PostgreSQL's GROUP BY of its ~30k histogram rows cost more than this loop (decision 118).
     sql = f"""
 WITH w AS (SELECT {_from(zone, "since")} AS a FROM counselling_outcomewindow WHERE id = 1),
 b AS (SELECT coalesce((SELECT a FROM w), 'infinity'::timestamptz) AS a)
-SELECT {COLUMNS}, n FROM counselling_outcometally WHERE EXISTS (SELECT FROM w){scope}
-UNION ALL {" UNION ALL ".join(corrections)}
+SELECT {COLUMNS}, n, histogram FROM counselling_outcometally WHERE EXISTS (SELECT FROM w){scope}
+UNION ALL SELECT *, NULL::int[] FROM ({" UNION ALL ".join(corrections)}) AS corrections
 """  # noqa: S608 (constant names, the zone from settings)
     params: dict[str, Any] = {"start": clock.midnight(clock.since_12_months),
                               "end": clock.midnight(clock.today + dt.timedelta(days=1)), "offices": office_ids}
@@ -199,10 +240,13 @@ UNION ALL {" UNION ALL ".join(corrections)}
         cursor.execute(sql, params)
         found: list[tuple] = cursor.fetchall()
     totals: dict[tuple[int | None, str], int] = defaultdict(int)
-    histograms: dict[int | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for office_id, state, days, n in found:
-        if state is None:
-            histograms[office_id][days] += n
+    packed: dict[int | None, list[tuple[int, list[int]]]] = defaultdict(list)
+    deltas: dict[int | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for office_id, state, days, n, histogram in found:
+        if histogram is not None:
+            packed[office_id].append((days, histogram))
+        elif state is None:
+            deltas[office_id][days] += n
         else:
             totals[(office_id, state)] += n
     wanted = set(states)
@@ -214,27 +258,41 @@ UNION ALL {" UNION ALL ".join(corrections)}
                 medians[office_id] = None  # an office with outcomes in the window, a median or not
             if state in wanted:
                 counts[(office_id, state)] = n
-    country: dict[int, int] = defaultdict(int)
-    for office_id, histogram in histograms.items():
-        if any(histogram.values()):
-            medians[office_id] = median(histogram)
-        for days, n in histogram.items():
-            country[days] += n
-    return {"counts": counts, "medians": medians, "national": median(country)}
+    histograms = {office_id: _dense(packed.get(office_id, []), deltas.get(office_id, {}))
+                  for office_id in packed.keys() | deltas.keys()}
+    for office_id, (_first, counted) in histograms.items():
+        if any(counted):
+            medians[office_id] = _middle(*histograms[office_id])
+    return {"counts": counts, "medians": medians, "national": _middle(*_dense(list(histograms.values()), {}))}
+
+
+def _dense(parts: list[tuple[int, list[int]]], deltas: dict[int, int]) -> tuple[int, list[int]]:
+    """(first day, the counts of every day from it) of packed histograms ((first day, counts)) and
+    deltas ({day: count}) added together: slices added in C, a loop only over the deltas."""
+    days = [first for first, _counts in parts] + [first + len(counts) - 1 for first, counts in parts] + list(deltas)
+    if not days:
+        return 0, []
+    first = min(days)
+    dense = [0] * (max(days) - first + 1)
+    for start, counts in parts:
+        at = start - first
+        dense[at:at + len(counts)] = map(operator.add, dense[at:at + len(counts)], counts)
+    for day, n in deltas.items():
+        dense[day - first] += n
+    return first, dense
+
+
+def _middle(first: int, counts: list[int]) -> float | None:
+    """``percentile_cont(0.5)`` of the days ``first``, ``first`` + 1, … each counted ``counts``
+    times: the middle one, or the average of the two middle ones when their number is even."""
+    reached = list(itertools.accumulate(counts))  # (no count is negative: a monotonic sequence)
+    total = reached[-1] if reached else 0
+    if total <= 0:
+        return None
+    low, high = (total - 1) // 2, total // 2  # 0-based positions of the middle values
+    return (2 * first + bisect.bisect_right(reached, low) + bisect.bisect_right(reached, high)) / 2
 
 
 def median(histogram: dict[int, int]) -> float | None:
-    """``percentile_cont(0.5)`` of the values counted in ``histogram`` ({value: how many}): the
-    middle one, or the average of the two middle ones when their number is even."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    low, high = (total - 1) // 2, total // 2  # 0-based positions of the middle values
-    below, first = 0, None
-    for value in sorted(histogram):  # (the national page's thirty-odd histograms: no work per value but a sum)
-        below += histogram[value]
-        if first is None and below > low:
-            first = value
-        if below > high and first is not None:  # (high >= low: first is set by then)
-            return (first + value) / 2
-    raise AssertionError("unreachable: the values add up to the total")
+    """``percentile_cont(0.5)`` of the values counted in ``histogram`` ({value: how many})."""
+    return _middle(*_dense([], histogram))

@@ -341,10 +341,25 @@ def _outcome_recount(since: dt.date) -> dict:
 
 
 def _outcome_tallied() -> dict:
-    return {
-        (row["office_id"], row["state"], row["days"]): row["total"]
-        for row in OutcomeTally.objects.values("office_id", "state", "days").annotate(total=Sum("n")) if row["total"]
-    }
+    """The tally's rows summed per key, a packed histogram (decision 121) counted day by day."""
+    found: dict[tuple, int] = {}
+    for office_id, state, days, n, histogram in OutcomeTally.objects.values_list("office_id", "state", "days", "n", "histogram"):
+        for key, count in ([((office_id, state, days), n)] if histogram is None else
+                           [((office_id, None, days + k), c) for k, c in enumerate(histogram)]):
+            found[key] = found.get(key, 0) + count
+    return {key: n for key, n in found.items() if n}
+
+
+def _outcomes_folded(since: dt.date) -> None:
+    """After the fold: one row per count key, and one packed histogram per office, without zeros at its ends."""
+    recount = _outcome_recount(since)
+    assert _outcome_tallied() == recount
+    counted = OutcomeTally.objects.filter(state__isnull=False)
+    assert counted.count() == len([key for key in recount if key[1] is not None]) and not counted.filter(n=0).exists()
+    assert not OutcomeTally.objects.filter(state__isnull=True, histogram__isnull=True).exists()  # no delta left
+    packed = list(OutcomeTally.objects.filter(histogram__isnull=False).values_list("office_id", "histogram"))
+    assert sorted((o for o, _h in packed), key=str) == sorted({key[0] for key in recount if key[1] is None}, key=str)
+    assert all(histogram[0] and histogram[-1] for _o, histogram in packed)
 
 
 def _outcomes_equal_live(clock, offices) -> None:
@@ -416,13 +431,28 @@ def test_the_outcome_tally_follows_every_write(data, office, other_office):
     assert _outcome_tallied() == _outcome_recount(since)
     _outcomes_equal_live(clock, [office, other_office])
     tally.compact()
+    _outcomes_folded(since)
+    _outcomes_equal_live(clock, [office, other_office])
+    # Packed histograms and the deltas written since (decision 121), folded again.
+    _outcome_case(office, outcome=now - dt.timedelta(days=4), notified=today - dt.timedelta(days=900))  # a new first day
+    _outcome_case(other_office, outcome=now - dt.timedelta(days=6), state=State.DEPARTED, notified=today - dt.timedelta(days=8))
+    Case.objects.filter(pk=in_window[8].pk).update(outcome_at=now - dt.timedelta(days=300))  # re-dated: another day
+    CaseFactory(office=other_office, state=State.UNTRACEABLE, state_entered_at=now - dt.timedelta(days=2))
     assert _outcome_tallied() == _outcome_recount(since)
-    assert OutcomeTally.objects.count() == len(_outcome_recount(since)) and not OutcomeTally.objects.filter(n=0).exists()
+    _outcomes_equal_live(clock, [office, other_office])
+    tally.compact()
+    _outcomes_folded(since)
+    _outcomes_equal_live(clock, [office, other_office])
+    # Unpacked again (counselling 0021's reverse): the same rows for the earlier readers.
+    with connection.cursor() as cursor:
+        cursor.execute(outcomes.UNPACK)
+    assert _outcome_tallied() == _outcome_recount(since) and not OutcomeTally.objects.filter(histogram__isnull=False).exists()
     _outcomes_equal_live(clock, [office, other_office])
 
 
+@pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("shift", [-40, -1, 1, 40])
-def test_outcome_figures_are_exact_whatever_the_window_lags(data, office, other_office, shift):
+def test_outcome_figures_are_exact_whatever_the_window_lags(data, office, other_office, shift, packed):
     """The tally counted from a day before or after the clock's twelve months (the fold has not
     moved it yet, or a clock in the past): the rows in between are added or removed, the figures
     stay the live ones; then the slide moves the window and subtracts the days left behind."""
@@ -439,6 +469,8 @@ def test_outcome_figures_are_exact_whatever_the_window_lags(data, office, other_
     CaseFactory(office=office, state=State.UNTRACEABLE, state_entered_at=now + dt.timedelta(days=2))  # in the future
     with connection.cursor() as cursor:
         outcomes.fill(cursor, settings.TIME_ZONE, since=start + dt.timedelta(days=shift))
+        if packed:
+            cursor.execute(outcomes.COMPACT)
     assert _outcome_tallied() == _outcome_recount(start + dt.timedelta(days=shift))
     _outcomes_equal_live(clock, [office, other_office])
     _outcome_case(office, outcome=now - dt.timedelta(days=1), notified=clock.today - dt.timedelta(days=10))  # kept by the trigger
