@@ -313,3 +313,4 @@ def rebuild() -> None:
         cursor.execute(OFFICE_CONVERSATION_FILL)  # from the conversation tally just filled
         cursor.execute(quarters.FILL)
         outcomes.fill(cursor, settings.TIME_ZONE)
+        cursor.execute(outcomes.COMPACT)  # the histogram packed per office, as the fold leaves it (decision 121)
