@@ -95,8 +95,9 @@ class FromTally:
 class FromRows:
     """Counted from the case rows matching the condition. ``"due"``: one query over the rows near
     "now", whose WHERE is the OR of these figures' conditions, so each condition should be served
-    by a partial index (cases migration 0018); ``"outcomes"``: the outcomes of the last twelve
-    months, the median's own read, for conditions within that window."""
+    by a partial index (cases migration 0018); ``"outcomes"``: "in this state, in the last twelve
+    months", read with the medians from the outcome tally (decisions 114, 121), which dates a state
+    by its outcome (``outcome_at``) or, for untraceable, by ``state_entered_at``."""
 
     window: str = "due"
 
@@ -251,7 +252,7 @@ declare(Figure(
     lambda clock: Q(state=State.UNTRACEABLE) & clock.last_12_months("state_entered_at"),
     lambda clock: {"state": State.UNTRACEABLE.value, "state_since": clock.since_12_months.isoformat(),
                    "state_until": clock.today.isoformat()},
-    OUTCOMES,
+    OUTCOMES, summary=FromRows("outcomes"),
 ))
 declare(Figure(
     "closed", _("Closed"), _outcome(State.CLOSED), _outcome_link(State.CLOSED), OUTCOMES,

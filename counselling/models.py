@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -391,12 +392,15 @@ class OutcomeTally(models.Model):
     ``days`` empty, and per (office, whole days from the first notification to the outcome's local
     day) with ``state`` empty for the ended cases with a notification. Signed deltas kept by a
     trigger on the case table (decision 114): the twelve months of outcomes and their exact
-    medians read from a few hundred rows per office instead of the cases."""
+    medians read from a few hundred rows per office instead of the cases. The fold packs an
+    office's histogram into one row (decision 121): ``histogram`` holds the counts of ``days``,
+    ``days`` + 1, … (PostgreSQL only, as the trigger)."""
 
     office_id = models.IntegerField(null=True)
     state = models.CharField(max_length=32, null=True)  # None: a histogram row
-    days = models.IntegerField(null=True)  # None: a count row
-    n = models.IntegerField()
+    days = models.IntegerField(null=True)  # None: a count row; the first day of ``histogram``
+    n = models.IntegerField()  # 0 in a packed row
+    histogram = ArrayField(models.IntegerField(), null=True)  # a packed histogram row
 
     class Meta:
         verbose_name = _("outcome tally")
@@ -404,6 +408,8 @@ class OutcomeTally(models.Model):
         indexes = [models.Index(fields=["office_id"])]
 
     def __str__(self) -> str:
+        if self.histogram is not None:
+            return f"{self.office_id}/{self.days}…: {sum(self.histogram)}"
         return f"{self.office_id}/{self.state}/{self.days}: {self.n:+d}"
 
 

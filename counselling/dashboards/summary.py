@@ -117,6 +117,9 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     from counselling.dashboards.selectors import CaseFigures, DaysBetween, Median
 
     tallied, due, outcomes = _plan()
+    states = _tallied_outcomes(outcomes, clock)
+    if states is None:
+        due, outcomes = _outcomes_from_rows(due, outcomes, clock)
     result: dict = defaultdict(CaseFigures)
     scope = {} if office_id is None else {"office_id": office_id}
     # The national page (per office, every office) reads the tally without counsellors. Plain rows
@@ -154,7 +157,6 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
     # Outcomes of the last twelve months, and the median days from the first notification to
     # the outcome (per office: with the counts nationally, apart for an office's dashboard).
     whole = group == "office_id" and office_id is None  # the national page: the whole country's median too
-    states = _tallied_outcomes(outcomes, clock)
     if group == "office_id" and states is not None:  # from the outcome tally (decision 114)
         found = outcome_tally.read(clock=clock, states=sorted(set(states.values())),
                                    office_ids=None if office_id is None else [office_id])  # 3
@@ -190,17 +192,27 @@ def case_figures(*, clock, group: str, office_id: int | None = None) -> dict:
 
 
 def _tallied_outcomes(outcomes: list, clock) -> dict[str, str] | None:
-    """{figure name: state} when every outcome figure is "in this state, outcome in the last twelve
-    months" (what the outcome tally counts); else None, and the rows are read."""
+    """{figure name: state} when every outcome figure is "in this state, dated in the last twelve
+    months" by the day the outcome tally dates that state by (its outcome; an untraceable case the
+    day it went out of sight, ``outcomes.DATED``); else None, and the rows are read."""
     found = {}
     for figure in outcomes:
         condition = figure.condition(clock)
         state = next((value for lookup, value in condition.children if lookup == "state"), None) if all(
             isinstance(child, tuple) for child in condition.children) else None
-        if state is None or condition != Q(state=state) & clock.last_12_months("outcome_at"):
+        if state is None or condition != Q(state=state) & clock.last_12_months(outcome_tally.dated_by(str(state))):
             return None
         found[figure.name] = str(state)
     return found
+
+
+def _outcomes_from_rows(due: list, outcomes: list, clock) -> tuple[list, list]:
+    """Without the outcome tally the outcome figures are counted from the rows of the outcomes of
+    the twelve months; a figure outside them (untraceable: no outcome, dated by its state) is
+    counted with the due rows, through its own partial index."""
+    window = clock.last_12_months("outcome_at")
+    within = [figure for figure in outcomes if _implies(figure.condition(clock), window)]
+    return due + [figure for figure in outcomes if figure not in within], within
 
 
 def _with_grand_total(grouped: QuerySet, group: str) -> list[dict]:
@@ -248,6 +260,9 @@ def office_figures(*, clock, office_ids: list[int], per_counsellor: tuple[str, .
     from counselling.dashboards.selectors import CaseFigures, DaysBetween, Median
 
     tallied, due, outcomes = _plan()
+    states = _tallied_outcomes(outcomes, clock)
+    if states is None:
+        due, outcomes = _outcomes_from_rows(due, outcomes, clock)
     found: dict[int, dict] = {
         office_id: {"totals": CaseFigures(), "counsellors": defaultdict(CaseFigures), "median": None} for office_id in office_ids
     }
@@ -299,7 +314,6 @@ def office_figures(*, clock, office_ids: list[int], per_counsellor: tuple[str, .
                     if figure in mine:
                         f.counts[figure.name] -= row[f"minus_{figure.name}"]
 
-    states = _tallied_outcomes(outcomes, clock)
     if states is not None:
         read = outcome_tally.read(clock=clock, states=sorted(set(states.values())),
                                   office_ids=list(office_ids))  # 4

@@ -264,7 +264,7 @@ OFFICE_CONVERSATION_COMPACT = compaction("counselling_officeconversationtally", 
 OFFICE_COMPACT = compaction("counselling_officetally", _OFFICE_COLUMNS)
 QUARTER_COMPACT = compaction("counselling_quartertally", "quarter, nationality",
                              ("persons", "orders", "firsts", "repeaters", "voluntary", "enforced"))
-OUTCOME_COMPACT = compaction("counselling_outcometally", outcomes.COLUMNS)
+OUTCOME_COMPACT = outcomes.COMPACT  # the histogram packed per office (decision 121)
 
 
 def available() -> bool:
@@ -313,3 +313,4 @@ def rebuild() -> None:
         cursor.execute(OFFICE_CONVERSATION_FILL)  # from the conversation tally just filled
         cursor.execute(quarters.FILL)
         outcomes.fill(cursor, settings.TIME_ZONE)
+        cursor.execute(outcomes.COMPACT)  # the histogram packed per office, as the fold leaves it (decision 121)

@@ -140,3 +140,29 @@ def test_case_export_is_the_filtered_caseload(world, client):
     assert len(rows) == cases_visible_to(world.manager).count() == 15
     assert {r["office"] for r in rows} == {world.office.code}
     assert "family_name" not in rows[0]  # no names leave the application
+
+
+def test_occupancy_counts_what_occupied_on_says():
+    """The week arithmetic of ``occupied_on_days`` (decision 121) against ``occupied_on`` day by
+    day: placements starting and ending before, on and after each side of the snapshot days, one
+    day long, open, in the future."""
+    import datetime as dt
+
+    from cases.models import Placement
+    from counselling.dashboards.selectors import Clock, occupancy_days, occupied_on, occupied_on_days
+    from tests.factories import FacilityFactory, PlacementFactory
+
+    days = occupancy_days(Clock.start())
+    facility, other = FacilityFactory(), FacilityFactory()
+    offsets = (-30, -8, -7, -1, 0, 1, 6, 7, 8, 13, 14, 40, 76, 77, 78)  # from the first day; 77 is today
+    for n, start in enumerate(offsets):
+        for end in (*offsets, None):
+            if end is None or end >= start:
+                PlacementFactory(facility=(facility, other)[n % 2], started_on=days[0] + dt.timedelta(days=start),
+                                 ended_on=None if end is None else days[0] + dt.timedelta(days=end))
+    found = occupied_on_days(days)
+    for where in (facility, other):
+        expected = [Placement.objects.filter(occupied_on(day), facility=where).count() for day in days]
+        assert found[where.pk] == expected and len(set(expected)) > 3
+    with pytest.raises(ValueError):
+        occupied_on_days([days[0], days[0] + dt.timedelta(days=3)])

@@ -324,20 +324,42 @@ def test_rebuilding_the_tallies_changes_no_figure(data, office):
 
 # --- the outcome tally (decision 114) -------------------------------------------------------------
 def _outcome_recount(since: dt.date) -> dict:
-    """Per (office, state, None) every outcome from ``since``; per (office, None, days) those of
-    an ended case with a first notification."""
+    """Per (office, state, None) every outcome from ``since``, and the untraceable cases that went
+    out of sight from ``since`` (decision 121: by ``state_entered_at``, whatever their
+    ``outcome_at``); per (office, None, days) the outcomes of an ended case with a first notification."""
     recent = Case.objects.filter(outcome_at__gte=Clock.start().midnight(since)).order_by()
-    counts = {(row["office_id"], row["state"], None): row["n"] for row in recent.values("office_id", "state").annotate(n=Count("id"))}
+    counts = {
+        (row["office_id"], row["state"], None): row["n"]
+        for row in recent.exclude(state=State.UNTRACEABLE).values("office_id", "state").annotate(n=Count("id"))
+    }
+    untraceable = Case.objects.filter(state=State.UNTRACEABLE, state_entered_at__gte=Clock.start().midnight(since)).order_by()
+    counts |= {(row["office_id"], State.UNTRACEABLE.value, None): row["n"]
+               for row in untraceable.values("office_id").annotate(n=Count("id"))}
     ended = recent.filter(state__in=["departed", "removed", "legal_stay_granted", "closed"], first_notified_on__isnull=False)
     days = ended.annotate(days=DaysBetween(TruncDate("outcome_at"), "first_notified_on")).values("office_id", "days")
     return counts | {(row["office_id"], None, row["days"]): row["n"] for row in days.annotate(n=Count("id"))}
 
 
 def _outcome_tallied() -> dict:
-    return {
-        (row["office_id"], row["state"], row["days"]): row["total"]
-        for row in OutcomeTally.objects.values("office_id", "state", "days").annotate(total=Sum("n")) if row["total"]
-    }
+    """The tally's rows summed per key, a packed histogram (decision 121) counted day by day."""
+    found: dict[tuple, int] = {}
+    for office_id, state, days, n, histogram in OutcomeTally.objects.values_list("office_id", "state", "days", "n", "histogram"):
+        for key, count in ([((office_id, state, days), n)] if histogram is None else
+                           [((office_id, None, days + k), c) for k, c in enumerate(histogram)]):
+            found[key] = found.get(key, 0) + count
+    return {key: n for key, n in found.items() if n}
+
+
+def _outcomes_folded(since: dt.date) -> None:
+    """After the fold: one row per count key, and one packed histogram per office, without zeros at its ends."""
+    recount = _outcome_recount(since)
+    assert _outcome_tallied() == recount
+    counted = OutcomeTally.objects.filter(state__isnull=False)
+    assert counted.count() == len([key for key in recount if key[1] is not None]) and not counted.filter(n=0).exists()
+    assert not OutcomeTally.objects.filter(state__isnull=True, histogram__isnull=True).exists()  # no delta left
+    packed = list(OutcomeTally.objects.filter(histogram__isnull=False).values_list("office_id", "histogram"))
+    assert sorted((o for o, _h in packed), key=str) == sorted({key[0] for key in recount if key[1] is None}, key=str)
+    assert all(histogram[0] and histogram[-1] for _o, histogram in packed)
 
 
 def _outcomes_equal_live(clock, offices) -> None:
@@ -383,6 +405,19 @@ def test_the_outcome_tally_follows_every_write(data, office, other_office):
     Case.objects.filter(pk__in=[c.pk for c in in_window[2:6]]).update(office=other_office)  # moved
     _notify(in_window[6], today - dt.timedelta(days=700))  # an earlier first notification
     Case.objects.filter(pk=in_window[7].pk).update(state=State.DEPARTED)
+    # Untraceable (decision 121): cases going out of sight, found again, re-dated out of and into
+    # the twelve months, moved to another office, inserted and deleted.
+    gone_out = list(Case.objects.filter(state=State.UNTRACEABLE, state_entered_at__gte=clock.midnight(since)).order_by("pk"))
+    older = list(Case.objects.filter(state=State.UNTRACEABLE, state_entered_at__lt=clock.midnight(since)).order_by("pk"))
+    assert len(gone_out) >= 4 and len(older) >= 2
+    Case.objects.filter(pk=gone_out[0].pk).update(state=State.ORIENTATION)  # contact re-established
+    Case.objects.filter(pk=gone_out[1].pk).update(state_entered_at=now - dt.timedelta(days=380))  # out of the window
+    Case.objects.filter(pk__in=[c.pk for c in older[:2]]).update(state_entered_at=now - dt.timedelta(days=30))  # into it
+    Case.objects.filter(pk=gone_out[2].pk).update(office=other_office if gone_out[2].office_id == office.pk else office)
+    Case.objects.filter(pk__in=Case.objects.filter(state=State.ORIENTATION, office=office).order_by("pk").values("pk")[:2]).update(
+        state=State.UNTRACEABLE, state_entered_at=now)  # contact lost
+    CaseFactory(office=office, state=State.UNTRACEABLE, state_entered_at=now - dt.timedelta(days=50))
+    lost = CaseFactory(office=other_office, state=State.UNTRACEABLE, state_entered_at=now - dt.timedelta(days=60))
     for k in range(5):
         _outcome_case(office, outcome=now - dt.timedelta(days=3 * k + 1), notified=today - dt.timedelta(days=40 + k))
     _outcome_case(office, outcome=now - dt.timedelta(days=2), notified=None)  # no order: counted, no median
@@ -390,18 +425,34 @@ def test_the_outcome_tally_follows_every_write(data, office, other_office):
     assert _outcome_tallied() == _outcome_recount(since)
     _outcomes_equal_live(clock, [office, other_office])
     gone.delete()
+    lost.delete()
     # One more ended case: the other parity of the office's count (median of one middle value, or two).
     _outcome_case(office, outcome=now - dt.timedelta(days=9), state=State.REMOVED, notified=today - dt.timedelta(days=31))
     assert _outcome_tallied() == _outcome_recount(since)
     _outcomes_equal_live(clock, [office, other_office])
     tally.compact()
+    _outcomes_folded(since)
+    _outcomes_equal_live(clock, [office, other_office])
+    # Packed histograms and the deltas written since (decision 121), folded again.
+    _outcome_case(office, outcome=now - dt.timedelta(days=4), notified=today - dt.timedelta(days=900))  # a new first day
+    _outcome_case(other_office, outcome=now - dt.timedelta(days=6), state=State.DEPARTED, notified=today - dt.timedelta(days=8))
+    Case.objects.filter(pk=in_window[8].pk).update(outcome_at=now - dt.timedelta(days=300))  # re-dated: another day
+    CaseFactory(office=other_office, state=State.UNTRACEABLE, state_entered_at=now - dt.timedelta(days=2))
     assert _outcome_tallied() == _outcome_recount(since)
-    assert OutcomeTally.objects.count() == len(_outcome_recount(since)) and not OutcomeTally.objects.filter(n=0).exists()
+    _outcomes_equal_live(clock, [office, other_office])
+    tally.compact()
+    _outcomes_folded(since)
+    _outcomes_equal_live(clock, [office, other_office])
+    # Unpacked again (counselling 0021's reverse): the same rows for the earlier readers.
+    with connection.cursor() as cursor:
+        cursor.execute(outcomes.UNPACK)
+    assert _outcome_tallied() == _outcome_recount(since) and not OutcomeTally.objects.filter(histogram__isnull=False).exists()
     _outcomes_equal_live(clock, [office, other_office])
 
 
+@pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("shift", [-40, -1, 1, 40])
-def test_outcome_figures_are_exact_whatever_the_window_lags(data, office, other_office, shift):
+def test_outcome_figures_are_exact_whatever_the_window_lags(data, office, other_office, shift, packed):
     """The tally counted from a day before or after the clock's twelve months (the fold has not
     moved it yet, or a clock in the past): the rows in between are added or removed, the figures
     stay the live ones; then the slide moves the window and subtracts the days left behind."""
@@ -412,8 +463,14 @@ def test_outcome_figures_are_exact_whatever_the_window_lags(data, office, other_
         _outcome_case((office, other_office)[k % 2], outcome=when, state=(State.CLOSED, State.DEPARTED)[k % 2],
                       notified=start - dt.timedelta(days=100 + 7 * k))
     _outcome_case(office, outcome=now + dt.timedelta(days=2), notified=clock.today)  # a future outcome: not in the window
+    for k, days in enumerate((-45, -1, 0, 1, 44)):  # untraceable since either side of the window's first day
+        CaseFactory(office=(office, other_office)[k % 2], state=State.UNTRACEABLE,
+                    state_entered_at=clock.midnight(start + dt.timedelta(days=days)) + dt.timedelta(hours=k % 3 * 11))
+    CaseFactory(office=office, state=State.UNTRACEABLE, state_entered_at=now + dt.timedelta(days=2))  # in the future
     with connection.cursor() as cursor:
         outcomes.fill(cursor, settings.TIME_ZONE, since=start + dt.timedelta(days=shift))
+        if packed:
+            cursor.execute(outcomes.COMPACT)
     assert _outcome_tallied() == _outcome_recount(start + dt.timedelta(days=shift))
     _outcomes_equal_live(clock, [office, other_office])
     _outcome_case(office, outcome=now - dt.timedelta(days=1), notified=clock.today - dt.timedelta(days=10))  # kept by the trigger
@@ -431,7 +488,7 @@ def test_without_a_window_the_outcomes_are_read_from_the_cases(data, office, oth
     _outcomes_equal_live(clock, [office, other_office])
     call_command("rebuild_dashboard_tallies")
     assert OutcomeWindow.objects.get().since == clock.since_12_months
-    assert _outcome_tallied() == _outcome_recount(clock.since_12_months)
+    _outcomes_folded(clock.since_12_months)  # recounted and packed (decision 121)
     _outcomes_equal_live(clock, [office, other_office])
 
 
@@ -457,3 +514,15 @@ def test_the_median_of_a_histogram_is_percentile_cont():
             histogram[value] = histogram.get(value, 0) + 1
         assert outcomes.median(histogram) == float(statistics.median(values))
     assert outcomes.median({}) is None and outcomes.median({3: 0}) is None
+
+
+def test_without_the_outcome_tally_untraceable_is_counted_from_its_rows(data, office, other_office, monkeypatch):
+    """An outcome figure the tally cannot count sends the page back to the rows (decision 114);
+    untraceable, not dated by an outcome, is then counted with the due rows (decision 121)."""
+    from counselling.dashboards import summary
+
+    monkeypatch.setattr(summary, "_tallied_outcomes", lambda outcomes, clock: None)
+    clock = Clock.start()
+    CaseFactory(office=office, state=State.UNTRACEABLE, state_entered_at=clock.now - dt.timedelta(days=3))
+    assert national_dashboard(user=None, clock=clock, live=True).totals.untraceable > 0
+    _outcomes_equal_live(clock, [office, other_office])
