@@ -148,3 +148,44 @@ def test_days_not_full_without_a_free_time_are_searched_past_in_rounds(monkeypat
     assert len([days for days in loaded if days]) >= 3  # several rounds
     read = set().union(*loaded)
     assert max(day for _c, day in read) <= timezone.localdate(found[office.pk]) + dt.timedelta(days=2 * overflow._DayCounts.AHEAD + 2)
+
+
+def test_an_office_without_a_slot_is_not_searched_again_in_the_same_batch(monkeypatch):
+    """The batch's agenda only gains bookings: an office none of whose counsellors had a slot from a
+    day, for some length, has none from that day for as long or longer either (a backlog of stuck
+    cases searched every office of the region once per case). A shorter conversation, or another
+    first day (its own horizon), is searched again; a slot found remembers nothing."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    searched: list[tuple[int, int, dt.date]] = []
+    found: dict[tuple[int, int], dt.datetime] = {}
+
+    def fake_find_slot(*, agenda, hours, office_id, counsellor_id, per_day, minutes, earliest, first_day):
+        searched.append((counsellor_id, minutes, first_day))
+        return found.get((counsellor_id, minutes))
+
+    monkeypatch.setattr(overflow, "find_slot", fake_find_slot)
+    planner = overflow.Overflow(now=timezone.now(), agenda=SimpleNamespace())
+    office = SimpleNamespace(pk=7)
+    planner._counsellors = {7: [(1, 6, ["fr"]), (2, 6, ["nl"])]}
+    planner._hours = SimpleNamespace()
+    monkeypatch.setattr(planner, "candidates", lambda case: [office])
+    case = SimpleNamespace(person=SimpleNamespace(languages=["fr"]))
+    today = timezone.localdate()
+
+    def calls(minutes: int, first_day: dt.date) -> int:
+        before = len(searched)
+        assert planner.find_slot(case, minutes=minutes, first_day=first_day) is None
+        return len(searched) - before
+
+    assert calls(60, today) == 2  # both counsellors, nothing
+    assert calls(60, today) == 0  # the same search: skipped
+    assert calls(90, today) == 0  # longer: skipped
+    assert calls(30, today) == 2  # shorter: might fit
+    assert calls(60, today + dt.timedelta(days=1)) == 2  # another day, another horizon
+    found[(1, 45)] = timezone.now() + dt.timedelta(days=3)
+    assert planner.find_slot(case, minutes=45, first_day=today + dt.timedelta(days=2)) is not None
+    assert planner.find_slot(case, minutes=45, first_day=today + dt.timedelta(days=2)) is not None  # nothing remembered
