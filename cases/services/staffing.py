@@ -127,7 +127,8 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
     a case at this moment (their row locked, ``SKIP LOCKED``), and holds the chosen one until the
     commit (decision 122): that counsellor's count is about to grow, so concurrent orders of one
     office spread over its team instead of all choosing the same lightest counsellor and queuing
-    on that counsellor's load counter. When every candidate is busy, the lightest of them all.
+    on that counsellor's load counter. The language comes first: a busy counsellor who speaks it
+    rather than a free one who does not. When every candidate is busy, the lightest of them all.
     """
     if connection.vendor != "postgresql":
         # SQLite (the demo): its JSON has no "any of these" for a list's elements (``has_any_keys``
@@ -137,6 +138,11 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
     rows: list = []
     if connection.in_atomic_block:
         rows = precompiled(("staffing.lightest", bool(languages), "free"), _lightest_free, **values)
+        if rows and languages and _member(rows[0]).spoken.isdisjoint(languages):
+            # The free one does not speak the person's language: a speaker busy at this moment is
+            # worth the wait for the other order's commit (the plain choice is one when any exists).
+            plain = precompiled(("staffing.lightest", True), _lightest, **values)
+            rows = plain if plain and not _member(plain[0]).spoken.isdisjoint(languages) else rows
     if not rows:
         rows = precompiled(("staffing.lightest", bool(languages)), _lightest, **values)
     return _counsellor(_member(rows[0])) if rows else None

@@ -179,6 +179,23 @@ def test_concurrent_orders_of_one_office_spread_over_its_team(team, monkeypatch)
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_a_busy_counsellor_who_speaks_the_language_comes_before_a_free_one_who_does_not(office, monkeypatch):
+    """The language first: two French-speaking people at the same moment both get the one French
+    speaker of the office, though a Dutch speaker was free (decision 122)."""
+    speaker = f.staff(username="counsellor.fr", office=office, languages=("fr",))
+    f.staff(username="counsellor.nl", office=office, languages=("nl",))
+    _slow_write(monkeypatch)
+    monkeypatch.setattr("counselling.tasks.enqueue", lambda task, **kwargs: None)
+    outcomes = at_the_same_moment(
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order("F-1", family_name="Alpha")).case,
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order("F-2", family_name="Beta")).case,
+    )
+    assert [case.counsellor_id for _kind, case in outcomes] == [speaker.pk, speaker.pk], outcomes
+    assert loads() == {speaker.pk: 2} == actual_loads()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_orders_share_the_only_counsellor(office, counsellor, monkeypatch):
     """When every candidate is busy, the lightest of them all: nobody is left without a counsellor."""
     _slow_write(monkeypatch)
