@@ -13,10 +13,9 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from counselling.models import Conversation
 from counselling.scheduling import (
     BRUSSELS,
     BUSY_STATUSES,
@@ -169,14 +168,6 @@ class _DayCounts(Agenda):
         self.last_day = last_day
         if not counsellors:
             return
-        start, end = _start_of_day(first_day), _start_of_day(last_day + dt.timedelta(days=1))
-        if connection.vendor != "postgresql":  # SQLite (the demo): the rows, counted here
-            rows = Conversation.objects.filter(counsellor_id__in=list(counsellors), planned_at__gte=start, planned_at__lt=end,
-                                               status__in=BUSY_STATUSES).values_list("counsellor_id", "planned_at")
-            for counsellor_id, planned_at in rows:
-                key = (counsellor_id, planned_at.astimezone(BRUSSELS).date())
-                self.counts[key] = self.counts.get(key, 0) + 1
-            return
         # One index range per counsellor, index-only (conversation_agenda): the planner's choice
         # for ``counsellor_id IN (...)`` read every row of the horizon from the table (3x slower).
         with connection.cursor() as cursor:
@@ -185,7 +176,8 @@ class _DayCounts(Agenda):
                     FROM unnest(%s::bigint[]) AS w(id)
                     JOIN counselling_conversation v ON v.counsellor_id = w.id AND v.planned_at >= %s AND v.planned_at < %s
                     WHERE v.status = ANY(%s) GROUP BY 1, 2""",  # noqa: S608 (a constant zone)
-                [list(counsellors), start, end, [str(s) for s in BUSY_STATUSES]],
+                [list(counsellors), _start_of_day(first_day), _start_of_day(last_day + dt.timedelta(days=1)),
+                 [str(s) for s in BUSY_STATUSES]],
             )
             for counsellor_id, local_day, n in cursor.fetchall():
                 self.counts[(counsellor_id, local_day)] = n
@@ -230,25 +222,17 @@ class _DayCounts(Agenda):
                 counsellors.append(counsellor_id)
                 starts.append(start)
                 ends.append(end)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    """SELECT v.counsellor_id, v.planned_at, v.duration_minutes FROM counselling_conversation v
-                       JOIN unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(counsellor_id, starts, ends)
-                         ON v.counsellor_id = w.counsellor_id AND v.planned_at >= w.starts AND v.planned_at < w.ends
-                       WHERE v.status = ANY(%s)""",
-                    [counsellors, starts, ends, [str(s) for s in BUSY_STATUSES]],
-                )
-                rows = cursor.fetchall()
-        else:  # SQLite (the demo): the same ranges through the ORM
-            ranges = Q()
-            for counsellor_id, start, end in zip(counsellors, starts, ends, strict=True):
-                ranges |= Q(counsellor_id=counsellor_id, planned_at__gte=start, planned_at__lt=end)
-            rows = list(Conversation.objects.filter(ranges, status__in=BUSY_STATUSES)
-                        .values_list("counsellor_id", "planned_at", "duration_minutes"))
-        busy, minute = self.busy, dt.timedelta(minutes=1)
-        for counsellor_id, planned_at, length in rows:  # booked as ``Agenda.add`` does
-            busy[counsellor_id][planned_at.astimezone(BRUSSELS).date()].append((planned_at, planned_at + length * minute))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT v.counsellor_id, v.planned_at, v.duration_minutes FROM counselling_conversation v
+                   JOIN unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(counsellor_id, starts, ends)
+                     ON v.counsellor_id = w.counsellor_id AND v.planned_at >= w.starts AND v.planned_at < w.ends
+                   WHERE v.status = ANY(%s)""",
+                [counsellors, starts, ends, [str(s) for s in BUSY_STATUSES]],
+            )
+            busy, minute = self.busy, dt.timedelta(minutes=1)
+            for counsellor_id, planned_at, length in cursor.fetchall():  # booked as ``Agenda.add`` does
+                busy[counsellor_id][planned_at.astimezone(BRUSSELS).date()].append((planned_at, planned_at + length * minute))
 
 
 def earliest_free_slots(offices, *, now: dt.datetime | None = None, minutes: int = 60) -> dict[int, dt.datetime | None]:
@@ -264,7 +248,10 @@ def earliest_free_slots(offices, *, now: dt.datetime | None = None, minutes: int
     for rows in counsellors.values():
         for counsellor_id, limit, _l in rows:
             per_day[counsellor_id] = max(limit, per_day.get(counsellor_id, limit))
-    agenda = _DayCounts(per_day, today - dt.timedelta(days=1), today + dt.timedelta(days=HORIZON_DAYS + 1))
+    first_day, last_day = today - dt.timedelta(days=1), today + dt.timedelta(days=HORIZON_DAYS + 1)
+    # On PostgreSQL the days as counts, their rows loaded as the searches reach them (_DayCounts);
+    # elsewhere (SQLite, the demo) every conversation of the horizon as rows, as the planner reads them.
+    agenda = _DayCounts(per_day, first_day, last_day) if connection.vendor == "postgresql" else Agenda.load(per_day, first_day, last_day)
     hours = OfficeHours([o.pk for o in offices])
     # Every counsellor's search, in rounds: a search that reaches a day not loaded waits for the
     # next round, which loads all such days in one query.
@@ -277,12 +264,14 @@ def earliest_free_slots(offices, *, now: dt.datetime | None = None, minutes: int
                 start = find_slot(agenda=agenda, hours=hours, office_id=office_id, counsellor_id=counsellor_id,
                                   per_day=limit, minutes=minutes, earliest=now + min_lead(), first_day=today)
             except _NotLoaded as stopped:
+                assert isinstance(agenda, _DayCounts)  # the only agenda that stops a search
                 waiting.append((office_id, counsellor_id, limit))
                 wanted |= agenda.wanted(stopped.counsellor_id, stopped.day)
                 continue
             if start is not None:
                 starts[office_id].append(start)
-        agenda.load_days(wanted)
+        if isinstance(agenda, _DayCounts):
+            agenda.load_days(wanted)
         searches = waiting
     return {office.pk: min(starts[office.pk], default=None) for office in offices}
 

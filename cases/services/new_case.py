@@ -2,9 +2,10 @@
 
 An order that opens a case writes a person (unless an own person without an open case is
 known), the case, their first history records (decision 023), the order, the case's first
-events and its counsellor's load counter (decision 060). Saved one by one that is eight statements, each compiled by the ORM and planned by
-PostgreSQL on every order; here it is one data-modifying ``WITH``, its text built once per
-process from the models and prepared once per session (:class:`returnpath.precompiled.Prepared`).
+events and its counsellor's load counter (decision 060). Saved one by one that is eight
+statements, each compiled by the ORM and planned by PostgreSQL on every order; here it is one
+data-modifying ``WITH``, its text built once per process from the models and prepared once per
+session (:class:`returnpath.precompiled.Prepared`).
 The values are what the saves would write (each field's ``pre_save`` and ``get_db_prep_save``,
 :mod:`returnpath.bulk`), each history record is the inserted row with
 the history columns a save's ``post_save`` would give it (:func:`cases.history.first_record`),

@@ -135,17 +135,20 @@ def lightest_counsellor(*, office: Office, languages: list[str] | tuple[str, ...
         # reads an object's keys), so the team's rule runs here on the office's team.
         return pick_lightest(office_counsellors(office), languages)
     values = {"office_id": office.pk, **({"languages": list(languages)} if languages else {})}
-    rows: list = []
-    if connection.in_atomic_block:
-        rows = precompiled(("staffing.lightest", bool(languages), "free"), _lightest_free, **values)
-        if rows and languages and _member(rows[0]).spoken.isdisjoint(languages):
-            # The free one does not speak the person's language: a speaker busy at this moment is
-            # worth the wait for the other order's commit (the plain choice is one when any exists).
-            plain = precompiled(("staffing.lightest", True), _lightest, **values)
-            rows = plain if plain and not _member(plain[0]).spoken.isdisjoint(languages) else rows
-    if not rows:
-        rows = precompiled(("staffing.lightest", bool(languages)), _lightest, **values)
+    free = precompiled(("staffing.lightest", bool(languages), "free"), _lightest_free, **values) if connection.in_atomic_block else []
+    if free and _speaks(free[0], languages):
+        return _counsellor(_member(free[0]))
+    # Nobody free, or the free one does not speak the person's language: the plain choice, which
+    # is a speaker whenever the team has one (busy at this moment: worth the wait for the other
+    # order's commit); when it is not, nobody speaks it and the free one stays.
+    plain = precompiled(("staffing.lightest", bool(languages)), _lightest, **values)
+    rows = plain if not free or _speaks(plain[0], languages) else free
     return _counsellor(_member(rows[0])) if rows else None
+
+
+def _speaks(row: tuple, languages: list[str] | tuple[str, ...]) -> bool:
+    """Whether the counsellor of ``row`` speaks one of ``languages`` (any counsellor, for none)."""
+    return not languages or not _member(row).spoken.isdisjoint(languages)
 
 
 def _lightest(*, office_id: int, languages: list[str] | None = None, free: bool = False):

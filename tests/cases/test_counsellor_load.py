@@ -151,13 +151,17 @@ def test_the_check_command_finds_and_fixes_wrong_counters(team):
     assert load_mismatches() == {} and loads() == {team["counsellor"].pk: 1}
 
 
-
-
-def _slow_write(monkeypatch):
-    """Each order holds its transaction a moment after choosing, so the two surely overlap."""
+def _two_orders_at_once(monkeypatch, prefix: str) -> list:
+    """Two new people's orders at the same moment, each holding its transaction a moment after
+    choosing, so the two surely overlap: the outcomes, each ("won", its case) when it went through."""
     from cases.services import orders as order_services
 
     delay(monkeypatch, order_services, "write_new_case", 0.3)
+    monkeypatch.setattr("counselling.tasks.enqueue", lambda task, **kwargs: None)
+    return at_the_same_moment(
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order(f"{prefix}-1", family_name="Alpha")).case,
+        lambda: services.open_case_from_order(actor=SYSTEM, data=order(f"{prefix}-2", family_name="Beta")).case,
+    )
 
 
 @pytest.mark.postgres
@@ -165,12 +169,7 @@ def _slow_write(monkeypatch):
 def test_concurrent_orders_of_one_office_spread_over_its_team(team, monkeypatch):
     """Decision 122: a counsellor being given a case right now is passed over (SKIP LOCKED), so two
     orders at the same moment do not both go to the one who was lightest before either."""
-    _slow_write(monkeypatch)
-    monkeypatch.setattr("counselling.tasks.enqueue", lambda task, **kwargs: None)
-    outcomes = at_the_same_moment(
-        lambda: services.open_case_from_order(actor=SYSTEM, data=order("C-1", family_name="Alpha")).case,
-        lambda: services.open_case_from_order(actor=SYSTEM, data=order("C-2", family_name="Beta")).case,
-    )
+    outcomes = _two_orders_at_once(monkeypatch, "C")
     assert [kind for kind, _value in outcomes] == ["won", "won"], outcomes
     chosen = {case.counsellor_id for _kind, case in outcomes}
     assert chosen == {team["counsellor"].pk, team["second"].pk}
@@ -184,12 +183,7 @@ def test_a_busy_counsellor_who_speaks_the_language_comes_before_a_free_one_who_d
     speaker of the office, though a Dutch speaker was free (decision 122)."""
     speaker = f.staff(username="counsellor.fr", office=office, languages=("fr",))
     f.staff(username="counsellor.nl", office=office, languages=("nl",))
-    _slow_write(monkeypatch)
-    monkeypatch.setattr("counselling.tasks.enqueue", lambda task, **kwargs: None)
-    outcomes = at_the_same_moment(
-        lambda: services.open_case_from_order(actor=SYSTEM, data=order("F-1", family_name="Alpha")).case,
-        lambda: services.open_case_from_order(actor=SYSTEM, data=order("F-2", family_name="Beta")).case,
-    )
+    outcomes = _two_orders_at_once(monkeypatch, "F")
     assert [case.counsellor_id for _kind, case in outcomes] == [speaker.pk, speaker.pk], outcomes
     assert loads() == {speaker.pk: 2} == actual_loads()
 
@@ -198,12 +192,7 @@ def test_a_busy_counsellor_who_speaks_the_language_comes_before_a_free_one_who_d
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_orders_share_the_only_counsellor(office, counsellor, monkeypatch):
     """When every candidate is busy, the lightest of them all: nobody is left without a counsellor."""
-    _slow_write(monkeypatch)
-    monkeypatch.setattr("counselling.tasks.enqueue", lambda task, **kwargs: None)
-    outcomes = at_the_same_moment(
-        lambda: services.open_case_from_order(actor=SYSTEM, data=order("S-1", family_name="Alpha")).case,
-        lambda: services.open_case_from_order(actor=SYSTEM, data=order("S-2", family_name="Beta")).case,
-    )
+    outcomes = _two_orders_at_once(monkeypatch, "S")
     assert [case.counsellor_id for _kind, case in outcomes] == [counsellor.pk, counsellor.pk], outcomes
     assert loads() == {counsellor.pk: 2} == actual_loads()
 

@@ -114,6 +114,7 @@ def test_the_earliest_free_slots_of_all_offices_at_once_equal_each_offices_whole
     assert all(slot is not None and slot.date() > today + dt.timedelta(days=9) for slot in found.values())
 
 
+@pytest.mark.postgres  # the rounds are PostgreSQL's (_DayCounts); elsewhere the whole agenda as rows
 def test_days_not_full_without_a_free_time_are_searched_past_in_rounds(monkeypatch):
     """Decision 114: the conversations of a day are loaded only when the search reaches it. Days
     not full by count but without a free hour (one long conversation each), more of them than
