@@ -249,8 +249,13 @@ class Story:
         if kind == "today" and today != real_today:
             start = max(local(today, 7), self.t)
         elif kind == "today":
-            # Still to come today when the day has slots left, else earlier today (an outcome to log).
-            start = max(self.now if self.now < local(today, SLOTS[-1][0], SLOTS[-1][1]) else local(today, 7), self.t)
+            if self.now < local(today, SLOTS[-1][0], SLOTS[-1][1]):
+                start = max(self.now, self.t)  # still to come today
+            elif k == 0 or cid not in self.agenda.lively:
+                start = max(local(today, 7), self.t)  # the day is over: earlier today, an outcome to log
+            else:
+                # Seeded after the day's last slot, a lively agenda still shows what comes: the next working day.
+                start = max(local(legal.next_working_day_on_or_after(today + dt.timedelta(days=1)), 7), self.t)
         elif kind == "week":
             start = max(local(today + dt.timedelta(days=self.rng.randint(1, 6)), 7), self.t)
         elif kind == "later":
