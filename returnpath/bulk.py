@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def insert(objs: Sequence[models.Model]) -> None:
@@ -63,11 +65,60 @@ def insert_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in meta.local_concrete_fields if not (f.primary_key and f.db_returning))
 
 
+def _exactly(kind: type) -> Callable[[Any], bool]:
+    return lambda value: type(value) is kind
+
+
+def _aware(value: Any) -> bool:
+    return type(value) is dt.datetime and value.tzinfo is not None
+
+
+_INTEGERS = (models.IntegerField, models.PositiveIntegerField, models.PositiveSmallIntegerField, models.SmallIntegerField,
+             models.BigIntegerField)
+# Field classes (exactly these, not subclasses) whose ``pre_save`` reads the attribute and whose
+# ``get_db_prep_save`` returns a value of the given kind unchanged on PostgreSQL (``to_python`` of a
+# str is the str, ``int()`` of an int the int, ``adapt_datefield_value`` the date, an aware
+# datetime is not converted): such a value is written as the instance holds it. ``None`` too.
+_AS_HELD: dict[type[models.Field], Callable[[Any], bool]] = {
+    **dict.fromkeys((models.CharField, models.TextField, models.EmailField), _exactly(str)),
+    **dict.fromkeys(_INTEGERS, _exactly(int)),
+    models.BooleanField: _exactly(bool),
+    models.DateField: _exactly(dt.date),
+    models.DateTimeField: _aware,
+}
+
+
+def _as_held(field: models.Field) -> Callable[[Any], bool] | None:
+    """When the value ``field`` holds is what a save writes: a test of the value, or ``None``."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return None  # pre_save stamps it
+    if type(field) is models.ForeignKey:
+        target = field.target_field
+        return _exactly(int) if type(target) in (models.AutoField, models.BigAutoField) else None
+    return _AS_HELD.get(type(field))
+
+
+@functools.cache
+def _insert_plan(model: type[models.Model]) -> tuple[tuple[models.Field, str, Callable[[Any], bool] | None], ...]:
+    return tuple((f, f.attname, _as_held(f)) for f in insert_fields(model))
+
+
 def insert_values(obj: models.Model) -> list:
     """The values of ``obj``'s INSERT, in :func:`insert_fields` order, as a save prepares them:
     each field's ``pre_save`` (``auto_now`` stamps, which it also sets on ``obj``) then its
-    ``get_db_prep_save``."""
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in insert_fields(type(obj))]
+    ``get_db_prep_save`` — skipped for a value those would return unchanged (:data:`_AS_HELD`;
+    most of an order's 90 values: the preparation was a fifth of an order's Python)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    held = obj.__dict__
+    values = []
+    for field, attname, plain in _insert_plan(type(obj)):
+        if plain is not None:
+            value = held.get(attname)
+            if value is None or plain(value):
+                values.append(value)
+                continue
+        values.append(field.get_db_prep_save(field.pre_save(obj, True), db))
+    return values
 
 
 def base_type(field: models.Field) -> str:
