@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from cases.api.auth import client_of
@@ -33,6 +34,14 @@ def parse_rate(rate: str, fallback: str) -> tuple[int, int]:
 
 
 def _count(cache, bucket: str, duration: int) -> int:
+    if isinstance(cache, RedisCache):
+        # One round trip, not three (add, then incr's EXISTS and INCR): INCR creates the counter,
+        # EXPIRE NX dates only a new one, both in one MULTI so a counter never lives on undated.
+        key = cache.make_and_validate_key(bucket)
+        with cache._cache.get_client(key, write=True).pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, duration + 5, nx=True)
+            return pipe.execute()[0]
     cache.add(bucket, 0, timeout=duration + 5)
     try:
         return cache.incr(bucket)

@@ -465,6 +465,8 @@ def test_throttling_counts_in_redis_across_processes(make_api_client, settings):
     assert [api.get("/api/v1/cases/").status_code for _ in range(3)] == [200, 200, 200]
     keys = redis_lib.Redis.from_url(url).keys(f"*api-throttle:client:{client.pk}:*")
     assert keys, "the counter is not in Redis"
+    assert [int(redis_lib.Redis.from_url(url).get(key)) for key in keys] == [3]
+    assert 0 < redis_lib.Redis.from_url(url).ttl(keys[0]) <= 65, "a counter must expire with its window"
     response = api.get("/api/v1/cases/")
     assert_problem(response, 429)
     assert 1 <= int(response["Retry-After"]) <= 60
