@@ -20,7 +20,7 @@ from counselling import services
 
 
 def plan_the_intake(step: CaseOpened) -> None:
-    services.plan_next_after_commit(step.case)
+    services.plan_intake_after_commit(step.case)
 
 
 def plan_the_intakes(step: CasesOpened) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,6 +29,7 @@ from counselling.models import Conversation
 from counselling.scheduling import counsellor_is_free, interpreter_needed, lock_agendas
 from offices.models import Office
 from returnpath.actors import Actor, SystemActor, User, user_of
+from returnpath.coalesced import Coalesced
 from returnpath.errors import Conflict, DomainError
 
 
@@ -73,6 +75,22 @@ def _invite_after_commit(conversation: Conversation) -> None:
     from counselling.tasks import enqueue, send_invitation
 
     transaction.on_commit(partial(enqueue, send_invitation, conversation_id=conversation.pk))
+
+
+def _plan_intakes_task():
+    from counselling.tasks import plan_next_conversations
+
+    return plan_next_conversations
+
+
+# The intakes of the cases this process opens, one message per few milliseconds (decision 124).
+INTAKES = Coalesced(_plan_intakes_task, "case_ids", window=lambda: settings.RETURNPATH_INTAKE_BATCH_MS / 1000)
+
+
+def plan_intake_after_commit(case: Case) -> None:
+    """After commit, the planner plans the new case's intake: queued with the other intakes of
+    this process's last few milliseconds as one message (the planning sweep is the safety net)."""
+    transaction.on_commit(partial(INTAKES.add, case.pk))
 
 
 def plan_next_after_commit(case: Case) -> None:

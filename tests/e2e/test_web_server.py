@@ -4,17 +4,22 @@ free port, its own Redis, the pytest database, and every variable they read set 
 - ten clients trickling request bodies do not delay a normal request by more than a second;
 - a chunked request body is read and parsed (not taken as empty);
 - with Redis killed, the API keeps answering (throttling falls back), never a 500;
-- a batch is accepted at once (202) and a real worker settles it while single orders are answered.
+- a batch is accepted at once (202) and a real worker settles it while single orders are answered;
+- orders from eight clients at once queue their intakes as a few messages, and a real worker plans
+  every one of them (decision 124).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import socket
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -22,6 +27,7 @@ from django.db import connection
 
 from cases.api.models import OrderBatch
 from cases.models import OrderToLeave
+from counselling.models import Conversation
 from tests.cases.test_api_support import OWN_SCOPES, order_payload
 from tests.conftest import need
 from tests.e2e.processes import ROOT, OwnRedis, clean_env, database_url, free_port, listening, stop, wait_for
@@ -54,6 +60,7 @@ def stack(tmp_path, own_redis, reference_data, office, counsellor):
         DJANGO_ENV="development", DJANGO_DEBUG="false", LOG_LEVEL="WARNING",
         GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", GUNICORN_ACCESS_LOG="",
         RETURNPATH_CACHE_RETRY_SECONDS="2", RETURNPATH_SWEEP_BATCH_SIZE="50", RETURNPATH_API_BATCH_CHUNK="25",
+        RETURNPATH_INTAKE_BATCH_MS="400",
     )
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "returnpath.wsgi"],
@@ -183,3 +190,42 @@ def test_a_big_batch_is_a_job_and_single_orders_are_not_queued_behind_it(stack, 
     assert done["counts"]["created"] == 200 and done["counts"]["pending"] == 0
     assert all(line["case"]["id"] for line in done["results"])
     assert OrderBatch.objects.get().status == "done"
+
+
+def test_orders_at_once_are_planned_from_coalesced_intake_messages(stack, tmp_path):
+    import redis as redis_lib
+
+    references = [f"INTAKE-{index}" for index in range(16)]
+
+    def post(reference: str):
+        return requests.post(f"{stack['url']}/api/v1/orders/", headers=_headers(stack), timeout=30,
+                             json=order_payload(reference, person__dossier_number=f"I-{reference}", person__family_name=f"Intake{reference[-2:]}"))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, references))
+    assert [a.status_code for a in answers] == [201] * len(references), [a.text for a in answers if a.status_code != 201]
+    case_ids = {a.json()["id"] for a in answers}
+
+    queue = redis_lib.Redis.from_url(stack["redis"].url)
+
+    def queued() -> list[dict] | None:
+        messages = [json.loads(raw) for raw in queue.lrange("celery", 0, -1)]
+        ids = {case_id for m in messages for case_id in json.loads(base64.b64decode(m["body"]))[1]["case_ids"]}
+        return messages if ids == case_ids else None
+
+    messages = wait_for(queued, 15, "every intake to be queued")
+    assert {m["headers"]["task"] for m in messages} == {"counselling.plan_next_conversations"}
+    assert len(messages) <= len(references) // 2, len(messages)  # a few messages, not one per order
+
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "returnpath", "worker", "--pool", "solo", "-Q", "celery",
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=stack["env"], stdout=log, stderr=subprocess.STDOUT,
+    )
+    stack["started"].append(worker)
+
+    def planned() -> bool:
+        return Conversation.objects.filter(case_id__in=case_ids, status=Conversation.Status.PLANNED, is_intake=True).count() == len(case_ids)
+
+    wait_for(planned, 120, "every intake to be planned by the worker", step=0.5)
