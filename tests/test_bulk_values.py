@@ -18,10 +18,6 @@ from tests import factories as f
 pytest_plugins = ["tests.cases.test_api_support"]  # its fixtures
 
 
-def _as_a_save_writes(obj) -> list:
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in insert_fields(type(obj))]
-
-
 @pytest.mark.django_db
 def test_insert_values_are_what_a_save_writes(reference_data, office, counsellor):
     person = f.PersonFactory.build(languages=["ar", "fr"], email="a@example.org", family_name=lazystr("Lazy"))
