@@ -27,3 +27,7 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # "" turns it of
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "30000")
+# gunicorn is the production server: never Django's DEBUG here unless asked for (DJANGO_DEBUG=true),
+# whatever DJANGO_ENV says: DEBUG keeps every statement's SQL in a log per connection and formats
+# it (a tenth of an order's Python), and answers errors with tracebacks.
+os.environ.setdefault("DJANGO_DEBUG", "false")

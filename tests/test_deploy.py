@@ -126,3 +126,16 @@ def test_nginx_accepts_the_configuration(tmp_path):
     checked = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "false"), ("true", "true")])
+def test_gunicorn_runs_django_without_debug_unless_asked(given, expected):
+    """gunicorn is the production server: DEBUG (a log of every statement's SQL, tracebacks) only
+    when DJANGO_DEBUG says so, whatever DJANGO_ENV is."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
+    if given is not None:
+        env["DJANGO_DEBUG"] = given
+    code = "import os, runpy; runpy.run_path('gunicorn.conf.py'); print(os.environ['DJANGO_DEBUG'])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "DJANGO_ENV": "development"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
