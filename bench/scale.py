@@ -43,7 +43,7 @@ def _env(db: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
     env.update(
         DATABASE_URL=f"{BENCH_PG}/{db}", CELERY_BROKER_URL="memory://", RETURNPATH_DASHBOARD_MAX_AGE="0",
-        DJANGO_SETTINGS_MODULE="returnpath.settings", DATABASE_CONN_MAX_AGE="0", **extra,
+        DJANGO_SETTINGS_MODULE="returnpath.settings", DATABASE_CONN_MAX_AGE="0", DJANGO_DEBUG="false", **extra,
     )
     return env
 
