@@ -250,14 +250,16 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
     content_hash = data.content_hash()
     _advisory_lock(f"order:{client.pk if client else '-'}:{data.external_reference}", _identity_key(data.person, national_number))
 
-    existing = next(iter(precompiled(("orders.existing", client is None), _existing_order, reference=data.external_reference,
+    received = next(iter(precompiled(("orders.received", client is None), _received, reference=data.external_reference,
                                      **({"client_id": client.pk} if client else {}))), None)
-    if existing is not None:
-        if existing.content_hash != content_hash:
+    if received is not None:
+        order_id, received_hash = received
+        if received_hash != content_hash:
             raise Conflict(
                 _("An order with reference %(ref)s was already received with different content.") % {"ref": data.external_reference},
                 code="reference_conflict",
             )
+        existing = OrderToLeave.objects.select_related("case").get(pk=order_id)
         return OrderResult(case=existing.case, order=existing, created=False, case_created=False)
 
     deadline = legal.departure_deadline(
@@ -373,9 +375,10 @@ def open_case_from_order(*, actor: Actor, data: OrderData, client: ApiClient | N
     return OrderResult(case=case, order=order, created=True, case_created=False)
 
 
-def _existing_order(reference: str, client_id: int | None = None):
-    """The order already received under this reference (with its case), as one row."""
-    return OrderToLeave.objects.select_related("case").filter(client_id=client_id, external_reference=reference)[:1]
+def _received(reference: str, client_id: int | None = None):
+    """(id, content hash) of the order already received under this reference: two columns, not
+    the order and its case's sixty, for a reference that is almost always new."""
+    return OrderToLeave.objects.filter(client_id=client_id, external_reference=reference).values_list("pk", "content_hash")[:1]
 
 
 def _order(*, case: Case, client: ApiClient | None, data: OrderData, deadline: dt.date, content_hash: str) -> OrderToLeave:
