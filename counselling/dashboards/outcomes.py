@@ -93,11 +93,17 @@ def function(zone: str) -> str:
       SELECT {COLUMNS}, sum(d) FROM ({rows}) AS moved({COLUMNS}, d) GROUP BY 1, 2, 3 HAVING sum(d) <> 0;"""  # noqa: S608
 
     old, new = _rows(zone, "old_cases", "-1", ("since_at",)), _rows(zone, "new_cases", "1", ("since_at",))
+    dated = ", ".join(f"'{state}'" for state in DATED)
     return f"""
 CREATE OR REPLACE FUNCTION counselling_outcome_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   since_at timestamptz;
 BEGIN
+  IF TG_OP = 'INSERT' THEN  -- (nested: a DELETE's trigger has no new_cases to plan the test on)
+    IF NOT EXISTS (SELECT FROM new_cases WHERE outcome_at IS NOT NULL OR state IN ({dated})) THEN
+      RETURN NULL;  -- cases opened without an outcome (every order's): nothing to count
+    END IF;
+  END IF;
   SELECT {_from(zone, "w.since")} INTO since_at FROM counselling_outcomewindow w WHERE w.id = 1;
   IF since_at IS NULL THEN
     RETURN NULL;  -- no window: readers read the rows
