@@ -73,6 +73,17 @@ def stack(tmp_path, own_redis, reference_data, office, counsellor):
         stop(process, __import__("signal").SIGTERM)
 
 
+def _start_worker(stack, tmp_path, *, queue: str) -> None:
+    """A real Celery worker on ``queue``, with the stack's environment (stopped with the stack)."""
+    log = (tmp_path / f"worker-{queue}.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "returnpath", "worker", "--pool", "solo", "-Q", queue,
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=stack["env"], stdout=log, stderr=subprocess.STDOUT,
+    )
+    stack["started"].append(worker)
+
+
 def _headers(stack):
     return {"Authorization": f"Token {stack['token']}"}
 
@@ -151,13 +162,7 @@ def test_the_api_keeps_answering_while_redis_is_down(stack):
 
 
 def test_a_big_batch_is_a_job_and_single_orders_are_not_queued_behind_it(stack, tmp_path):
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "returnpath", "worker", "--pool", "solo", "-Q", "batches",
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=stack["env"], stdout=log, stderr=subprocess.STDOUT,
-    )
-    stack["started"].append(worker)
+    _start_worker(stack, tmp_path, queue="batches")
     orders = [order_payload(f"BIG-{i}", person__dossier_number=f"BIG-{i}", person__family_name=f"Batch{i}") for i in range(200)]
 
     def single_order(reference: str) -> float:
@@ -217,13 +222,7 @@ def test_orders_at_once_are_planned_from_coalesced_intake_messages(stack, tmp_pa
     assert {m["headers"]["task"] for m in messages} == {"counselling.plan_next_conversations"}
     assert len(messages) <= len(references) // 2, len(messages)  # a few messages, not one per order
 
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "returnpath", "worker", "--pool", "solo", "-Q", "celery",
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=stack["env"], stdout=log, stderr=subprocess.STDOUT,
-    )
-    stack["started"].append(worker)
+    _start_worker(stack, tmp_path, queue="celery")
 
     def planned() -> bool:
         return Conversation.objects.filter(case_id__in=case_ids, status=Conversation.Status.PLANNED, is_intake=True).count() == len(case_ids)
