@@ -25,7 +25,7 @@ from cases.models import COUNSELLED_STATES, Case, CaseEvent, Playbook
 from cases.selectors import access_case
 from cases.services import propose_lose_contact, record_event
 from cases.services.events import build_event
-from counselling.backoff import release_stuck_cases
+from counselling.backoff import conversation_freed
 from counselling.models import Conversation
 from counselling.scheduling import counsellor_is_free, interpreter_needed, lock_agendas
 from offices.models import Office
@@ -271,7 +271,7 @@ def record_no_show(*, actor: Actor, case_id: int, conversation_id: int | None, n
     refresh_next_conversation(case)
     case.save(update_fields=["consecutive_no_shows", "next_conversation_at", "planning_retry_at", "updated_at"])
     # The person did not come: that time is free for a stuck case of the region (decision 123).
-    release_stuck_cases(office_ids=[conversation.office_id])
+    conversation_freed(office_id=conversation.office_id)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_NO_SHOW, note=note,
                  data={"conversation": conversation.pk, "consecutive": case.consecutive_no_shows})
     limit = Playbook.for_case(case).no_shows_before_lose_contact
@@ -307,7 +307,7 @@ def _cancel(*, case: Case, conversation: Conversation, actor: Actor, reason: str
     refresh_next_conversation(case)
     case.save(update_fields=["next_conversation_at", "planning_retry_at", "updated_at"])
     # Its time is free for a stuck case of the region, at the next sweep (decision 123).
-    release_stuck_cases(office_ids=[conversation.office_id])
+    conversation_freed(office_id=conversation.office_id)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_CANCELLED, note=reason,
                  data={"conversation": conversation.pk})
 
@@ -333,7 +333,7 @@ def reschedule_conversation(
     old.outcome_recorded_at = timezone.now()
     old.outcome_recorded_by = user_of(actor)
     old.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
-    release_stuck_cases(office_ids=[old.office_id])  # the old time is free (decision 123)
+    conversation_freed(office_id=old.office_id)  # the old time is free (decision 123)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_RESCHEDULED, note=reason,
                  data={"conversation": old.pk})
     return plan_conversation(
@@ -406,7 +406,7 @@ def hand_over_planned_conversation(*, case: Case, actor: Actor, office: Office |
         planned.counsellor = counsellor
         planned.interpreter_language = interpreter_needed(case.person.languages, counsellor)
         planned.save(update_fields=["counsellor", "interpreter_language"])
-        release_stuck_cases(office_ids=[planned.office_id])  # the previous counsellor's time is free (decision 123)
+        conversation_freed(office_id=planned.office_id)  # the previous counsellor's time is free (decision 123)
         record_event(
             case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_RESCHEDULED,
             note=_("Handed over to the new counsellor."),

@@ -225,3 +225,19 @@ def test_a_conversation_planned_by_hand_clears_the_retry_time(stuck, counsellor)
     services.plan_conversation(actor=counsellor, case_id=stuck.pk, planned_at=timezone.now() + dt.timedelta(days=2))
     stuck.refresh_from_db()
     assert stuck.planning_retry_at is None and stuck.next_conversation_at is not None
+
+
+def test_a_freed_conversation_releases_the_longest_waiting_few_a_new_counsellor_all(stuck, office, counsellor, second, manager):
+    waiting = f.CaseFactory.create_batch(backoff.RELEASED_PER_FREED_CONVERSATION + 2, office=office, counsellor=counsellor,
+                                         state=State.ORIENTATION)
+    now = timezone.now()
+    for minutes, case in enumerate([stuck, *waiting]):  # stuck waited longest, the last one least
+        Case.objects.filter(pk=case.pk).update(planning_retry_at=now + dt.timedelta(minutes=1 + minutes))
+    other = f.CaseFactory(office=office, counsellor=second, state=State.ORIENTATION)
+    conversation = _planned(other)
+    services.cancel_conversation(actor=second, case_id=other.pk, conversation_id=conversation.pk, reason="Ill.")
+    released = set(Case.objects.filter(pk__in=[stuck.pk, *(c.pk for c in waiting)], planning_retry_at__isnull=True)
+                   .values_list("pk", flat=True))
+    assert released == {stuck.pk, *(c.pk for c in waiting[: backoff.RELEASED_PER_FREED_CONVERSATION - 1])}
+    f.staff(username="newcomer", office=office)  # many slots at once: every stuck case of the region
+    assert not backoff.deferred_cases().exists()
