@@ -100,8 +100,10 @@ def conversation_freed(*, office_id: int | None) -> int:
 def plannable_at_once(case: Case) -> None:
     """The case changed in a way that may make it plannable (reassigned, back into counselling, an
     outcome logged): the sweep may try it at once. In memory and in the row (the caller holds its lock)."""
-    if "planning_retry_at" in case.__dict__:  # loaded: a later save of the instance must not bring it back
-        case.planning_retry_at = None
+    if "planning_retry_at" in case.__dict__:  # loaded under the caller's lock: current
+        if case.planning_retry_at is None:
+            return
+        case.planning_retry_at = None  # a later save of the instance must not bring it back
     Case.objects.filter(pk=case.pk, planning_retry_at__isnull=False).update(planning_retry_at=None)
 
 
