@@ -3,6 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<a copy of the 1M bench database> \\
         .venv/bin/python bench/stuck_backlog.py --setup 20000      # once: makes N cases stuck
     DATABASE_URL=... .venv/bin/python bench/stuck_backlog.py --measure  # two sweeps, timed
+    DATABASE_URL=... .venv/bin/python bench/stuck_backlog.py --orders 2000 --measure
 
 ``--setup`` changes the database (never point it at real data): every counsellor of the Brussels
 region takes no conversation a day any more (``conversations_per_day = 0``: every day of the
@@ -10,7 +11,10 @@ horizon is full, at every office of the region, so the overflow finds nothing ei
 counselled Brussels cases lose their planned conversation (cancelled, ``next_conversation_at``
 cleared, as the cancelling service leaves them), then ``VACUUM ANALYZE``. ``--measure`` runs
 ``plan_missing_conversations()`` twice and prints each run's time and counts: the first examines
-the backlog, the second is the sweep "with nothing to do".
+the backlog, the second is the sweep "with nothing to do". ``--orders N`` first opens N cases
+from orders for Brussels postcodes (``open_case_from_order``) and runs, for each, what the
+order's Celery task runs after commit (``plan_next_for_case``), as a client posting a load of
+orders into a region without capacity would leave the database.
 """
 
 from __future__ import annotations
@@ -59,6 +63,30 @@ def setup(n: int) -> None:
     conn.close()
 
 
+def orders(n: int) -> None:
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+
+    from cases import services
+    from counselling.scheduling import plan_next_for_case
+    from returnpath.actors import SYSTEM
+
+    today, tag = timezone.localdate(), uuid.uuid4().hex[:8]
+    started, opened = time.perf_counter(), []
+    for i in range(n):
+        who = services.PersonData(family_name=f"Stuck{tag}", given_names=f"N{i}", birth_date=dt.date(1980, 1, 1) + dt.timedelta(days=i),
+                                  sex="F", nationality="MA", postcode=str(1000 + i % 200), municipality="Brussel", languages=("fr",))
+        data = services.OrderData(external_reference=f"STUCK-{tag}-{i}", issued_on=today - dt.timedelta(days=3),
+                                  notified_on=today - dt.timedelta(days=2), departure_term_days=30, person=who)
+        opened.append(services.open_case_from_order(actor=SYSTEM, data=data).case.pk)
+    print(f"{n} orders opened in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    planned = sum(1 for pk in opened if plan_next_for_case(case_id=pk) is not None)
+    print(f"their tasks: {planned} planned, {n - planned} not, in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def measure() -> None:
     from counselling import sweeps
 
@@ -72,6 +100,7 @@ def measure() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--setup", type=int, metavar="N")
+    parser.add_argument("--orders", type=int, metavar="N")
     parser.add_argument("--measure", action="store_true")
     args = parser.parse_args()
     import django
@@ -79,6 +108,8 @@ def main() -> None:
     django.setup()
     if args.setup:
         setup(args.setup)
+    if args.orders:
+        orders(args.orders)
     if args.measure:
         measure()
 
