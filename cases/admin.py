@@ -220,7 +220,7 @@ class CaseAdmin(ReadOnly, SimpleHistoryAdmin):
                                        "granted_procedures", "granted_routes_to_stay", "removal_barred",
                                        "early_escalation_ground")}),
         (_("Counselling"), {"fields": ("held_conversations", "voluntary_return_refusals", "consecutive_no_shows",
-                                       "last_contact_at", "next_conversation_at", "voluntary_return_agreed_at",
+                                       "last_contact_at", "next_conversation_at", "planning_retry_at", "voluntary_return_agreed_at",
                                        "escalation_proposed_at", "escalation_motivation", "lose_contact_proposed_at")}),
         (_("Outcome"), {"fields": ("departed_on", "departure_evidence", "destination_country", "removal_planned_on",
                                    "removed_on", "close_reason", "close_note", "outcome_at")}),

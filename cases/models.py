@@ -172,6 +172,10 @@ class Case(ChoiceLabels, ConcurrentTransitionMixin, FSMModelMixin, models.Model)
     consecutive_no_shows = models.PositiveSmallIntegerField(_("consecutive no-shows"), default=0, editable=False)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
     next_conversation_at = models.DateTimeField(_("next planned conversation"), null=True, blank=True, editable=False, db_index=True)
+    # When the planner found no slot for the case in any office that may take it: when the planning
+    # sweep tries again (counselling.backoff, decision 123). Cleared when capacity frees in the
+    # case's region, when the case is planned, reassigned or comes back into counselling.
+    planning_retry_at = models.DateTimeField(_("next planning attempt"), null=True, blank=True, editable=False)
     voluntary_return_agreed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Proposals awaiting a manager's decision.
@@ -230,6 +234,19 @@ class Case(ChoiceLabels, ConcurrentTransitionMixin, FSMModelMixin, models.Model)
                 fields=["id"], name="case_needs_conversation",
                 condition=Q(state__in=[s.value for s in COUNSELLED_STATES], next_conversation_at__isnull=True,
                             counsellor__isnull=False, office__isnull=False),
+            ),
+            # The same cases split by the planning back-off (decision 123): those the planning sweep
+            # may try now, walked by id, and those it tries again later, by retry time (and office,
+            # for freed capacity): a stuck case costs the sweep nothing until it is due.
+            models.Index(
+                fields=["id"], name="case_due_for_planning",
+                condition=Q(state__in=[s.value for s in COUNSELLED_STATES], next_conversation_at__isnull=True,
+                            counsellor__isnull=False, office__isnull=False, planning_retry_at__isnull=True),
+            ),
+            models.Index(
+                fields=["planning_retry_at", "office"], name="case_planning_deferred",
+                condition=Q(state__in=[s.value for s in COUNSELLED_STATES], next_conversation_at__isnull=True,
+                            counsellor__isnull=False, office__isnull=False, planning_retry_at__isnull=False),
             ),
             models.Index(
                 fields=["id"], name="case_no_shows_pending",

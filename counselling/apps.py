@@ -19,3 +19,7 @@ class CounsellingConfig(AppConfig):
         from counselling import case_side
 
         case_side.register()  # the conversations cases may read, through cases.conversations
+
+        from counselling import backoff
+
+        backoff.register()  # freed capacity in the reference data releases the stuck cases (decision 123)

@@ -16,7 +16,7 @@ from django.db import transaction
 from cases import followups
 from cases.followups import CaseAssigned, CaseOpened, CasesOpened, StateChanged
 from cases.models import COUNSELLED_STATES
-from counselling import services
+from counselling import backoff, services
 
 
 def plan_the_intake(step: CaseOpened) -> None:
@@ -39,12 +39,14 @@ def follow_the_trajectory(step: StateChanged) -> None:
     if step.to_state not in COUNSELLED_STATES:
         services.cancel_planned_conversations(case=step.case, actor=step.actor)
         return
+    backoff.plannable_at_once(step.case)  # a new state, a new cadence: not the old back-off (decision 123)
     services.plan_next_after_commit(step.case)
 
 
 def hand_over(step: CaseAssigned) -> None:
     if step.first:  # a new case: nothing is planned yet
         return
+    backoff.plannable_at_once(step.case)  # another counsellor or office: not the old back-off (decision 123)
     services.hand_over_planned_conversation(case=step.case, actor=step.actor, office=step.office, counsellor=step.counsellor)
 
 

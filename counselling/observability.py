@@ -25,6 +25,8 @@ class CounsellingCollector:
         lag = GaugeMetricFamily("returnpath_sweep_lag_seconds", "Age of the oldest item a sweep has still to do", labels=["sweep"])
         oldest_due = messaging.due_invitations(now).aggregate(first=Min("created_at"))["first"]
         lag.add_metric(["send_due_messages"], (now - oldest_due).total_seconds() if oldest_due else 0)
+        # Every case without a planned conversation, those waiting for their next attempt included
+        # (decision 123): a stuck case is still the sweep's work, and an alert must keep seeing it.
         oldest_case = cases_needing_conversation().aggregate(first=Min("opened_at"))["first"]
         lag.add_metric(["plan_missing_conversations"], (now - oldest_case).total_seconds() if oldest_case else 0)
         yield lag

@@ -4,7 +4,8 @@ person's language takes the conversation (issue 13, item 7; decision 035).
 The case stays with its office and counsellor; the conversation is planned with a counsellor
 of the other office, at that office. What no office of the region can hold within the horizon
 stays unplanned and is counted (:func:`unplannable_by_office`) on the office dashboard and the
-operations view, next to each office's earliest free slot (:func:`earliest_free_slot`).
+operations view, next to each office's earliest free slot (:func:`earliest_free_slot`); the
+planner tries it again after a back-off or when capacity frees in the region (decision 123).
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ class Overflow:
 
 # --- what remains unplannable -------------------------------------------------------------
 def unplannable_by_office(office_ids=None) -> dict[int, int]:
-    """Open counselled cases with a counsellor and no planned conversation, per office."""
+    """Open counselled cases with a counsellor and no planned conversation, per office — those
+    waiting for their next planning attempt included (decision 123)."""
     from counselling.sweeps import cases_needing_conversation
 
     cases = cases_needing_conversation()

@@ -476,9 +476,11 @@ def propose_next_conversation(*, case: Case, after: dt.datetime | None = None, n
 def plan_next_for_case(*, case_id: int, actor: Actor = SYSTEM) -> Conversation | None:
     """Plan the case's next conversation if it needs one (idempotent).
 
-    Does nothing when the case already has a planned conversation, is not counselled, or has
-    no slot; the planning sweep comes back for it later.
+    Does nothing when the case already has a planned conversation or is not counselled. When no
+    slot is free, the case records when to try again: the planning sweep comes back for it then,
+    or as soon as capacity frees in its region (decision 123).
     """
+    from counselling.backoff import defer_planning
     from counselling.services import plan_conversation
 
     case = next(iter(cases_for_planning(Case.objects.select_for_update(of=("self",)).filter(pk=case_id))), None)
@@ -487,8 +489,10 @@ def plan_next_for_case(*, case_id: int, actor: Actor = SYSTEM) -> Conversation |
     if Conversation.objects.filter(case=case, status=Conversation.Status.PLANNED).exists():
         return None
     lock_agendas([case.counsellor_id])
-    proposal = propose_next_conversation(case=case)
+    now = timezone.now()
+    proposal = propose_next_conversation(case=case, now=now)
     if proposal is None:
+        defer_planning([case.pk], now=now)
         return None
     return plan_conversation(
         actor=actor, case_id=case.pk, planned_at=proposal.planned_at, counsellor_id=proposal.counsellor_id,

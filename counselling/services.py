@@ -25,6 +25,7 @@ from cases.models import COUNSELLED_STATES, Case, CaseEvent, Playbook
 from cases.selectors import access_case
 from cases.services import propose_lose_contact, record_event
 from cases.services.events import build_event
+from counselling.backoff import conversation_freed
 from counselling.models import Conversation
 from counselling.scheduling import counsellor_is_free, interpreter_needed, lock_agendas
 from offices.models import Office
@@ -55,9 +56,12 @@ def _lock_conversation(case: Case, conversation_id: int | None) -> Conversation:
 
 
 def refresh_next_conversation(case: Case) -> None:
+    """The case's next planned conversation, after an outcome or a cancellation; the case may be
+    planned at the next sweep whatever the planner found before (decision 123)."""
     case.next_conversation_at = (
         case.conversations.filter(status=Conversation.Status.PLANNED).values_list("planned_at", flat=True).first()
     )
+    case.planning_retry_at = None
 
 
 def conversation_planned_event(conversation: Conversation, *, actor: Actor) -> CaseEvent:
@@ -157,7 +161,8 @@ def plan_conversation(
     except IntegrityError:
         raise Conflict(_("Someone else planned a conversation meanwhile. Reload the case."), code="conflict") from None
     case.next_conversation_at = planned_at
-    case.save(update_fields=["next_conversation_at", "updated_at"])
+    case.planning_retry_at = None
+    case.save(update_fields=["next_conversation_at", "planning_retry_at", "updated_at"])
     conversation_planned_event(conversation, actor=actor).save(force_insert=True)
     _invite_after_commit(conversation)
     return conversation
@@ -233,7 +238,7 @@ def record_held_conversation(
     refresh_next_conversation(case)
     case.save(update_fields=[
         "held_conversations", "voluntary_return_refusals", "voluntary_return_agreed_at", "consecutive_no_shows",
-        "lose_contact_proposed_at", "last_contact_at", "next_conversation_at", "updated_at",
+        "lose_contact_proposed_at", "last_contact_at", "next_conversation_at", "planning_retry_at", "updated_at",
     ])
     case.refresh_from_db(fields=["held_conversations", "voluntary_return_refusals"])
     record_event(
@@ -264,7 +269,9 @@ def record_no_show(*, actor: Actor, case_id: int, conversation_id: int | None, n
     conversation.save(update_fields=["status", "notes", "outcome_recorded_at", "outcome_recorded_by"])
     case.consecutive_no_shows += 1
     refresh_next_conversation(case)
-    case.save(update_fields=["consecutive_no_shows", "next_conversation_at", "updated_at"])
+    case.save(update_fields=["consecutive_no_shows", "next_conversation_at", "planning_retry_at", "updated_at"])
+    # The person did not come: that time is free for a stuck case of the region (decision 123).
+    conversation_freed(office_id=conversation.office_id)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_NO_SHOW, note=note,
                  data={"conversation": conversation.pk, "consecutive": case.consecutive_no_shows})
     limit = Playbook.for_case(case).no_shows_before_lose_contact
@@ -298,7 +305,9 @@ def _cancel(*, case: Case, conversation: Conversation, actor: Actor, reason: str
     conversation.outcome_recorded_by = user_of(actor)
     conversation.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
     refresh_next_conversation(case)
-    case.save(update_fields=["next_conversation_at", "updated_at"])
+    case.save(update_fields=["next_conversation_at", "planning_retry_at", "updated_at"])
+    # Its time is free for a stuck case of the region, at the next sweep (decision 123).
+    conversation_freed(office_id=conversation.office_id)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_CANCELLED, note=reason,
                  data={"conversation": conversation.pk})
 
@@ -324,6 +333,7 @@ def reschedule_conversation(
     old.outcome_recorded_at = timezone.now()
     old.outcome_recorded_by = user_of(actor)
     old.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
+    conversation_freed(office_id=old.office_id)  # the old time is free (decision 123)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_RESCHEDULED, note=reason,
                  data={"conversation": old.pk})
     return plan_conversation(
@@ -396,6 +406,7 @@ def hand_over_planned_conversation(*, case: Case, actor: Actor, office: Office |
         planned.counsellor = counsellor
         planned.interpreter_language = interpreter_needed(case.person.languages, counsellor)
         planned.save(update_fields=["counsellor", "interpreter_language"])
+        conversation_freed(office_id=planned.office_id)  # the previous counsellor's time is free (decision 123)
         record_event(
             case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_RESCHEDULED,
             note=_("Handed over to the new counsellor."),

@@ -27,7 +27,7 @@ from cases import legal
 from cases.models import COUNSELLED_STATES, OPEN_STATES, Case, CaseEvent, DetentionPeriod, Playbook, State
 from cases.services import minors, propose_lose_contact, record_event
 from cases.steps import LOSE_CONTACT_STATES
-from counselling import delivery, messaging
+from counselling import backoff, delivery, messaging
 from counselling.models import Conversation, MessageTemplate, SweepRun
 from counselling.scheduling import Planner, PlanningReference, cases_for_planning, lock_agendas, plan_next_for_case
 from counselling.services import conversation_planned_event
@@ -116,7 +116,8 @@ def _keyset(queryset: QuerySet, work: Callable[[list[int]], None], limit: int | 
 
 # --- planning --------------------------------------------------------------------------------
 def cases_needing_conversation() -> QuerySet:
-    """Open counselled cases with a counsellor and no planned conversation.
+    """Open counselled cases with a counsellor and no planned conversation — stuck ones included:
+    what the office dashboard, the operations view and ``/metrics`` count.
 
     Read from the case's own ``next_conversation_at`` (the services keep it equal to the planned
     conversation, in the same transaction), through the partial index ``case_needs_conversation``:
@@ -127,6 +128,13 @@ def cases_needing_conversation() -> QuerySet:
     )
 
 
+def cases_due_for_planning() -> QuerySet:
+    """The cases of :func:`cases_needing_conversation` the planning sweep tries now: not those the
+    planner could not fit and tries again later (``planning_retry_at``; :mod:`counselling.backoff`,
+    decision 123), through the partial index ``case_due_for_planning``."""
+    return cases_needing_conversation().filter(planning_retry_at__isnull=True)
+
+
 def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: PlanningReference | None = None) -> tuple[int, int]:
     """Plan the next conversation for a locked batch of cases: a few queries and set-based writes.
 
@@ -134,16 +142,19 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
     :class:`~counselling.scheduling.Planner` for the whole batch, its agenda loaded in one query
     and booked in memory, with the region's other offices when an agenda is full) and the same
     event. Writes: one INSERT of the conversations, one UPDATE of the cases' next conversation,
-    one INSERT of the events (decision 111). Returns (planned, unplannable).
+    one INSERT of the events (decision 111); one UPDATE of the retry time of the cases no office
+    could take (decision 123). Returns (planned, unplannable).
     """
     now = now or timezone.now()
     cases = cases_for_planning(Case.objects.filter(pk__in=ids), reference)
     lock_agendas({c.counsellor_id for c in cases})
     planner = Planner(cases, now=now, overflow=True)
     conversations = []
+    stuck = []
     for case in cases:
         proposal = planner.propose(case)
         if proposal is None:
+            stuck.append(case.pk)
             continue
         conversation = Conversation(
             case=case, counsellor_id=proposal.counsellor_id, office_id=proposal.office_id, mode=proposal.mode,
@@ -154,16 +165,19 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
             conversation.office = case.office  # loaded with the case: the event names it without a query
         conversations.append(conversation)
     if not conversations:
+        backoff.defer_planning(stuck, now=now)
         return 0, len(cases)
     try:
         with transaction.atomic():
             bulk.insert(conversations)
     except IntegrityError:
         # Someone planned by hand outside the agenda lock (another database, a race we did not
-        # foresee): fall back to the one-by-one service, which reports and skips the conflict.
+        # foresee): fall back to the one-by-one service, which reports and skips the conflict
+        # (and defers what it cannot plan).
         logger.warning("Bulk planning conflicted; planning %s cases one by one", len(ids))
         planned = sum(1 for pk in ids if _plan_one(pk))
         return planned, len(cases) - planned
+    backoff.defer_planning(stuck, now=now)
     set_next_conversations({c.case_id: c.planned_at for c in conversations}, now=now)
     # No invitation task per row: the message sweep sends the invitations (decision 006).
     bulk.insert([conversation_planned_event(conversation, actor=SYSTEM) for conversation in conversations])
@@ -201,6 +215,8 @@ def _plan_one(case_id: int) -> bool:
 def plan_missing_conversations() -> dict:
     with recorded(PLAN) as counts:
         counts.update(planned=0, unplannable=0)
+        # The stuck cases whose back-off has passed join the due ones (decision 123).
+        counts["retried"] = backoff.wake_due(now=timezone.now())
         reference = PlanningReference()  # playbooks and offices: read once per run
 
         def work(ids: list[int]) -> None:
@@ -208,14 +224,15 @@ def plan_missing_conversations() -> dict:
             counts["planned"] += planned
             counts["unplannable"] += unplannable
 
-        counts["examined"] = _keyset(cases_needing_conversation(), work)
+        counts["examined"] = _keyset(cases_due_for_planning(), work)
     return counts
 
 
 def plan_missing_one_by_one() -> dict:
     """The per-case loop (for comparison in bench/planning.py): the service once per case."""
     counts = {"planned": 0, "unplannable": 0}
-    for case_id in cases_needing_conversation().order_by("pk").values_list("pk", flat=True):
+    backoff.wake_due(now=timezone.now())
+    for case_id in cases_due_for_planning().order_by("pk").values_list("pk", flat=True):
         if _plan_one(case_id):
             counts["planned"] += 1
         else:

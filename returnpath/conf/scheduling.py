@@ -13,6 +13,9 @@ _env = environ.Env()
 
 RETURNPATH_SWEEP_BATCH_SIZE = _env.int("RETURNPATH_SWEEP_BATCH_SIZE", default=500)
 RETURNPATH_PLANNING_MIN_LEAD_HOURS = _env.int("RETURNPATH_PLANNING_MIN_LEAD_HOURS", default=2)
+# A case the planner cannot fit anywhere is tried again after this many minutes, or as soon as
+# capacity frees in its region (decision 123): the planning sweep does not re-examine it every minute.
+RETURNPATH_PLANNING_RETRY_MINUTES = _env.int("RETURNPATH_PLANNING_RETRY_MINUTES", default=15)
 RETURNPATH_OVERDUE_GRACE_HOURS = _env.int("RETURNPATH_OVERDUE_GRACE_HOURS", default=3)
 RETURNPATH_DEADLINE_WARNING_DAYS = _env.int("RETURNPATH_DEADLINE_WARNING_DAYS", default=7)
 RETURNPATH_DETENTION_WARNING_DAYS = _env.int("RETURNPATH_DETENTION_WARNING_DAYS", default=14)

@@ -14,8 +14,9 @@ from django.db import connection
 from django.utils import timezone
 
 from cases.models import OPEN_STATES, Case, DetentionPeriod, State
+from counselling.backoff import deferred_cases
 from counselling.dashboards.selectors import Clock
-from counselling.sweeps import cases_needing_conversation, cases_over_no_show_limit
+from counselling.sweeps import cases_due_for_planning, cases_needing_conversation, cases_over_no_show_limit
 
 pytestmark = pytest.mark.postgres
 
@@ -33,6 +34,8 @@ def _selections():
     today = timezone.localdate()
     return {
         "case_needs_conversation": cases_needing_conversation().order_by("pk").values("pk"),
+        "case_due_for_planning": cases_due_for_planning().order_by("pk").values("pk"),
+        "case_planning_deferred": deferred_cases().filter(planning_retry_at__lte=clock.now).values("pk"),
         "case_no_shows_pending": cases_over_no_show_limit().order_by("pk").values("pk"),
         "detention_running": DetentionPeriod.objects.filter(ended_on__isnull=True, started_on__lte=today).values("case_id"),
         "case_open_deadline": Case.objects.filter(state__in=OPEN_STATES, departure_deadline__gte=today).values("office_id"),
@@ -44,7 +47,7 @@ def _selections():
     }
 
 
-INDEXES = ("case_needs_conversation", "case_no_shows_pending", "detention_running", "case_open_deadline",
+INDEXES = ("case_needs_conversation", "case_due_for_planning", "case_planning_deferred", "case_no_shows_pending", "detention_running", "case_open_deadline",
            "case_open_next_conversation", "case_outcome", "case_untraceable_since")
 
 

@@ -61,7 +61,8 @@ def test_plan_sweep_plans_each_counselled_case_once_and_twice_changes_nothing(of
 
 def test_query_count_does_not_grow_with_the_batch(office, counsellor, django_assert_max_num_queries):
     f.CaseFactory.create_batch(40, office=office, counsellor=counsellor)
-    with django_assert_max_num_queries(20):
+    # 21: one statement a run wakes the stuck cases whose back-off has passed (decision 123).
+    with django_assert_max_num_queries(21):
         assert sweeps.plan_missing_conversations()["planned"] == 40
 
 
