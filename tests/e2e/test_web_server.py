@@ -60,7 +60,7 @@ def stack(tmp_path, own_redis, reference_data, office, counsellor):
         DJANGO_ENV="development", DJANGO_DEBUG="false", LOG_LEVEL="WARNING",
         GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", GUNICORN_ACCESS_LOG="",
         RETURNPATH_CACHE_RETRY_SECONDS="2", RETURNPATH_SWEEP_BATCH_SIZE="50", RETURNPATH_API_BATCH_CHUNK="25",
-        RETURNPATH_INTAKE_BATCH_MS="400",
+        RETURNPATH_INTAKE_BATCH_MS="2000",  # wide, so that a slow machine still coalesces the intakes
     )
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "returnpath.wsgi"],
