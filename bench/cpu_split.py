@@ -12,8 +12,6 @@ it stays small, and the per-process figures are what one request costs.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,21 +54,10 @@ def main() -> None:
         cursor.execute(RAW_INSERT_TABLE)
     database = connection.settings_dict["NAME"]
     token = scale._token(["orders:write", "cases:read"])
-    port = scale._free_port()
-    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_CONN_MAX_AGE"}, "DJANGO_SETTINGS_MODULE": "bench.baseline_settings",
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": ""}
-    server = subprocess.Popen([scale.PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "returnpath.wsgi"], cwd=scale.ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
-        phases = (("raw-INSERT view", "/bench/raw-insert/", lambda tag: {"tag": tag}, headers),
-                  ("order", "/api/v1/orders/", scale._payload, {**headers, "Authorization": f"Token {token}"}))
+    headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
+    phases = (("raw-INSERT view", "/bench/raw-insert/", lambda tag: {"tag": tag}, headers),
+              ("order", "/api/v1/orders/", scale._payload, {**headers, "Authorization": f"Token {token}"}))
+    with scale.order_server() as port:
         for name, path, body, phase_headers in phases:
             scale._hammer(port, path, body, phase_headers, 8, 2)  # warm
             before, started = _cpu_by_kind(database), time.monotonic()
@@ -79,10 +66,6 @@ def main() -> None:
             after = _cpu_by_kind(database)
             split = "  ".join(f"{kind} {1000 * (after.get(kind, 0) - before.get(kind, 0)) / requests:.2f} ms" for kind in sorted(after))
             print(f"{name:<16} {rate:7.1f}/s  p95 {p95:6.1f} ms   CPU per request: {split}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
 
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ measured live (cache off). ``--quick`` uses fewer repetitions (a smoke run, not 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -264,18 +265,12 @@ def _hammer(port: int, path: str, body_for, headers: dict, clients: int, seconds
     return len(latencies) / elapsed, statistics.quantiles(latencies, n=20)[18]
 
 
-def figure_order_load(quick: bool) -> dict:
-    _django()
-    token = _token(["orders:write", "cases:read"])
-    from django.db import connection
-
-    from bench.baseline_urls import RAW_INSERT_TABLE
-
-    with connection.cursor() as cursor:  # once, here: eight first requests racing to create it fail
-        cursor.execute(RAW_INSERT_TABLE)
+@contextlib.contextmanager
+def order_server():
+    """gunicorn with the application and the baseline view (``bench.baseline_settings``) on a free
+    port, as deployed: gunicorn.conf.py, two workers, persistent connections (DATABASE_CONN_MAX_AGE's
+    default, not the measuring processes' fresh connection per request). Yields the port."""
     port = _free_port()
-    # The server runs as deployed: persistent connections (DATABASE_CONN_MAX_AGE's default), not
-    # the measuring processes' fresh connection per request.
     env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_CONN_MAX_AGE"}, "DJANGO_SETTINGS_MODULE": "bench.baseline_settings",
            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "WEB_CONCURRENCY": "2", "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": ""}
     server = subprocess.Popen([PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "returnpath.wsgi"], cwd=ROOT, env=env,
@@ -287,15 +282,28 @@ def figure_order_load(quick: bool) -> dict:
                 break
             except OSError:
                 time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def figure_order_load(quick: bool) -> dict:
+    _django()
+    token = _token(["orders:write", "cases:read"])
+    from django.db import connection
+
+    from bench.baseline_urls import RAW_INSERT_TABLE
+
+    with connection.cursor() as cursor:  # once, here: eight first requests racing to create it fail
+        cursor.execute(RAW_INSERT_TABLE)
+    with order_server() as port:
         seconds = 4 if quick else 15
         headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
         _hammer(port, "/bench/raw-insert/", lambda tag: {"tag": tag}, headers, 8, 1)  # warm both
         base_rate, base_p95 = _hammer(port, "/bench/raw-insert/", lambda tag: {"tag": tag}, headers, 8, seconds)
         api = {**headers, "Authorization": f"Token {token}"}
         rate, p95 = _hammer(port, "/api/v1/orders/", _payload, api, 8, seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return {"orders_per_s": rate, "p95_ms": p95, "baseline_per_s": base_rate, "baseline_p95_ms": base_p95}
 
 
