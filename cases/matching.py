@@ -13,12 +13,15 @@ import operator
 from dataclasses import dataclass
 from functools import reduce
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.utils.translation import gettext as _
 
 from cases.models import OrderToLeave, Person, PossibleDuplicate, fold_for_search
 from cases.names import normalise_name
 from returnpath.errors import Conflict
+from returnpath.expressions import AnyOf
 from returnpath.precompiled import precompiled
 
 
@@ -55,7 +58,18 @@ def _people(*, national_number: str = "", dossier_number: str = "", family_name:
             family_name__iexact=family_name, given_names__iexact=given_names, birth_date=birth_date, nationality=nationality,
             **({"dossier_number": ""} if dossier_number else {}),
         )
-    own = Value(True) if client_id is None else Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client_id=client_id))
+    own: Value | AnyOf | Exists
+    if client_id is None:
+        own = Value(True)
+    elif connection.vendor == "postgresql":
+        # The clients of the person's own orders, read through the person (their cases, then those
+        # cases' orders): never planned from the client's side. As an EXISTS the planner may hash
+        # all of a client's orders once it believes the client has few, which it does until the
+        # statistics count a new client's orders (tens of thousands of rows at national scale: a
+        # match of 139 ms instead of 0.1 with 58,000 of them).
+        own = AnyOf(Value(client_id), ArraySubquery(OrderToLeave.objects.filter(case__person=OuterRef("pk")).order_by().values("client_id")))
+    else:
+        own = Exists(OrderToLeave.objects.filter(case__person=OuterRef("pk"), client_id=client_id))
     return (
         Person.objects.filter(reduce(operator.or_, keys.values()))
         .annotate(own=own, **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in keys.items()})

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias, TypedDict, Ty
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from offices.models import Membership, Office, StaffProfile
 from offices.selectors import office_by_code, office_for_postcode, province_for_postcode, regional_office_for_province
 from returnpath.actors import Actor, User
 from returnpath.errors import DomainError
+from returnpath.expressions import AnyOf
 from returnpath.precompiled import precompiled
 
 if TYPE_CHECKING:
@@ -49,14 +50,6 @@ class _Member(NamedTuple):
     spoken: frozenset[str]
 
 
-class _AnyOf(Func):
-    """``expression = ANY(array)`` (PostgreSQL)."""
-
-    template = "%(expressions)s)"
-    arg_joiner = " = ANY("
-    output_field = BooleanField()
-
-
 def _counsellors_of(office_id: int, *, by_key: bool = False):
     """The office's active counsellors with their open cases from the load counters (decision
     060) — the office's counsellors, never their cases — and the languages they speak.
@@ -67,7 +60,7 @@ def _counsellors_of(office_id: int, *, by_key: bool = False):
     every order at 1M)."""
     team = Membership.objects.filter(office_id=office_id, role=Membership.Role.COUNSELLOR, is_active=True).values("user_id")
     users = User.objects.filter(is_active=True)
-    users = users.filter(_AnyOf(F("id"), ArraySubquery(team))) if by_key else users.filter(id__in=team)
+    users = users.filter(AnyOf(F("id"), ArraySubquery(team))) if by_key else users.filter(id__in=team)
     return users.annotate(
         open_cases=Coalesce(Subquery(CounsellorLoad.objects.filter(counsellor=OuterRef("pk")).values("open_cases")), Value(0)),
         languages=Subquery(StaffProfile.objects.filter(user=OuterRef("pk")).values("languages")),
