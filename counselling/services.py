@@ -55,9 +55,14 @@ def _lock_conversation(case: Case, conversation_id: int | None) -> Conversation:
     return conversation
 
 
+# What a change of the case's planned conversation sets on the case (saved together).
+NEXT_CONVERSATION_FIELDS = ("next_conversation_at", "planning_retry_at")
+
+
 def refresh_next_conversation(case: Case) -> None:
     """The case's next planned conversation, after an outcome or a cancellation; the case may be
-    planned at the next sweep whatever the planner found before (decision 123)."""
+    planned at the next sweep whatever the planner found before (decision 123). Sets
+    :data:`NEXT_CONVERSATION_FIELDS`."""
     case.next_conversation_at = (
         case.conversations.filter(status=Conversation.Status.PLANNED).values_list("planned_at", flat=True).first()
     )
@@ -162,7 +167,7 @@ def plan_conversation(
         raise Conflict(_("Someone else planned a conversation meanwhile. Reload the case."), code="conflict") from None
     case.next_conversation_at = planned_at
     case.planning_retry_at = None
-    case.save(update_fields=["next_conversation_at", "planning_retry_at", "updated_at"])
+    case.save(update_fields=[*NEXT_CONVERSATION_FIELDS, "updated_at"])
     conversation_planned_event(conversation, actor=actor).save(force_insert=True)
     _invite_after_commit(conversation)
     return conversation
@@ -238,7 +243,7 @@ def record_held_conversation(
     refresh_next_conversation(case)
     case.save(update_fields=[
         "held_conversations", "voluntary_return_refusals", "voluntary_return_agreed_at", "consecutive_no_shows",
-        "lose_contact_proposed_at", "last_contact_at", "next_conversation_at", "planning_retry_at", "updated_at",
+        "lose_contact_proposed_at", "last_contact_at", *NEXT_CONVERSATION_FIELDS, "updated_at",
     ])
     case.refresh_from_db(fields=["held_conversations", "voluntary_return_refusals"])
     record_event(
@@ -269,7 +274,7 @@ def record_no_show(*, actor: Actor, case_id: int, conversation_id: int | None, n
     conversation.save(update_fields=["status", "notes", "outcome_recorded_at", "outcome_recorded_by"])
     case.consecutive_no_shows += 1
     refresh_next_conversation(case)
-    case.save(update_fields=["consecutive_no_shows", "next_conversation_at", "planning_retry_at", "updated_at"])
+    case.save(update_fields=["consecutive_no_shows", *NEXT_CONVERSATION_FIELDS, "updated_at"])
     # The person did not come: that time is free for a stuck case of the region (decision 123).
     conversation_freed(office_id=conversation.office_id)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_NO_SHOW, note=note,
@@ -305,7 +310,7 @@ def _cancel(*, case: Case, conversation: Conversation, actor: Actor, reason: str
     conversation.outcome_recorded_by = user_of(actor)
     conversation.save(update_fields=["status", "cancel_reason", "outcome_recorded_at", "outcome_recorded_by"])
     refresh_next_conversation(case)
-    case.save(update_fields=["next_conversation_at", "planning_retry_at", "updated_at"])
+    case.save(update_fields=[*NEXT_CONVERSATION_FIELDS, "updated_at"])
     # Its time is free for a stuck case of the region, at the next sweep (decision 123).
     conversation_freed(office_id=conversation.office_id)
     record_event(case=case, actor=actor, kind=CaseEvent.Kind.CONVERSATION_CANCELLED, note=reason,

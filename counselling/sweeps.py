@@ -164,8 +164,8 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
         if proposal.office_id == case.office_id:
             conversation.office = case.office  # loaded with the case: the event names it without a query
         conversations.append(conversation)
+    backoff.defer_planning(stuck, now=now)
     if not conversations:
-        backoff.defer_planning(stuck, now=now)
         return 0, len(cases)
     try:
         with transaction.atomic():
@@ -173,11 +173,10 @@ def plan_batch(ids: list[int], *, now: dt.datetime | None = None, reference: Pla
     except IntegrityError:
         # Someone planned by hand outside the agenda lock (another database, a race we did not
         # foresee): fall back to the one-by-one service, which reports and skips the conflict
-        # (and defers what it cannot plan).
+        # (it plans a deferred case it can fit, and defers what it cannot).
         logger.warning("Bulk planning conflicted; planning %s cases one by one", len(ids))
         planned = sum(1 for pk in ids if _plan_one(pk))
         return planned, len(cases) - planned
-    backoff.defer_planning(stuck, now=now)
     set_next_conversations({c.case_id: c.planned_at for c in conversations}, now=now)
     # No invitation task per row: the message sweep sends the invitations (decision 006).
     bulk.insert([conversation_planned_event(conversation, actor=SYSTEM) for conversation in conversations])
