@@ -13,7 +13,7 @@ those (the office dashboard's unplannable cases, the operations view, ``/metrics
 Freed capacity is used at the next sweep, not after the back-off: whatever frees a slot (a
 conversation cancelled, moved, handed over or not held; a counsellor added or reactivated;
 consultation hours, conversations a day or an office changed) calls :func:`release_stuck_cases`
-for the offices concerned, in the same transaction: the stuck cases of their regions are due
+for the offices concerned, in the same transaction (a playbook changed: :func:`release_playbook`): the stuck cases of their regions are due
 again (one UPDATE through ``case_planning_deferred``). The planner offers a full office's case to
 the other offices of its region (decision 035), so capacity anywhere in the region counts.
 """
@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db.models import QuerySet
 
-from cases.models import Case
+from cases.models import Case, Playbook
 from offices.models import Office
 from offices.regions import region_of
 
@@ -97,6 +97,13 @@ def conversation_freed(*, office_id: int | None) -> int:
     return release_stuck_cases(office_ids=[office_id], limit=RELEASED_PER_FREED_CONVERSATION)
 
 
+def release_playbook(playbook_id: int) -> int:
+    """A playbook changed (conversation length, cadence, intake window): the planner may now fit
+    what it could not, so the stuck cases that follow it are due at the next sweep, in every
+    region (a playbook is national)."""
+    return deferred_cases().filter(playbook_id=playbook_id).update(planning_retry_at=None)
+
+
 def plannable_at_once(case: Case) -> None:
     """The case changed in a way that may make it plannable (reassigned, back into counselling, an
     outcome logged): the sweep may try it at once. In memory and in the row (the caller holds its lock)."""
@@ -118,7 +125,8 @@ def _offices_of_counsellor(user_id: int) -> list[int]:
 def capacity_changed(sender, instance, **kwargs) -> None:
     """Receiver of post_save of the reference data that makes room in an agenda (connected in
     ``CounsellingConfig.ready``): an office's consultation hours, a counsellor's membership of an
-    office, their staff profile (conversations a day), the user (reactivated), the office itself.
+    office, their staff profile (conversations a day), the user (reactivated), the office itself,
+    a playbook (what the planner looks for).
 
     These change in the admin, never in a service (the offices app may not call counselling), so a
     signal, as for the reference-data cache (``offices.reference``); it runs in the admin's
@@ -127,7 +135,9 @@ def capacity_changed(sender, instance, **kwargs) -> None:
     """
     from offices.models import ConsultationHours, Membership, StaffProfile
 
-    if sender is ConsultationHours:
+    if sender is Playbook:
+        release_playbook(instance.pk)
+    elif sender is ConsultationHours:
         release_stuck_cases(office_ids=[instance.office_id])
     elif sender is Membership:
         if instance.is_active and instance.role == Membership.Role.COUNSELLOR:
@@ -149,5 +159,5 @@ def register() -> None:
 
     from offices.models import ConsultationHours, Membership, StaffProfile
 
-    for model in (ConsultationHours, Membership, StaffProfile, Office, get_user_model()):
+    for model in (ConsultationHours, Membership, StaffProfile, Office, Playbook, get_user_model()):
         post_save.connect(capacity_changed, sender=model, dispatch_uid=f"counselling.backoff.{model.__name__}")

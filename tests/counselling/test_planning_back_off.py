@@ -241,3 +241,23 @@ def test_a_freed_conversation_releases_the_longest_waiting_few_a_new_counsellor_
     assert released == {stuck.pk, *(c.pk for c in waiting[: backoff.RELEASED_PER_FREED_CONVERSATION - 1])}
     f.staff(username="newcomer", office=office)  # many slots at once: every stuck case of the region
     assert not backoff.deferred_cases().exists()
+
+
+def test_a_playbook_changed_releases_the_stuck_cases_that_follow_it_in_every_region(stuck, other_office, proposed):
+    """Decision 123: a playbook says what the planner looks for (conversation length, cadence, intake
+    window). Edited (in the admin), the cases that follow it are looked at again, wherever they are."""
+    elsewhere = f.CaseFactory(office=other_office, counsellor=f.staff(username="antwerp", office=other_office),
+                              state=State.ORIENTATION)
+    family = f.CaseFactory(office=other_office, counsellor=elsewhere.counsellor, state=State.ORIENTATION,
+                           target_group="family", playbook=f.playbook("family"))
+    later = timezone.now() + dt.timedelta(minutes=10)
+    Case.objects.filter(pk__in=[stuck.pk, elsewhere.pk, family.pk]).update(planning_retry_at=later)
+    assert stuck.playbook_id == elsewhere.playbook_id != family.playbook_id
+
+    playbook = stuck.playbook
+    playbook.conversation_minutes = 30
+    playbook.save()
+
+    assert set(backoff.deferred_cases().values_list("pk", flat=True)) == {family.pk}
+    sweeps.plan_missing_conversations()
+    assert {stuck.pk, elsewhere.pk} <= set(proposed) and family.pk not in proposed
