@@ -57,7 +57,8 @@ def main() -> None:
     headers = {"Content-Type": "application/json", "Host": "127.0.0.1"}
     phases = (("raw-INSERT view", "/bench/raw-insert/", lambda tag: {"tag": tag}, headers),
               ("order", "/api/v1/orders/", scale._payload, {**headers, "Authorization": f"Token {token}"}))
-    with scale.order_server() as port:
+    with scale.order_server() as server:
+        port = server.port
         for name, path, body, phase_headers in phases:
             scale._hammer(port, path, body, phase_headers, 8, 2)  # warm
             before, started = _cpu_by_kind(database), time.monotonic()
