@@ -159,8 +159,11 @@ def measure_pages_alternated(quick: bool) -> tuple[dict, dict]:
     measurements one after the other gave ratios from 0.9 to 1.95 for the same code. Each side's
     figure is still the p95 of single page loads, as a harness timing each size apart would see."""
     repeat = 5 if quick else PAGE_LOADS
-    small, large = PageServer(SMALL), PageServer(LARGE)
+    servers: list[PageServer] = []
     try:
+        servers += [PageServer(SMALL)]
+        servers += [PageServer(LARGE)]
+        small, large = servers
         result: tuple[dict, dict] = ({}, {})
         for page in large.pages:
             times: tuple[list[float], list[float]] = ([], [])
@@ -184,8 +187,8 @@ def measure_pages_alternated(quick: bool) -> tuple[dict, dict]:
                                       "median_cpu_ms": statistics.median(cpu[side]), "median_sql_ms": statistics.median(sql[side])}
         return result
     finally:
-        small.close()
-        large.close()
+        for server in servers:
+            server.close()
 
 
 def _page_queries(counts: list[int]) -> int:
