@@ -74,6 +74,13 @@ def _int(value: str | None) -> int | None:
 
 
 @dataclass
+class CaseloadPage:
+    rows: list[Case]
+    has_next: bool
+    total: int  # at most the cap + 1: more than the cap reads as "more than"
+
+
+@dataclass
 class CaseloadFilter:
     q: str = ""
     states: list[str] = field(default_factory=list)
@@ -149,6 +156,30 @@ class CaseloadFilter:
         if self.q:
             cases = scope.filter(pk__in=_search(cases, self.q, bound=bound))
         return self._sorted(cases)
+
+    def page(self, scope: QuerySet[Case], *, offset: int, size: int, cap: int) -> CaseloadPage:
+        """One page of the filtered, sorted cases, with their person, office and counsellor, and a
+        count capped at ``cap + 1`` — in two statements whatever the caseload's size.
+
+        The page's rows are joined to their person, office and counsellor after the page is cut,
+        not before: sorting a counsellor's whole caseload needs only the case rows. A search
+        matches at most ``cap + 1`` cases (decision 072); they are found once, as sorted ids, which
+        are both the count and the page: the caseload is walked once, not once for the rows and
+        again for their count.
+        """
+        related = ("person", "office", "counsellor")
+        if self.q:
+            ids = list(self.apply(scope, bound=cap + 1).values_list("pk", flat=True))
+            listed = ids[:cap]  # the page lists at most ``cap`` of the ``cap + 1`` it matched
+            wanted = listed[offset : offset + size]
+            found = {case.pk: case for case in scope.filter(pk__in=wanted).select_related(*related).order_by()} if wanted else {}
+            rows = [found[pk] for pk in wanted if pk in found]
+            return CaseloadPage(rows=rows, has_next=len(listed) > offset + size, total=len(ids))
+        cases = self.apply(scope)
+        window = cases.values("pk")[offset : offset + size + 1]
+        rows = list(scope.filter(pk__in=window).select_related(*related).order_by(*cases.query.order_by))
+        total = cases.order_by()[: cap + 1].count()
+        return CaseloadPage(rows=rows[:size], has_next=len(rows) > size, total=total)
 
     def _filtered(self, cases: QuerySet[Case]) -> QuerySet[Case]:
         clock = Clock.start()

@@ -6,6 +6,9 @@ import datetime as dt
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -47,6 +50,35 @@ def days_left_text(days: int | None) -> str:
     if days > 0:
         return ngettext("in %(days)s day", "in %(days)s days", days) % {"days": days}
     return ngettext("passed %(days)s day ago", "passed %(days)s days ago", -days) % {"days": -days}
+
+
+@register.simple_tag
+def deadline_badge(days: int | None, deadline: dt.date | None, is_open: bool = False, suspended: int = 0) -> SafeString:
+    """A deadline (a departure deadline, a detention's limit) with its urgency written in words,
+    never shown by colour alone. Written in Python: as an included template it was a quarter of a
+    caseload row's rendering (an include, a ``with``, five filters: ~400 function calls a row)."""
+    if not deadline:
+        return mark_safe('<span class="muted">—</span>\n')
+    date = formats.date_format(deadline, "SHORT_DATE_FORMAT")
+    if is_open and suspended:
+        return format_html(
+            '<span class="deadline deadline-suspended">\n<span class="deadline-date">{}</span>\n'
+            '<span class="deadline-days">{}</span>\n</span>\n',
+            date, _("suspended: a suspensive procedure is pending"),
+        )
+    if not is_open:
+        return format_html('<span class="deadline deadline-calm">\n<span class="deadline-date">{}</span>\n\n</span>\n', date)
+    level, left = urgency(days), days_left_text(days)
+    if level == "passed":
+        words = format_html('<span aria-hidden="true">⚠ </span>{}', left[:1].upper() + left[1:])
+    elif level == "urgent":
+        words = format_html('<span aria-hidden="true">⚠ </span>{} {}', _("Urgent:"), left)
+    else:
+        words = format_html("{}", left)
+    return format_html(
+        '<span class="deadline deadline-{}">\n<span class="deadline-date">{}</span>\n<span class="deadline-days">{}</span>\n</span>\n',
+        level, date, words,
+    )
 
 
 @register.filter

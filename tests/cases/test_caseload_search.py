@@ -95,3 +95,37 @@ def test_search_query_count_does_not_grow_with_the_matches(client, office, couns
     many = _search_queries(client, "ahmadi")
     assert few == many
     assert many <= 11  # the same as the list without a search: the page's rows and the capped count
+
+
+def _statements(client, url: str) -> list[str]:
+    client.get(url)  # the first page after the search touches the session (decision 071)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_search_matches_the_caseload_once_for_its_rows_and_their_count(client, office, counsellor):
+    """The matches are found once, as sorted ids that are both the page and the count: walking a
+    counsellor's caseload twice (rows, then count) made the page's cost grow twice with it."""
+    client.force_login(counsellor)
+    for _ in range(30):
+        f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION, person__family_name="Ahmadi")
+    url = client.post(reverse("cases:caseload"), {"q": "ahmadi"})["Location"]
+    matching = [sql for sql in _statements(client, url) if "%ahmadi%" in sql]
+    assert len(matching) == 1
+    # The page's people are read by the ids found, not searched again.
+    assert "cases_person" in next(sql for sql in _statements(client, url) if '"cases_person"."family_name"' in sql)
+
+
+def test_a_search_pages_through_its_matches_in_the_caseload_order(client, office, counsellor):
+    client.force_login(counsellor)
+    for _ in range(30):
+        f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION, person__family_name="Haddad")
+    f.CaseFactory(office=office, counsellor=counsellor, state=State.ORIENTATION, person__family_name="Diallo")
+    expected = _found(_filter(q="haddad", counsellor=str(counsellor.pk)), cases_visible_to(counsellor))
+    url = client.post(reverse("cases:caseload"), {"q": "haddad"})["Location"]
+    first, second = client.get(url), client.get(f"{url}&page=2")
+    assert first.context["has_next"] and not second.context["has_next"]
+    assert first.context["total"] == second.context["total"] == 30
+    assert [case.pk for case in [*first.context["cases"], *second.context["cases"]]] == [case.pk for case in expected]
+    assert client.get(f"{url}&page=3").context["cases"] == []
