@@ -353,7 +353,7 @@ def _hammer(port: int, path: str, body_for, headers: dict, clients: int, seconds
     elapsed = time.monotonic() - started
     if errors:
         raise SystemExit(f"{len(errors)} requests to {path} failed, e.g. {errors[:3]}")
-    return len(latencies) / elapsed, statistics.quantiles(latencies, n=20)[18]
+    return len(latencies) / elapsed, _p95(latencies)
 
 
 def _connections_per_worker(server_pid: int, port: int) -> list[int]:

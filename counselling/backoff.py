@@ -13,9 +13,10 @@ those (the office dashboard's unplannable cases, the operations view, ``/metrics
 Freed capacity is used at the next sweep, not after the back-off: whatever frees a slot (a
 conversation cancelled, moved, handed over or not held; a counsellor added or reactivated;
 consultation hours, conversations a day or an office changed) calls :func:`release_stuck_cases`
-for the offices concerned, in the same transaction (a playbook changed: :func:`release_playbook`): the stuck cases of their regions are due
+for the offices concerned, in the same transaction: the stuck cases of their regions are due
 again (one UPDATE through ``case_planning_deferred``). The planner offers a full office's case to
-the other offices of its region (decision 035), so capacity anywhere in the region counts.
+the other offices of its region (decision 035), so capacity anywhere in the region counts. A
+playbook changed releases the stuck cases that follow it, in every region (:func:`release_playbook`).
 """
 
 from __future__ import annotations
