@@ -523,19 +523,27 @@ def figure_batch(quick: bool) -> dict:
     writers = {m: CopyWriter(m, now=now, table=f"bench_{m._meta.model_name}") for m in (Person, Case, OrderToLeave)}
     started = time.perf_counter()
     for i, order in enumerate(orders):
-        p = order["person"]
-        writers[Person].add({"id": i, "family_name": p["family_name"], "given_names": p["given_names"], "birth_date": p["birth_date"],
-                             "sex": p["sex"], "nationality": p["nationality"], "dossier_number": p["dossier_number"],
-                             "languages": p["languages"], "street": p["address"]["street"], "postcode": p["address"]["postcode"],
-                             "municipality": p["address"]["municipality"]})
+        writers[Person].add({"id": i, **_person_row(order)})
         writers[Case].add({"id": i, "person_id": i, "state": "registered", "departure_deadline": order["notified_on"]})
-        writers[OrderToLeave].add({"id": i, "case_id": i, "external_reference": order["external_reference"],
-                                   "issued_on": order["issued_on"], "notified_on": order["notified_on"], "departure_term_days": 30,
-                                   "departure_deadline": order["notified_on"]})
+        writers[OrderToLeave].add({"id": i, "case_id": i, **_order_row(order)})
     for w in writers.values():
         w.flush()
     copy_elapsed = time.perf_counter() - started
     return {"orders_per_s": n / elapsed, "copy_per_s": n / copy_elapsed, "writes_floor_per_s": n / _batch_writes_floor(orders, now)}
+
+
+def _person_row(order: dict) -> dict:
+    """The person's columns of a bench order (``_payload``), as the batch baseline and floor write them."""
+    p = order["person"]
+    return {"family_name": p["family_name"], "given_names": p["given_names"], "birth_date": p["birth_date"], "sex": p["sex"],
+            "nationality": p["nationality"], "dossier_number": p["dossier_number"], "languages": p["languages"],
+            "street": p["address"]["street"], "postcode": p["address"]["postcode"], "municipality": p["address"]["municipality"]}
+
+
+def _order_row(order: dict) -> dict:
+    """The order's columns of a bench order, its deadline simplified to the notification date."""
+    return {"external_reference": order["external_reference"], "issued_on": order["issued_on"], "notified_on": order["notified_on"],
+            "departure_term_days": 30, "departure_deadline": order["notified_on"]}
 
 
 def _batch_writes_floor(orders: list[dict], now) -> float:
@@ -561,11 +569,7 @@ def _batch_writes_floor(orders: list[dict], now) -> float:
         people, cases = CopyWriter(Person, now=now), CopyWriter(Case, now=now)
         order_rows, events = CopyWriter(OrderToLeave, now=now, generated_id=True), CopyWriter(CaseEvent, now=now, generated_id=True)
         for person_id, order in zip(person_ids, orders, strict=True):
-            p = order["person"]
-            people.add({"id": person_id, "family_name": p["family_name"], "given_names": p["given_names"],
-                        "birth_date": p["birth_date"], "sex": p["sex"], "nationality": p["nationality"],
-                        "dossier_number": p["dossier_number"], "languages": p["languages"], "street": p["address"]["street"],
-                        "postcode": p["address"]["postcode"], "municipality": p["address"]["municipality"]})
+            people.add({"id": person_id, **_person_row(order)})
         people.flush()
         _copy_history(Person, person_ids)
         for person_id, case_id, order in zip(person_ids, case_ids, orders, strict=True):
@@ -574,8 +578,7 @@ def _batch_writes_floor(orders: list[dict], now) -> float:
         cases.flush()
         _copy_history(Case, case_ids)
         for case_id, order in zip(case_ids, orders, strict=True):
-            order_rows.add({"case_id": case_id, "external_reference": order["external_reference"], "issued_on": order["issued_on"],
-                            "notified_on": order["notified_on"], "departure_term_days": 30, "departure_deadline": order["notified_on"]})
+            order_rows.add({"case_id": case_id, **_order_row(order)})
             events.add({"case_id": case_id, "kind": CaseEvent.Kind.OPENED, "to_state": "registered", "actor_label": "bench"})
             events.add({"case_id": case_id, "kind": CaseEvent.Kind.ASSIGNED, "actor_label": "bench", "data": {"office": office_id}})
         order_rows.flush()
